@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import cookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { LoggerOptions } from 'pino';
+import { coreError } from './core/errors/core-errors.js';
+import { installAccessGuard } from './http/access-guard.js';
+import { installErrorHandler } from './http/error-handler.js';
+import type { App } from './http/fastify-types.js';
+import { healthRoutes } from './http/health.routes.js';
+import { sendProblem } from './http/problem.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
+import { authRoutes } from './modules/auth/auth.routes.js';
+import { settingsRoutes } from './modules/settings/settings.routes.js';
+import { usersRoutes } from './modules/users/users.routes.js';
+import type { Services } from './services.js';
+
+export interface BuildAppOptions {
+  services: Services;
+  /** pino options, an existing logger, or false (tests). */
+  logger?: LoggerOptions | FastifyBaseLogger | false;
+  trustProxy?: boolean;
+  /** Built console (web/dist); omitted or missing = API only. */
+  webRoot?: string;
+}
+
+/** Feature route plugins, in registration order. A new feature adds one line here. */
+const FEATURE_ROUTES: ReadonlyArray<(app: App) => Promise<void>> = [
+  healthRoutes,
+  authRoutes,
+  usersRoutes,
+  auditRoutes,
+  settingsRoutes,
+];
+
+/** Builds the HTTP app. Never listens: `main.ts` does, tests use `app.inject()`. */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const loggerOption = options.logger ?? false;
+  const isLoggerInstance = typeof loggerOption === 'object' && 'child' in loggerOption;
+  const app = Fastify({
+    ...(isLoggerInstance
+      ? { loggerInstance: loggerOption as FastifyBaseLogger }
+      : { logger: loggerOption as LoggerOptions | false }),
+    genReqId: () => randomUUID(),
+    trustProxy: options.trustProxy ?? false,
+    bodyLimit: 1024 * 1024,
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('services', options.services);
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Warden API',
+        version: '1',
+        description: 'User & access management for MQTT and industrial-IoT platforms.',
+      },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'warden_session' } } },
+      security: [{ session: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  installErrorHandler(app);
+  installAccessGuard(app);
+
+  for (const routes of FEATURE_ROUTES) await app.register(routes);
+
+  app.get('/api/openapi.json', { config: { access: { kind: 'public' } }, schema: { hide: true } }, () =>
+    app.swagger(),
+  );
+
+  const webRoot =
+    options.webRoot && fs.existsSync(path.join(options.webRoot, 'index.html')) ? options.webRoot : null;
+  if (webRoot) await app.register(fastifyStatic, { root: webRoot, wildcard: false });
+
+  app.setNotFoundHandler((request, reply) => {
+    // Deep links into the console fall back to its index; everything else is a 404 problem.
+    const isPage =
+      request.method === 'GET' &&
+      !request.url.startsWith('/api/') &&
+      request.headers.accept?.includes('text/html');
+    if (webRoot && isPage) return reply.type('text/html').sendFile('index.html');
+    return sendProblem(
+      reply,
+      request,
+      coreError('request.not_found', `No route for ${request.method} ${request.url.split('?')[0]}`),
+    );
+  });
+
+  return app;
+}

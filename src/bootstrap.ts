@@ -1,0 +1,47 @@
+import { generatePassword } from './core/crypto/tokens.js';
+import { AppError } from './core/errors/app-error.js';
+import { SYSTEM_CONTEXT } from './modules/roles/operation-context.js';
+import { defaultScopes } from './modules/roles/roles.policy.js';
+import { hasProtectedUser } from './modules/users/users.repository.js';
+import type { Services } from './services.js';
+
+export const ROOT_USERNAME = 'admin';
+
+export type RootBootstrap =
+  | { created: false }
+  | { created: true; username: string; generatedPassword: string | null };
+
+/**
+ * SPEC §1: at first start create the protected root user `admin`. Its password is WARDEN_ADMIN_PASSWORD, or a
+ * generated one that must be changed at first login and that the caller prints exactly once. A restart finds the
+ * protected user and does nothing.
+ */
+export async function ensureRootUser(
+  services: Services,
+  adminPassword: string | null,
+): Promise<RootBootstrap> {
+  if (await hasProtectedUser(services.infra.db)) return { created: false };
+  const password = adminPassword ?? generatePassword();
+  try {
+    await services.users.create(
+      SYSTEM_CONTEXT,
+      {
+        username: ROOT_USERNAME,
+        password,
+        role: 'admin',
+        scopes: defaultScopes('admin'),
+        description: 'Root user (break-glass)',
+      },
+      { protected: true, mustChangePassword: adminPassword === null },
+    );
+  } catch (error) {
+    // Another instance sharing the database created it first: that is fine.
+    if (error instanceof AppError && error.code === 'user.exists') return { created: false };
+    throw error;
+  }
+  return {
+    created: true,
+    username: ROOT_USERNAME,
+    generatedPassword: adminPassword === null ? password : null,
+  };
+}

@@ -1,0 +1,24 @@
+import { generatePassword } from '../../core/crypto/tokens.js';
+import { CLI_CONTEXT } from '../../modules/roles/operation-context.js';
+import type { Services } from '../../services.js';
+import { parse } from '../args.js';
+import { type CliIo, emit } from '../output.js';
+
+/** SPEC §1 break-glass: new root password (printed once), root reactivated, its MFA cleared. */
+export async function recoverAdminCommand(
+  services: Services,
+  argv: readonly string[],
+  io: CliIo,
+): Promise<number> {
+  const { json } = parse(argv, {});
+  const password = generatePassword();
+  const user = await services.users.recoverRoot(CLI_CONTEXT, password);
+  emit(io, json, { username: user.username, password, mustChangePassword: true }, () =>
+    [
+      `Root user "${user.username}" recovered: reactivated, MFA cleared, sessions ended.`,
+      `New password (shown once, must be changed at next login): ${password}`,
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}

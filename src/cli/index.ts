@@ -1,0 +1,62 @@
+import { loadConfig } from '../config/config.js';
+import { migrateToLatest, openDatabase } from '../db/database.js';
+import { openRuntime } from '../runtime.js';
+import type { Services } from '../services.js';
+import { recoverAdminCommand } from './commands/recover-admin.command.js';
+import { serveCommand } from './commands/serve.command.js';
+import { USERS_USAGE, usersCommand } from './commands/users.command.js';
+import { type CliIo, processIo, reportError, UsageError } from './output.js';
+
+const USAGE = `Usage: warden <command>
+
+  serve                       start the API, console and embedded MQTT broker
+  migrate                     bring the database schema up to date
+  users ...                   manage users (see below)
+  recover-admin               break-glass: new root password, reactivate root, clear its MFA
+
+${USERS_USAGE}
+
+Configuration comes from the environment (see docs/config.md). Add --json for machine-readable output.
+`;
+
+type ServiceCommand = (services: Services, argv: readonly string[], io: CliIo) => Promise<number>;
+
+/** Commands that run against the database with the same services (and audit actor `cli`) as the API. */
+const SERVICE_COMMANDS: Record<string, ServiceCommand> = {
+  users: usersCommand,
+  'recover-admin': recoverAdminCommand,
+};
+
+/** Runs one CLI invocation; returns the exit code (tests call this in-process). */
+export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  const json = rest.includes('--json');
+  try {
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      io.stdout(USAGE);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === 'serve') return await serveCommand(rest, io);
+    if (command === 'migrate') {
+      const config = loadConfig(io.env);
+      const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        const applied = await migrateToLatest(handle.db);
+        io.stdout(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Schema is up to date\n');
+      } finally {
+        await handle.close();
+      }
+      return 0;
+    }
+    const run = SERVICE_COMMANDS[command];
+    if (!run) throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+    const runtime = await openRuntime(loadConfig(io.env));
+    try {
+      return await run(runtime.services, rest, io);
+    } finally {
+      await runtime.close();
+    }
+  } catch (error) {
+    return reportError(io, json, error);
+  }
+}

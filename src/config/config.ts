@@ -1,0 +1,159 @@
+import path from 'node:path';
+
+/** Log levels accepted by `WARDEN_LOG_LEVEL` (pino's names). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Warden's whole configuration, read once at start from the environment, validated, then frozen.
+ * Every key is documented in docs/config.md (a test keeps the two in sync).
+ */
+export interface Config {
+  readonly httpPort: number;
+  readonly httpHost: string;
+  readonly dataDir: string;
+  /** `postgres://…` selects PostgreSQL; otherwise SQLite at `<dataDir>/warden.db`. */
+  readonly databaseUrl: string | null;
+  readonly adminPassword: string | null;
+  readonly secretKey: string | null;
+  /** 0 turns the embedded broker off. */
+  readonly mqttPort: number;
+  readonly mqttHost: string;
+  readonly mqttsPort: number;
+  readonly mqttTlsCertPath: string | null;
+  readonly mqttTlsKeyPath: string | null;
+  readonly logLevel: LogLevel;
+  /** Trust X-Forwarded-* from a reverse proxy (client IP, https detection for Secure cookies). */
+  readonly trustProxy: boolean;
+}
+
+/** One documented environment variable. `docs/config.md` is checked against this list by a test. */
+export interface ConfigKey {
+  readonly env: string;
+  readonly defaultValue: string;
+  readonly description: string;
+}
+
+export const CONFIG_KEYS: readonly ConfigKey[] = [
+  { env: 'WARDEN_HTTP_PORT', defaultValue: '8080', description: 'Port of the API and console.' },
+  { env: 'WARDEN_HTTP_HOST', defaultValue: '0.0.0.0', description: 'Interface the API and console bind to.' },
+  { env: 'WARDEN_DATA_DIR', defaultValue: './data', description: 'SQLite database and generated key file.' },
+  {
+    env: 'DATABASE_URL',
+    defaultValue: '(unset: SQLite in the data dir)',
+    description: 'A postgres:// URL switches storage to PostgreSQL.',
+  },
+  {
+    env: 'WARDEN_ADMIN_PASSWORD',
+    defaultValue: '(unset: generated and printed once)',
+    description: 'Password of the root user `admin`, used only when it is created at first start.',
+  },
+  {
+    env: 'WARDEN_SECRET_KEY',
+    defaultValue: '(unset: generated into <data dir>/secret.key, mode 0600)',
+    description: 'Key for encryption at rest (TOTP secrets) and credential-cache HMACs; 32+ characters.',
+  },
+  {
+    env: 'WARDEN_MQTT_PORT',
+    defaultValue: '1883',
+    description: 'Embedded MQTT broker port; 0 = broker off.',
+  },
+  {
+    env: 'WARDEN_MQTT_HOST',
+    defaultValue: '0.0.0.0',
+    description: 'Interface the embedded broker binds to.',
+  },
+  {
+    env: 'WARDEN_MQTTS_PORT',
+    defaultValue: '0',
+    description: 'MQTT over TLS port; 0 = off. Needs cert and key.',
+  },
+  {
+    env: 'WARDEN_MQTT_TLS_CERT',
+    defaultValue: '(unset)',
+    description: 'PEM certificate for the TLS listener.',
+  },
+  {
+    env: 'WARDEN_MQTT_TLS_KEY',
+    defaultValue: '(unset)',
+    description: 'PEM private key for the TLS listener.',
+  },
+  { env: 'WARDEN_LOG_LEVEL', defaultValue: 'info', description: `One of ${LOG_LEVELS.join(', ')}.` },
+  {
+    env: 'WARDEN_TRUST_PROXY',
+    defaultValue: 'false',
+    description: 'Trust X-Forwarded-For/-Proto from a reverse proxy in front of Warden.',
+  },
+];
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function readPort(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(name, `must be a port number 0-65535, got "${raw}"`);
+  }
+  return port;
+}
+
+function readOptional(env: Env, name: string): string | null {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? null : raw;
+}
+
+function readBoolean(env: Env, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return false;
+  if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+/** Reads and validates the configuration. Throws {@link ConfigError} naming the bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const databaseUrl = readOptional(env, 'DATABASE_URL');
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'only postgres:// URLs are supported (leave unset for SQLite)');
+  }
+  const logLevel = (env.WARDEN_LOG_LEVEL ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('WARDEN_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const secretKey = readOptional(env, 'WARDEN_SECRET_KEY');
+  if (secretKey !== null && secretKey.length < 32) {
+    throw new ConfigError('WARDEN_SECRET_KEY', 'must be at least 32 characters');
+  }
+  const mqttsPort = readPort(env, 'WARDEN_MQTTS_PORT', 0);
+  const mqttTlsCertPath = readOptional(env, 'WARDEN_MQTT_TLS_CERT');
+  const mqttTlsKeyPath = readOptional(env, 'WARDEN_MQTT_TLS_KEY');
+  if (mqttsPort !== 0 && (mqttTlsCertPath === null || mqttTlsKeyPath === null)) {
+    throw new ConfigError('WARDEN_MQTTS_PORT', 'needs WARDEN_MQTT_TLS_CERT and WARDEN_MQTT_TLS_KEY');
+  }
+  return Object.freeze({
+    httpPort: readPort(env, 'WARDEN_HTTP_PORT', 8080),
+    httpHost: env.WARDEN_HTTP_HOST || '0.0.0.0',
+    dataDir: path.resolve(env.WARDEN_DATA_DIR || './data'),
+    databaseUrl,
+    adminPassword: readOptional(env, 'WARDEN_ADMIN_PASSWORD'),
+    secretKey,
+    mqttPort: readPort(env, 'WARDEN_MQTT_PORT', 1883),
+    mqttHost: env.WARDEN_MQTT_HOST || '0.0.0.0',
+    mqttsPort,
+    mqttTlsCertPath,
+    mqttTlsKeyPath,
+    logLevel,
+    trustProxy: readBoolean(env, 'WARDEN_TRUST_PROXY'),
+  });
+}

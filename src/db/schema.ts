@@ -1,0 +1,17 @@
+import type { AuditEventsTable } from '../modules/audit/audit.table.js';
+import type { LoginThrottleTable } from '../modules/auth/throttle.table.js';
+import type { RecoveryCodesTable } from '../modules/mfa/mfa.table.js';
+import type { SessionsTable } from '../modules/sessions/sessions.table.js';
+import type { SettingsTable } from '../modules/settings/settings.table.js';
+import type { PasswordHistoryTable, UsersTable } from '../modules/users/users.table.js';
+
+/** The whole schema as Kysely sees it; each feature owns the table types it declares. */
+export interface Database {
+  users: UsersTable;
+  password_history: PasswordHistoryTable;
+  sessions: SessionsTable;
+  audit_events: AuditEventsTable;
+  settings: SettingsTable;
+  recovery_codes: RecoveryCodesTable;
+  login_throttle: LoginThrottleTable;
+}

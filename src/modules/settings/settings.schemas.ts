@@ -1,0 +1,62 @@
+import { type Static, Type } from 'typebox';
+
+export const PasswordPolicySchema = Type.Object(
+  {
+    minLength: Type.Integer({ minimum: 1, maximum: 128, default: 8 }),
+    requireUppercase: Type.Boolean({ default: true }),
+    requireLowercase: Type.Boolean({ default: true }),
+    requireDigit: Type.Boolean({ default: true }),
+    requireSpecial: Type.Boolean({ default: true }),
+    /** 0 = passwords never expire. */
+    maxAgeDays: Type.Integer({ minimum: 0, maximum: 3650, default: 0 }),
+    /** How many previous passwords may not be reused; 0 = no history. */
+    historyCount: Type.Integer({ minimum: 0, maximum: 24, default: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type PasswordPolicy = Static<typeof PasswordPolicySchema>;
+
+export const ThrottleSettingsSchema = Type.Object(
+  {
+    /** Password verifications per account per window (SPEC §4: 10 per 15 minutes). */
+    maxAttemptsPerAccount: Type.Integer({ minimum: 1, maximum: 1000 }),
+    /** Failed logins per client address per window, across all accounts. */
+    maxAttemptsPerIp: Type.Integer({ minimum: 1, maximum: 100000 }),
+    windowMinutes: Type.Integer({ minimum: 1, maximum: 1440 }),
+  },
+  { additionalProperties: false },
+);
+
+export const SecuritySettingsSchema = Type.Object(
+  {
+    passwordPolicy: PasswordPolicySchema,
+    throttle: ThrottleSettingsSchema,
+    mfaRequiredRoles: Type.Array(Type.Enum(['viewer', 'operator', 'admin'], { type: 'string' }), {
+      uniqueItems: true,
+    }),
+    defaultSessionTimeoutMinutes: Type.Integer({ minimum: 1, maximum: 525600 }),
+    absoluteSessionHours: Type.Integer({ minimum: 1, maximum: 8760 }),
+    /** 0 = unlimited; admins are never blocked by the cap. */
+    maxConcurrentSessions: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+  },
+  { additionalProperties: false },
+);
+export type SecuritySettings = Static<typeof SecuritySettingsSchema>;
+
+/** Shipped defaults: seed 004's password policy, SPEC §4's session and throttling values. */
+export const DEFAULT_SECURITY_SETTINGS: SecuritySettings = Object.freeze({
+  passwordPolicy: {
+    minLength: 8,
+    requireUppercase: true,
+    requireLowercase: true,
+    requireDigit: true,
+    requireSpecial: true,
+    maxAgeDays: 0,
+    historyCount: 0,
+  },
+  throttle: { maxAttemptsPerAccount: 10, maxAttemptsPerIp: 100, windowMinutes: 15 },
+  mfaRequiredRoles: [],
+  defaultSessionTimeoutMinutes: 30,
+  absoluteSessionHours: 12,
+  maxConcurrentSessions: 0,
+});

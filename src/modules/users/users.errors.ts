@@ -1,0 +1,37 @@
+import { defineErrors } from '../../core/errors/app-error.js';
+
+export const userError = defineErrors({
+  'user.not_found': { status: 404, title: 'User not found', description: 'No user has this username.' },
+  'user.exists': {
+    status: 409,
+    title: 'User already exists',
+    description: 'The username is taken (usernames are unique case-insensitively).',
+  },
+  'user.username_immutable': {
+    status: 400,
+    title: 'Username cannot change',
+    description: 'A PATCH carried a username different from the one in the URL; usernames are immutable.',
+  },
+  'user.protected': {
+    status: 403,
+    title: 'Protected user',
+    description: 'The root user cannot be deleted and its role and scopes cannot change.',
+  },
+  'user.last_admin': {
+    status: 409,
+    title: 'Last active admin',
+    description:
+      'The change would leave no active admin (demotion, deactivation or deletion of the last one).',
+  },
+  'user.scopes_incompatible': {
+    status: 400,
+    title: 'Scopes incompatible with role',
+    description:
+      'The scopes are not allowed for the (new) role; send a compatible `scopes` list with the role change.',
+  },
+  'password.current_mismatch': {
+    status: 400,
+    title: 'Current password is wrong',
+    description: "Changing one's own password needs the current password.",
+  },
+});

@@ -1,0 +1,129 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { NewUserRow, UserRow, UserRowUpdate } from './users.table.js';
+
+/** Plain data-access functions; `db` may be a transaction. No business rules here. */
+
+export function findUserByUsername(db: Kysely<Database>, username: string): Promise<UserRow | undefined> {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where('username_lower', '=', username.toLowerCase())
+    .executeTakeFirst();
+}
+
+export function findUserById(db: Kysely<Database>, id: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function insertUser(db: Kysely<Database>, row: NewUserRow): Promise<void> {
+  await db.insertInto('users').values(row).execute();
+}
+
+/** Applies a change and bumps `version` (caches of compiled permissions key on it). */
+export async function updateUser(db: Kysely<Database>, id: string, patch: UserRowUpdate): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ ...patch, version: sql<number>`version + 1` })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function deleteUserRow(db: Kysely<Database>, id: string): Promise<void> {
+  await db.deleteFrom('users').where('id', '=', id).execute();
+}
+
+export async function countActiveAdmins(db: Kysely<Database>, excludingId?: string): Promise<number> {
+  let query = db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('role', '=', 'admin')
+    .where('active', '=', 1);
+  if (excludingId) query = query.where('id', '!=', excludingId);
+  const { n } = await query.executeTakeFirstOrThrow();
+  return Number(n);
+}
+
+export async function hasProtectedUser(db: Kysely<Database>): Promise<boolean> {
+  const row = await db.selectFrom('users').select('id').where('protected', '=', 1).executeTakeFirst();
+  return row !== undefined;
+}
+
+export interface UserListFilter {
+  search?: string;
+  role?: string;
+  includeInactive: boolean;
+  limit: number;
+  offset: number;
+}
+
+/** `%` and `_` in a search are literal characters, not LIKE wildcards. */
+function likePattern(search: string): string {
+  return `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export async function listUsers(
+  db: Kysely<Database>,
+  filter: UserListFilter,
+): Promise<{ rows: UserRow[]; total: number }> {
+  let query = db.selectFrom('users');
+  if (!filter.includeInactive) query = query.where('active', '=', 1);
+  if (filter.role) query = query.where('role', '=', filter.role);
+  if (filter.search) {
+    const pattern = likePattern(filter.search);
+    query = query.where((eb) =>
+      eb.or([
+        eb(sql`username_lower`, 'like', sql`${pattern} escape '\\'`),
+        eb(sql`email_lower`, 'like', sql`${pattern} escape '\\'`),
+      ]),
+    );
+  }
+  const [rows, count] = await Promise.all([
+    query.selectAll().orderBy('username_lower').limit(filter.limit).offset(filter.offset).execute(),
+    query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.total) };
+}
+
+export async function insertPasswordHistory(
+  db: Kysely<Database>,
+  entry: { id: string; user_id: string; password_hash: string; created_at: number },
+  keep: number,
+): Promise<void> {
+  await db.insertInto('password_history').values(entry).execute();
+  // Only the newest `keep` hashes matter for the reuse rule; older ones are removed, not hoarded.
+  const stale = await db
+    .selectFrom('password_history')
+    .select('id')
+    .where('user_id', '=', entry.user_id)
+    .orderBy('created_at', 'desc')
+    .offset(keep)
+    .limit(1000)
+    .execute();
+  if (stale.length > 0) {
+    await db
+      .deleteFrom('password_history')
+      .where(
+        'id',
+        'in',
+        stale.map((r) => r.id),
+      )
+      .execute();
+  }
+}
+
+export async function recentPasswordHashes(
+  db: Kysely<Database>,
+  userId: string,
+  count: number,
+): Promise<string[]> {
+  if (count <= 0) return [];
+  const rows = await db
+    .selectFrom('password_history')
+    .select('password_hash')
+    .where('user_id', '=', userId)
+    .orderBy('created_at', 'desc')
+    .limit(count)
+    .execute();
+  return rows.map((r) => r.password_hash);
+}

@@ -1,0 +1,114 @@
+import { Type } from 'typebox';
+import { operationContext } from '../../http/access-guard.js';
+import { NoContent } from '../../http/common-schemas.js';
+import type { App } from '../../http/fastify-types.js';
+import {
+  CreateUserBody,
+  ListUsersQuery,
+  SetPasswordBody,
+  UpdateUserBody,
+  UserListSchema,
+  UsernameParams,
+  UserSchema,
+} from './users.schemas.js';
+
+const tags = ['users'];
+const read = { access: { kind: 'read', scope: 'user_management' } } as const;
+const write = { access: { kind: 'write', scope: 'user_management' } } as const;
+
+export async function usersRoutes(app: App): Promise<void> {
+  const { users } = app.services;
+
+  app.get(
+    '/api/v1/users',
+    {
+      config: read,
+      schema: { tags, summary: 'List users', querystring: ListUsersQuery, response: { 200: UserListSchema } },
+    },
+    (request) => users.list(request.query),
+  );
+
+  app.post(
+    '/api/v1/users',
+    {
+      config: write,
+      schema: { tags, summary: 'Create a user', body: CreateUserBody, response: { 201: UserSchema } },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await users.create(operationContext(request), request.body)),
+  );
+
+  app.get(
+    '/api/v1/users/:username',
+    {
+      config: read,
+      schema: { tags, summary: 'Get a user', params: UsernameParams, response: { 200: UserSchema } },
+    },
+    (request) => users.get(request.params.username),
+  );
+
+  app.patch(
+    '/api/v1/users/:username',
+    {
+      config: write,
+      schema: {
+        tags,
+        summary: 'Update a user',
+        params: UsernameParams,
+        body: UpdateUserBody,
+        response: { 200: UserSchema },
+      },
+    },
+    (request) => users.update(operationContext(request), request.params.username, request.body),
+  );
+
+  app.delete(
+    '/api/v1/users/:username',
+    {
+      config: write,
+      schema: { tags, summary: 'Delete a user', params: UsernameParams, response: { 204: NoContent } },
+    },
+    async (request, reply) => {
+      await users.remove(operationContext(request), request.params.username);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.put(
+    '/api/v1/users/:username/password',
+    {
+      config: write,
+      schema: {
+        tags,
+        summary: "Reset a user's password (admin; ends the user's sessions)",
+        params: UsernameParams,
+        body: SetPasswordBody,
+        response: { 204: NoContent },
+      },
+    },
+    async (request, reply) => {
+      const { password, mustChange } = request.body;
+      await users.setPassword(operationContext(request), request.params.username, password, {
+        ...(mustChange === undefined ? {} : { mustChange }),
+      });
+      return reply.status(204).send(null);
+    },
+  );
+
+  for (const action of ['deactivate', 'reactivate'] as const) {
+    app.post(
+      `/api/v1/users/:username/${action}`,
+      {
+        config: write,
+        schema: {
+          tags,
+          summary: action === 'deactivate' ? 'Deactivate a user (ends its sessions)' : 'Reactivate a user',
+          params: UsernameParams,
+          body: Type.Optional(Type.Object({})),
+          response: { 200: UserSchema },
+        },
+      },
+      (request) => users[action](operationContext(request), request.params.username),
+    );
+  }
+}

@@ -1,0 +1,113 @@
+import { type Static, Type } from 'typebox';
+import { ROLES, SCOPES } from '../roles/roles.policy.js';
+
+/** SPEC §1: 3–50 characters of `[A-Za-z0-9_.-]`. */
+export const USERNAME_PATTERN = '^[A-Za-z0-9_.-]{3,50}$';
+export const USER_KINDS = ['person', 'service', 'device'] as const;
+export type UserKind = (typeof USER_KINDS)[number];
+export const MAX_SESSION_TIMEOUT_MINUTES = 525600;
+export const PAGE_SIZES = [25, 50, 100, 250] as const;
+
+export const UsernameSchema = Type.String({ minLength: 3, maxLength: 50, pattern: USERNAME_PATTERN });
+const EmailSchema = Type.String({ format: 'email', maxLength: 254 });
+/** Accepts the alias `editor` (= operator); responses always carry the canonical name. */
+export const RoleInputSchema = Type.Enum([...ROLES, 'editor'], { type: 'string' });
+const RoleSchema = Type.Enum(ROLES, { type: 'string' });
+const ScopeSchema = Type.Enum(SCOPES, { type: 'string' });
+const ScopesSchema = Type.Array(ScopeSchema, { uniqueItems: true, maxItems: SCOPES.length });
+const KindSchema = Type.Enum(USER_KINDS, { type: 'string' });
+const DescriptionSchema = Type.String({ maxLength: 500 });
+const TimeoutSchema = Type.Integer({ minimum: 0, maximum: MAX_SESSION_TIMEOUT_MINUTES });
+/** Length and content rules are the password policy's (400 password.policy); this only bounds the body. */
+export const PasswordSchema = Type.String({ minLength: 1, maxLength: 4096 });
+
+export const CreateUserBody = Type.Object(
+  {
+    username: UsernameSchema,
+    password: PasswordSchema,
+    role: RoleInputSchema,
+    email: Type.Optional(EmailSchema),
+    description: Type.Optional(DescriptionSchema),
+    scopes: Type.Optional(ScopesSchema),
+    kind: Type.Optional(KindSchema),
+    sessionTimeoutMinutes: Type.Optional(TimeoutSchema),
+  },
+  { additionalProperties: false },
+);
+export type CreateUserInput = Static<typeof CreateUserBody>;
+
+export const UpdateUserBody = Type.Object(
+  {
+    /** Only accepted when equal to the URL's username (clients often send the whole object back). */
+    username: Type.Optional(Type.String()),
+    email: Type.Optional(Type.Union([EmailSchema, Type.Null()])),
+    description: Type.Optional(DescriptionSchema),
+    role: Type.Optional(RoleInputSchema),
+    scopes: Type.Optional(ScopesSchema),
+    kind: Type.Optional(KindSchema),
+    sessionTimeoutMinutes: Type.Optional(TimeoutSchema),
+  },
+  { additionalProperties: false },
+);
+export type UpdateUserInput = Static<typeof UpdateUserBody>;
+
+export const SetPasswordBody = Type.Object(
+  {
+    password: PasswordSchema,
+    /** Make the user choose a new password at next login (for temporary passwords). */
+    mustChange: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const ChangeOwnPasswordBody = Type.Object(
+  { currentPassword: PasswordSchema, password: PasswordSchema },
+  { additionalProperties: false },
+);
+
+export const UserSchema = Type.Object({
+  username: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
+  description: Type.String(),
+  kind: KindSchema,
+  role: RoleSchema,
+  scopes: Type.Array(ScopeSchema),
+  active: Type.Boolean(),
+  protected: Type.Boolean(),
+  authMethod: Type.Enum(['local', 'sso'], { type: 'string' }),
+  mfaEnabled: Type.Boolean(),
+  sessionTimeoutMinutes: Type.Integer(),
+  accessRoles: Type.Array(Type.String()),
+  mustChangePassword: Type.Boolean(),
+  lastLoginAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+export type PublicUser = Static<typeof UserSchema>;
+
+export const PageSizeSchema = Type.Unsafe<(typeof PAGE_SIZES)[number]>({
+  type: 'integer',
+  enum: [...PAGE_SIZES],
+  default: 25,
+});
+
+export const ListUsersQuery = Type.Object(
+  {
+    search: Type.Optional(Type.String({ maxLength: 100 })),
+    role: Type.Optional(RoleInputSchema),
+    includeInactive: Type.Optional(Type.Boolean({ default: false })),
+    page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
+    pageSize: Type.Optional(PageSizeSchema),
+  },
+  { additionalProperties: false },
+);
+export type ListUsersInput = Static<typeof ListUsersQuery>;
+
+export const UserListSchema = Type.Object({
+  items: Type.Array(UserSchema),
+  total: Type.Integer(),
+  page: Type.Integer(),
+  pageSize: Type.Integer(),
+});
+
+export const UsernameParams = Type.Object({ username: Type.String({ maxLength: 100 }) });

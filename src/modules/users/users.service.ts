@@ -1,0 +1,439 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../core/clock.js';
+import type { PasswordHasher } from '../../core/crypto/password-hasher.js';
+import { coreError } from '../../core/errors/core-errors.js';
+import type { DomainEventBus } from '../../core/events.js';
+import type { Engine } from '../../db/database.js';
+import { lockFor } from '../../db/dialects/locks.js';
+import type { Database } from '../../db/schema.js';
+import { type AuditService, changedFields } from '../audit/audit.service.js';
+import type { OperationContext } from '../roles/operation-context.js';
+import {
+  type Actor,
+  canGrant,
+  defaultScopes,
+  incompatibleScopes,
+  normalizeScopes,
+  parseRole,
+  type Role,
+  type Scope,
+} from '../roles/roles.policy.js';
+import { deleteSessionsOfUser } from '../sessions/sessions.repository.js';
+import { checkPasswordPolicy } from '../settings/password-policy.js';
+import { settingsError } from '../settings/settings.errors.js';
+import type { SettingsService } from '../settings/settings.service.js';
+import { userError } from './users.errors.js';
+import { toPublicUser, userTarget } from './users.mapper.js';
+import {
+  countActiveAdmins,
+  deleteUserRow,
+  findUserByUsername,
+  insertPasswordHistory,
+  insertUser,
+  listUsers,
+  recentPasswordHashes,
+  updateUser,
+} from './users.repository.js';
+import type { CreateUserInput, ListUsersInput, PublicUser, UpdateUserInput } from './users.schemas.js';
+import type { UserRow } from './users.table.js';
+
+export interface UsersServiceDeps {
+  db: Kysely<Database>;
+  engine: Engine;
+  clock: Clock;
+  hasher: PasswordHasher;
+  audit: AuditService;
+  settings: SettingsService;
+  events: DomainEventBus;
+}
+
+export interface UserList {
+  items: PublicUser[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+export type UsersService = ReturnType<typeof createUsersService>;
+
+function forbidden(reason: string): Error {
+  return coreError('auth.forbidden', reason);
+}
+
+function roleOf(value: string): Role {
+  return parseRole(value) ?? 'viewer';
+}
+
+function scopesOf(row: UserRow): Scope[] {
+  return JSON.parse(row.scopes) as Scope[];
+}
+
+/**
+ * The user lifecycle (SPEC §1–2). Every operation validates, enforces root protection, the last-admin rule and
+ * "nobody grants what they do not hold", then writes the change and its audit event in one transaction.
+ * Domain events are emitted only after commit.
+ */
+export function createUsersService(deps: UsersServiceDeps) {
+  const { db, clock, audit, events } = deps;
+
+  async function mustFind(trx: Kysely<Database>, username: string): Promise<UserRow> {
+    const row = await findUserByUsername(trx, username);
+    if (!row) throw userError('user.not_found', `No user named "${username}"`);
+    return row;
+  }
+
+  /**
+   * Refuses a change that would leave no active admin. Takes the admin-set lock first, so concurrent demotions
+   * (admins demoting each other) are serialized and the second one sees the first one's result.
+   */
+  async function assertAnotherActiveAdmin(trx: Kysely<Database>, target: UserRow): Promise<void> {
+    if (target.role !== 'admin' || target.active !== 1) return;
+    if ((await countActiveAdmins(trx, target.id)) === 0) {
+      throw userError('user.last_admin', `${target.username} is the last active admin`);
+    }
+  }
+
+  /** Policy and reuse checks for a new password, then the hash (computed outside any transaction). */
+  async function preparePassword(password: string, userId: string | null): Promise<string> {
+    const security = await deps.settings.getSecurity();
+    const failures = checkPasswordPolicy(security.passwordPolicy, password);
+    if (failures.length > 0) throw settingsError('password.policy', undefined, { errors: failures });
+    if (userId !== null) {
+      for (const previous of await recentPasswordHashes(db, userId, security.passwordPolicy.historyCount)) {
+        if (await deps.hasher.verify(previous, password)) {
+          throw settingsError(
+            'password.reused',
+            `Choose a password not among the last ${security.passwordPolicy.historyCount}`,
+          );
+        }
+      }
+    }
+    return deps.hasher.hash(password);
+  }
+
+  async function recordPassword(trx: Kysely<Database>, userId: string, hash: string): Promise<void> {
+    const { historyCount } = (await deps.settings.getSecurity(trx)).passwordPolicy;
+    await insertPasswordHistory(
+      trx,
+      { id: randomUUID(), user_id: userId, password_hash: hash, created_at: clock.now() },
+      historyCount,
+    );
+  }
+
+  function transaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return db.transaction().execute(async (trx) => {
+      await lockFor(trx, deps.engine, 'admin-set');
+      return work(trx);
+    });
+  }
+
+  return {
+    async list(input: ListUsersInput): Promise<UserList> {
+      const page = input.page ?? 1;
+      const pageSize = input.pageSize ?? 25;
+      const role = input.role ? parseRole(input.role) : null;
+      const { rows, total } = await listUsers(db, {
+        ...(input.search ? { search: input.search } : {}),
+        ...(role ? { role } : {}),
+        includeInactive: input.includeInactive ?? false,
+        limit: pageSize,
+        offset: (page - 1) * pageSize,
+      });
+      return { items: rows.map((row) => toPublicUser(row)), total, page, pageSize };
+    },
+
+    async get(username: string): Promise<PublicUser> {
+      return toPublicUser(await mustFind(db, username));
+    },
+
+    /** The raw row, for authentication only (never leaves the server). */
+    findRow(username: string): Promise<UserRow | undefined> {
+      return findUserByUsername(db, username);
+    },
+
+    async create(
+      ctx: OperationContext,
+      input: CreateUserInput,
+      options: { protected?: boolean; mustChangePassword?: boolean } = {},
+    ): Promise<PublicUser> {
+      const role = roleOf(input.role);
+      const scopes = normalizeScopes(input.scopes ?? defaultScopes(role));
+      const bad = incompatibleScopes(role, scopes);
+      if (bad.length > 0) {
+        throw userError('user.scopes_incompatible', `Role ${role} cannot hold ${bad.join(', ')}`);
+      }
+      const grant = canGrant(ctx.actor, role, scopes);
+      if (!grant.allowed) throw forbidden(grant.reason);
+      if (await findUserByUsername(db, input.username)) {
+        throw userError('user.exists', `A user named "${input.username}" already exists`);
+      }
+      const hash = await preparePassword(input.password, null);
+      const now = clock.now();
+      const id = randomUUID();
+      const row = await transaction(async (trx) => {
+        if (await findUserByUsername(trx, input.username)) {
+          throw userError('user.exists', `A user named "${input.username}" already exists`);
+        }
+        await insertUser(trx, {
+          id,
+          username: input.username,
+          username_lower: input.username.toLowerCase(),
+          email: input.email ?? null,
+          email_lower: input.email?.toLowerCase() ?? null,
+          description: input.description ?? '',
+          kind: input.kind ?? 'person',
+          role,
+          scopes: JSON.stringify(scopes),
+          active: 1,
+          protected: options.protected ? 1 : 0,
+          password_hash: hash,
+          password_changed_at: now,
+          must_change_password: options.mustChangePassword ? 1 : 0,
+          totp_secret: null,
+          totp_last_step: null,
+          session_timeout_minutes: input.sessionTimeoutMinutes ?? 0,
+          last_login_at: null,
+          created_at: now,
+          updated_at: now,
+        });
+        await recordPassword(trx, id, hash);
+        const created = await mustFind(trx, input.username);
+        const { createdAt: _c, updatedAt: _u, lastLoginAt: _l, ...snapshot } = toPublicUser(created);
+        await audit.record(trx, ctx, {
+          action: 'user.create',
+          target: userTarget(input.username),
+          details: { after: snapshot },
+        });
+        return created;
+      });
+      events.emit('user.changed', { userId: row.id, username: row.username, change: 'created' });
+      return toPublicUser(row);
+    },
+
+    async update(ctx: OperationContext, username: string, input: UpdateUserInput): Promise<PublicUser> {
+      if (input.username !== undefined && input.username !== username) {
+        throw userError('user.username_immutable', 'Usernames cannot be changed');
+      }
+      const { row, changed } = await transaction(async (trx) => {
+        const target = await mustFind(trx, username);
+        if (input.username !== undefined && input.username !== target.username) {
+          throw userError('user.username_immutable', 'Usernames cannot be changed');
+        }
+        const currentRole = roleOf(target.role);
+        const currentScopes = scopesOf(target);
+        const nextRole = input.role ? roleOf(input.role) : currentRole;
+        const nextScopes = input.scopes ? normalizeScopes(input.scopes) : currentScopes;
+        const roleChanges = nextRole !== currentRole;
+        const scopesChange = JSON.stringify(nextScopes) !== JSON.stringify(currentScopes);
+
+        if (target.protected === 1 && (roleChanges || scopesChange)) {
+          throw userError('user.protected', 'The root user keeps the admin role and all scopes');
+        }
+        const bad = incompatibleScopes(nextRole, nextScopes);
+        if (bad.length > 0) {
+          throw userError(
+            'user.scopes_incompatible',
+            input.scopes
+              ? `Role ${nextRole} cannot hold ${bad.join(', ')}`
+              : `Role ${nextRole} cannot hold ${bad.join(', ')}; send a compatible scopes list with the role change`,
+          );
+        }
+        const added = nextScopes.filter((scope) => !currentScopes.includes(scope));
+        const grant = canGrant(ctx.actor, roleChanges ? nextRole : 'viewer', added);
+        if (!grant.allowed) throw forbidden(grant.reason);
+        if (roleChanges && nextRole !== 'admin') await assertAnotherActiveAdmin(trx, target);
+
+        const patch = {
+          ...(input.email !== undefined
+            ? { email: input.email, email_lower: input.email?.toLowerCase() ?? null }
+            : {}),
+          ...(input.description !== undefined ? { description: input.description } : {}),
+          ...(input.kind !== undefined ? { kind: input.kind } : {}),
+          ...(input.sessionTimeoutMinutes !== undefined
+            ? { session_timeout_minutes: input.sessionTimeoutMinutes }
+            : {}),
+          ...(roleChanges ? { role: nextRole } : {}),
+          ...(scopesChange ? { scopes: JSON.stringify(nextScopes) } : {}),
+        };
+        if (Object.keys(patch).length === 0) return { row: target, changed: false };
+        await updateUser(trx, target.id, { ...patch, updated_at: clock.now() });
+        const updated = await mustFind(trx, username);
+        const diff = changedFields(toPublicUser(target), toPublicUser(updated), [
+          'email',
+          'description',
+          'kind',
+          'role',
+          'scopes',
+          'sessionTimeoutMinutes',
+        ]);
+        await audit.record(trx, ctx, {
+          action: 'user.update',
+          target: userTarget(target.username),
+          details: diff ?? {},
+        });
+        return { row: updated, changed: true };
+      });
+      if (changed) events.emit('user.changed', { userId: row.id, username: row.username, change: 'updated' });
+      return toPublicUser(row);
+    },
+
+    /** Admin reset: no current password; ends the user's sessions (SPEC §4). */
+    async setPassword(
+      ctx: OperationContext,
+      username: string,
+      password: string,
+      options: { mustChange?: boolean } = {},
+    ): Promise<void> {
+      const target = await mustFind(db, username);
+      const hash = await preparePassword(password, target.id);
+      await transaction(async (trx) => {
+        const current = await mustFind(trx, username);
+        await updateUser(trx, current.id, {
+          password_hash: hash,
+          password_changed_at: clock.now(),
+          must_change_password: options.mustChange ? 1 : 0,
+          updated_at: clock.now(),
+        });
+        await recordPassword(trx, current.id, hash);
+        const ended = await deleteSessionsOfUser(trx, current.id);
+        await audit.record(trx, ctx, {
+          action: 'user.password_reset',
+          target: userTarget(current.username),
+          details: { mustChange: options.mustChange ?? false, sessionsEnded: ended },
+        });
+      });
+      events.emit('user.changed', { userId: target.id, username: target.username, change: 'password' });
+    },
+
+    /**
+     * Self-service password change: needs the current password, ends the user's other sessions and clears a
+     * must-change flag or an expired password.
+     */
+    async changeOwnPassword(
+      ctx: OperationContext & { actor: Extract<Actor, { type: 'user' }> },
+      currentPassword: string,
+      password: string,
+    ): Promise<void> {
+      const target = await mustFind(db, ctx.actor.username);
+      if (!target.password_hash || !(await deps.hasher.verify(target.password_hash, currentPassword))) {
+        await db.transaction().execute((trx) =>
+          audit.record(trx, ctx, {
+            action: 'user.password_change',
+            target: userTarget(target.username),
+            outcome: 'failure',
+            details: { reason: 'current_password_mismatch' },
+          }),
+        );
+        throw userError('password.current_mismatch');
+      }
+      const hash = await preparePassword(password, target.id);
+      await transaction(async (trx) => {
+        await updateUser(trx, target.id, {
+          password_hash: hash,
+          password_changed_at: clock.now(),
+          must_change_password: 0,
+          updated_at: clock.now(),
+        });
+        await recordPassword(trx, target.id, hash);
+        const ended = await deleteSessionsOfUser(trx, target.id, ctx.actor.sessionId);
+        await audit.record(trx, ctx, {
+          action: 'user.password_change',
+          target: userTarget(target.username),
+          details: { otherSessionsEnded: ended },
+        });
+      });
+      events.emit('user.changed', { userId: target.id, username: target.username, change: 'password' });
+    },
+
+    async deactivate(ctx: OperationContext, username: string): Promise<PublicUser> {
+      const row = await transaction(async (trx) => {
+        const target = await mustFind(trx, username);
+        if (target.active === 0) return target;
+        await assertAnotherActiveAdmin(trx, target);
+        await updateUser(trx, target.id, { active: 0, updated_at: clock.now() });
+        const ended = await deleteSessionsOfUser(trx, target.id);
+        await audit.record(trx, ctx, {
+          action: 'user.deactivate',
+          target: userTarget(target.username),
+          details: { before: { active: true }, after: { active: false }, sessionsEnded: ended },
+        });
+        return mustFind(trx, username);
+      });
+      events.emit('user.changed', { userId: row.id, username: row.username, change: 'deactivated' });
+      return toPublicUser(row);
+    },
+
+    async reactivate(ctx: OperationContext, username: string): Promise<PublicUser> {
+      const row = await transaction(async (trx) => {
+        const target = await mustFind(trx, username);
+        if (target.active === 1) return target;
+        await updateUser(trx, target.id, { active: 1, updated_at: clock.now() });
+        await audit.record(trx, ctx, {
+          action: 'user.reactivate',
+          target: userTarget(target.username),
+          details: { before: { active: false }, after: { active: true } },
+        });
+        return mustFind(trx, username);
+      });
+      events.emit('user.changed', { userId: row.id, username: row.username, change: 'reactivated' });
+      return toPublicUser(row);
+    },
+
+    /**
+     * Break-glass (SPEC §1, `warden recover-admin`): gives the root user a new password that must be changed at
+     * next login, reactivates it and clears its MFA, ending its sessions. Runs on the host only (CLI).
+     */
+    async recoverRoot(ctx: OperationContext, password: string): Promise<PublicUser> {
+      const hash = await deps.hasher.hash(password);
+      const row = await transaction(async (trx) => {
+        const root = await trx.selectFrom('users').selectAll().where('protected', '=', 1).executeTakeFirst();
+        if (!root)
+          throw userError('user.not_found', 'There is no root user; start the server once to create it');
+        await updateUser(trx, root.id, {
+          password_hash: hash,
+          password_changed_at: clock.now(),
+          must_change_password: 1,
+          active: 1,
+          mfa_enabled: 0,
+          totp_secret: null,
+          totp_last_step: null,
+          mfa_enroll_required: 0,
+          updated_at: clock.now(),
+        });
+        await trx.deleteFrom('recovery_codes').where('user_id', '=', root.id).execute();
+        await recordPassword(trx, root.id, hash);
+        const ended = await deleteSessionsOfUser(trx, root.id);
+        await audit.record(trx, ctx, {
+          action: 'user.recover_admin',
+          target: userTarget(root.username),
+          details: {
+            reactivated: root.active === 0,
+            mfaCleared: root.mfa_enabled === 1,
+            sessionsEnded: ended,
+          },
+        });
+        return mustFind(trx, root.username);
+      });
+      events.emit('user.changed', { userId: row.id, username: row.username, change: 'password' });
+      return toPublicUser(row);
+    },
+
+    async remove(ctx: OperationContext, username: string): Promise<void> {
+      const row = await transaction(async (trx) => {
+        const target = await mustFind(trx, username);
+        if (target.protected === 1) throw userError('user.protected', 'The root user cannot be deleted');
+        await assertAnotherActiveAdmin(trx, target);
+        const { createdAt: _c, updatedAt: _u, ...snapshot } = toPublicUser(target);
+        await deleteUserRow(trx, target.id);
+        await audit.record(trx, ctx, {
+          action: 'user.delete',
+          target: userTarget(target.username),
+          details: { before: snapshot },
+        });
+        return target;
+      });
+      events.emit('user.changed', { userId: row.id, username: row.username, change: 'deleted' });
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { type DatabaseHandle, type Engine, migrateToLatest, openDatabase } from '../../src/db/database.js';
+
+const inCi = process.env.CI === 'true';
+let warned = false;
+
+/**
+ * The PostgreSQL URL for tests. Missing on a laptop: the PostgreSQL suites skip with a loud warning. Missing in
+ * CI (`CI=true`): a hard failure, because there a skipped engine would hide a broken one.
+ */
+export function postgresUrl(): string | null {
+  const url = process.env.TEST_POSTGRES_URL ?? null;
+  if (url) return url;
+  if (inCi) throw new Error('TEST_POSTGRES_URL is not set in CI: the PostgreSQL suites must run there');
+  if (!warned) {
+    warned = true;
+    console.warn(
+      '\n*** TEST_POSTGRES_URL is not set: PostgreSQL suites are SKIPPED (set it to run them) ***\n',
+    );
+  }
+  return null;
+}
+
+/** Engines every storage-facing suite runs on: SQLite always, PostgreSQL when configured (always in CI). */
+export const ENGINES: readonly Engine[] = postgresUrl() ? ['sqlite', 'postgres'] : ['sqlite'];
+
+export interface TestDatabase extends DatabaseHandle {
+  /** Drops the database (temp dir or schema). */
+  destroy(): Promise<void>;
+}
+
+/** A fresh, migrated database: a temp SQLite file, or a private schema in the test PostgreSQL. */
+export async function createTestDatabase(engine: Engine): Promise<TestDatabase> {
+  if (engine === 'sqlite') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-test-'));
+    const handle = openDatabase({ databaseUrl: null, dataDir: dir });
+    await migrateToLatest(handle.db);
+    return {
+      ...handle,
+      destroy: async () => {
+        await handle.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const url = postgresUrl();
+  if (!url) throw new Error('PostgreSQL is not configured');
+  const schema = `warden_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const handle = openDatabase({ databaseUrl: url, dataDir: os.tmpdir(), searchPath: schema });
+  await migrateToLatest(handle.db);
+  return {
+    ...handle,
+    destroy: async () => {
+      await handle.close();
+      const cleanup = new pg.Client({ connectionString: url });
+      await cleanup.connect();
+      await cleanup.query(`drop schema ${schema} cascade`);
+      await cleanup.end();
+    },
+  };
+}
