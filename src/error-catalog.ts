@@ -1,0 +1,34 @@
+import type { ErrorCatalog } from './core/errors/app-error.js';
+import { coreError } from './core/errors/core-errors.js';
+import { authError } from './modules/auth/auth.errors.js';
+import { settingsError } from './modules/settings/settings.errors.js';
+import { userError } from './modules/users/users.errors.js';
+
+/** Every feature's slice of the error catalogue; docs/errors.md is generated from this (npm run docs:errors). */
+export const ERROR_CATALOG_SLICES: ReadonlyArray<{ feature: string; catalog: ErrorCatalog }> = [
+  { feature: 'Core', catalog: coreError.catalog },
+  { feature: 'Users', catalog: userError.catalog },
+  { feature: 'Authentication and sessions', catalog: authError.catalog },
+  { feature: 'Passwords and settings', catalog: settingsError.catalog },
+];
+
+/** The catalogue rendered as the Markdown of docs/errors.md. */
+export function renderErrorDocs(): string {
+  const lines = [
+    '# Error codes',
+    '',
+    'Every error is an RFC 9457 problem (`application/problem+json`):',
+    '`{ "type", "title", "status", "detail", "code", "instance", "requestId", "errors"? }`.',
+    'Clients should branch on `code`, which is stable; `title` and `detail` are for people.',
+    'This file is generated from the code (`npm run docs:errors`); a test fails when it is out of date.',
+    '',
+  ];
+  for (const { feature, catalog } of ERROR_CATALOG_SLICES) {
+    lines.push(`## ${feature}`, '', '| code | status | title | when |', '|---|---|---|---|');
+    for (const [code, spec] of Object.entries(catalog)) {
+      lines.push(`| \`${code}\` | ${spec.status} | ${spec.title} | ${spec.description.replaceAll('|', '\\|')} |`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
