@@ -14,8 +14,15 @@ import { installErrorHandler } from './http/error-handler.js';
 import type { App } from './http/fastify-types.js';
 import { healthRoutes } from './http/health.routes.js';
 import { sendProblem } from './http/problem.js';
+import { accessRoutes } from './modules/access/access.routes.js';
+import { accessRolesRoutes } from './modules/access/access-roles.routes.js';
+import { mqttClientsRoutes } from './modules/access/mqtt-clients.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
+import { brokersRoutes } from './modules/brokers/brokers.routes.js';
+import { hooksRoutes } from './modules/brokers/hooks.routes.js';
+import { mfaRoutes } from './modules/mfa/mfa.routes.js';
+import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { settingsRoutes } from './modules/settings/settings.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import type { Services } from './services.js';
@@ -36,6 +43,13 @@ const FEATURE_ROUTES: ReadonlyArray<(app: App) => Promise<void>> = [
   usersRoutes,
   auditRoutes,
   settingsRoutes,
+  sessionsRoutes,
+  mfaRoutes,
+  accessRolesRoutes,
+  accessRoutes,
+  mqttClientsRoutes,
+  brokersRoutes,
+  hooksRoutes,
 ];
 
 /** Builds the HTTP app. Never listens: `main.ts` does, tests use `app.inject()`. */

@@ -1,6 +1,10 @@
 import type { ErrorCatalog } from './core/errors/app-error.js';
 import { coreError } from './core/errors/core-errors.js';
+import { accessError } from './modules/access/access.errors.js';
 import { authError } from './modules/auth/auth.errors.js';
+import { brokerError } from './modules/brokers/brokers.errors.js';
+import { mfaError } from './modules/mfa/mfa.errors.js';
+import { sessionError } from './modules/sessions/sessions.errors.js';
 import { settingsError } from './modules/settings/settings.errors.js';
 import { userError } from './modules/users/users.errors.js';
 
@@ -9,7 +13,11 @@ export const ERROR_CATALOG_SLICES: ReadonlyArray<{ feature: string; catalog: Err
   { feature: 'Core', catalog: coreError.catalog },
   { feature: 'Users', catalog: userError.catalog },
   { feature: 'Authentication and sessions', catalog: authError.catalog },
+  { feature: 'Sessions', catalog: sessionError.catalog },
+  { feature: 'Multi-factor authentication', catalog: mfaError.catalog },
   { feature: 'Passwords and settings', catalog: settingsError.catalog },
+  { feature: 'MQTT access control', catalog: accessError.catalog },
+  { feature: 'Broker integrations and hooks', catalog: brokerError.catalog },
 ];
 
 /** The catalogue rendered as the Markdown of docs/errors.md. */
@@ -26,7 +34,9 @@ export function renderErrorDocs(): string {
   for (const { feature, catalog } of ERROR_CATALOG_SLICES) {
     lines.push(`## ${feature}`, '', '| code | status | title | when |', '|---|---|---|---|');
     for (const [code, spec] of Object.entries(catalog)) {
-      lines.push(`| \`${code}\` | ${spec.status} | ${spec.title} | ${spec.description.replaceAll('|', '\\|')} |`);
+      lines.push(
+        `| \`${code}\` | ${spec.status} | ${spec.title} | ${spec.description.replaceAll('|', '\\|')} |`,
+      );
     }
     lines.push('');
   }

@@ -1,6 +1,7 @@
 import type { Config } from './config/config.js';
 import { systemClock } from './core/clock.js';
 import { PasswordHasher } from './core/crypto/password-hasher.js';
+import { loadSecretKey } from './core/crypto/secret-key.js';
 import { DomainEventBus } from './core/events.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.js';
 import { createServices, type Services } from './services.js';
@@ -16,6 +17,8 @@ export async function openRuntime(
   config: Config,
   options: { onListenerError?: (error: unknown, event: string) => void } = {},
 ): Promise<Runtime> {
+  // Read (or generated) before the database opens, so a bad data dir fails without leaving a connection open.
+  const secretKey = loadSecretKey(config.secretKey, config.dataDir);
   const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await migrateToLatest(handle.db);
@@ -29,6 +32,7 @@ export async function openRuntime(
     clock: systemClock,
     hasher: new PasswordHasher(),
     events: new DomainEventBus(options.onListenerError),
+    secretKey,
   });
   return { handle, services, close: () => handle.close() };
 }

@@ -6,6 +6,7 @@ import { buildApp } from './app.js';
 import { ensureRootUser, type RootBootstrap } from './bootstrap.js';
 import type { Config } from './config/config.js';
 import { loggerOptions } from './core/logging/logger.js';
+import { type EmbeddedBroker, startEmbeddedBroker } from './integrations/aedes/embedded-broker.js';
 import { openRuntime, type Runtime } from './runtime.js';
 
 /** The built console, next to `dist/` (or `src/` when run with tsx). */
@@ -21,6 +22,8 @@ export interface RunningServer {
   readonly runtime: Runtime;
   readonly root: RootBootstrap;
   readonly url: string;
+  /** The embedded MQTT broker, or null when WARDEN_MQTT_PORT and WARDEN_MQTTS_PORT are both 0. */
+  readonly broker: EmbeddedBroker | null;
   /** Graceful stop: stop accepting, finish in-flight requests, close the database. */
   close(): Promise<void>;
 }
@@ -40,9 +43,13 @@ export async function startServer(
     trustProxy: config.trustProxy,
     webRoot: options.webRoot ?? DEFAULT_WEB_ROOT,
   });
+  // External broker integrations run before the API listens, so the first hook request finds them.
+  const brokers = runtime.services.brokers;
+  await brokers.start({ logger: logger.child({ component: 'brokers' }) });
   try {
     await app.listen({ port: config.httpPort, host: config.httpHost });
   } catch (error) {
+    await brokers.stop();
     await app.close();
     await runtime.close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -52,6 +59,24 @@ export async function startServer(
     }
     throw error;
   }
+  let broker: EmbeddedBroker | null = null;
+  if (config.mqttPort !== 0 || config.mqttsPort !== 0) {
+    const { mqttsPort, mqttTlsCertPath: certPath, mqttTlsKeyPath: keyPath } = config;
+    try {
+      broker = await startEmbeddedBroker({
+        services: runtime.services,
+        logger: logger.child({ component: 'mqtt' }),
+        host: config.mqttHost,
+        port: config.mqttPort === 0 ? null : config.mqttPort,
+        tls: mqttsPort !== 0 && certPath && keyPath ? { port: mqttsPort, certPath, keyPath } : null,
+      });
+    } catch (error) {
+      await brokers.stop();
+      await app.close();
+      await runtime.close();
+      throw error;
+    }
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpPort;
   const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? 'localhost' : config.httpHost;
@@ -60,7 +85,11 @@ export async function startServer(
     runtime,
     root,
     url: `http://${host}:${port}`,
+    broker,
     close: async () => {
+      // MQTT first: its clients are disconnected before the services they depend on go away.
+      await broker?.close();
+      await brokers.stop();
       await app.close();
       await runtime.close();
     },

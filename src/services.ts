@@ -1,12 +1,25 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from './core/clock.js';
 import type { PasswordHasher } from './core/crypto/password-hasher.js';
+import { createSecretBox } from './core/crypto/secret-box.js';
 import type { DomainEventBus } from './core/events.js';
 import type { Engine } from './db/database.js';
 import type { Database } from './db/schema.js';
+import { type AccessService, createAccessService } from './modules/access/access.service.js';
+import { type AccessRolesService, createAccessRolesService } from './modules/access/access-roles.service.js';
+import { startLiveEnforcement } from './modules/access/live-enforcement.js';
+import { createMqttAuthService, type MqttAuthService } from './modules/access/mqtt-auth.service.js';
+import {
+  createMqttConnectionsService,
+  type MqttConnectionsService,
+} from './modules/access/mqtt-connections.service.js';
 import { type AuditService, createAuditService } from './modules/audit/audit.service.js';
 import { type AuthService, createAuthService } from './modules/auth/auth.service.js';
 import { createThrottleService, type ThrottleService } from './modules/auth/throttle.service.js';
+import { createBrokerCredentials, withPasswordCapture } from './modules/brokers/broker-credentials.js';
+import { createDirectory } from './modules/brokers/broker-directory.js';
+import { type BrokersService, createBrokersService } from './modules/brokers/brokers.service.js';
+import { createMfaService, type MfaService } from './modules/mfa/mfa.service.js';
 import { createSessionsService, type SessionsService } from './modules/sessions/sessions.service.js';
 import { createSettingsService, type SettingsService } from './modules/settings/settings.service.js';
 import { createUsersService, type UsersService } from './modules/users/users.service.js';
@@ -18,6 +31,8 @@ export interface Infrastructure {
   readonly clock: Clock;
   readonly hasher: PasswordHasher;
   readonly events: DomainEventBus;
+  /** Key for encryption at rest (TOTP secrets): WARDEN_SECRET_KEY or the generated key file. */
+  readonly secretKey: string;
 }
 
 /** All feature services, wired once. The HTTP routes, the CLI and the broker use these same instances. */
@@ -29,15 +44,91 @@ export interface Services {
   readonly sessions: SessionsService;
   readonly throttle: ThrottleService;
   readonly auth: AuthService;
+  readonly mfa: MfaService;
+  readonly accessRoles: AccessRolesService;
+  /** Per-user compiled MQTT rules: decide, explain, effective access. */
+  readonly access: AccessService;
+  readonly mqttAuth: MqttAuthService;
+  /** Connections of the embedded broker (live enforcement acts on them). */
+  readonly mqttConnections: MqttConnectionsService;
+  /** External broker integrations (Mosquitto sync, EMQX / go-auth / VerneMQ hooks). */
+  readonly brokers: BrokersService;
 }
 
 export function createServices(infra: Infrastructure): Services {
   const { db, engine, clock, hasher, events } = infra;
   const audit = createAuditService({ db, clock });
   const settings = createSettingsService({ db, clock, audit, events });
-  const users = createUsersService({ db, engine, clock, hasher, audit, settings, events });
-  const sessions = createSessionsService({ db, clock, settings });
+  const accessRoles = createAccessRolesService({ db, engine, clock, audit, events });
+  // Password-setting operations report the new password to the broker credentials (defined below, called later).
+  const users = withPasswordCapture(
+    createUsersService({ db, engine, clock, hasher, audit, settings, events, accessRoles }),
+    { capture: (username, password) => brokerCredentials.capture(username, password) },
+  );
+  const sessions = createSessionsService({ db, clock, settings, audit });
   const throttle = createThrottleService({ db, engine, clock, settings });
-  const auth = createAuthService({ db, clock, hasher, audit, settings, sessions, users, throttle });
-  return { infra, audit, settings, users, sessions, throttle, auth };
+  const secretBox = createSecretBox(infra.secretKey);
+  const mfa = createMfaService({ db, clock, hasher, audit, settings, throttle, secretBox });
+  const auth = createAuthService({
+    db,
+    engine,
+    clock,
+    hasher,
+    audit,
+    settings,
+    sessions,
+    users,
+    throttle,
+    mfa,
+  });
+  const access = createAccessService({ users, accessRoles, events });
+  const mqttAuth = createMqttAuthService({
+    db,
+    clock,
+    hasher,
+    throttle,
+    audit,
+    users,
+    events,
+    secretKey: infra.secretKey,
+  });
+  const mqttConnections = createMqttConnectionsService({ db, audit });
+  startLiveEnforcement({ events, access, connections: mqttConnections });
+  const brokerCredentials = createBrokerCredentials({
+    db,
+    clock,
+    box: secretBox,
+    users,
+    onPassword: (username, password) => brokers.passwordSet(username, password),
+    onError: (error) => brokers.reportError(error),
+  });
+  const brokers = createBrokersService({
+    db,
+    clock,
+    audit,
+    box: secretBox,
+    events,
+    directory: createDirectory({ users, accessRoles }),
+    credentials: brokerCredentials,
+    hookServices: {
+      access,
+      mqttAuth,
+      userExists: async (username) => (await users.findRow(username)) !== undefined,
+    },
+  });
+  return {
+    infra,
+    audit,
+    settings,
+    users,
+    sessions,
+    throttle,
+    auth,
+    mfa,
+    accessRoles,
+    access,
+    mqttAuth,
+    mqttConnections,
+    brokers,
+  };
 }

@@ -2,8 +2,14 @@ import { loadConfig } from '../config/config.js';
 import { migrateToLatest, openDatabase } from '../db/database.js';
 import { openRuntime } from '../runtime.js';
 import type { Services } from '../services.js';
+import { ACCESS_USAGE, accessCommand } from './commands/access.command.js';
+import { ACCESS_ROLES_USAGE, accessRolesCommand } from './commands/access-roles.command.js';
+import { BROKERS_USAGE, brokersCommand } from './commands/brokers.command.js';
+import { MOSQUITTO_USAGE, mosquittoCommand } from './commands/mosquitto.command.js';
 import { recoverAdminCommand } from './commands/recover-admin.command.js';
 import { serveCommand } from './commands/serve.command.js';
+import { SESSIONS_USAGE, sessionsCommand } from './commands/sessions.command.js';
+import { SETTINGS_USAGE, settingsCommand } from './commands/settings.command.js';
 import { USERS_USAGE, usersCommand } from './commands/users.command.js';
 import { type CliIo, processIo, reportError, UsageError } from './output.js';
 
@@ -13,8 +19,26 @@ const USAGE = `Usage: warden <command>
   migrate                     bring the database schema up to date
   users ...                   manage users (see below)
   recover-admin               break-glass: new root password, reactivate root, clear its MFA
+  access-roles ...            manage MQTT access roles and their rules (see below)
+  access ...                  explain MQTT decisions, show a user's effective rules (see below)
+  sessions ...                list and end console sessions
+  settings ...                read and change the security settings
+  brokers ...                 external broker integrations (see below, docs/brokers.md)
+  mosquitto ...               Mosquitto dynamic-security sync and export
 
 ${USERS_USAGE}
+
+${ACCESS_ROLES_USAGE}
+
+${ACCESS_USAGE}
+
+${SESSIONS_USAGE}
+
+${SETTINGS_USAGE}
+
+${BROKERS_USAGE}
+
+${MOSQUITTO_USAGE}
 
 Configuration comes from the environment (see docs/config.md). Add --json for machine-readable output.
 `;
@@ -25,6 +49,12 @@ type ServiceCommand = (services: Services, argv: readonly string[], io: CliIo) =
 const SERVICE_COMMANDS: Record<string, ServiceCommand> = {
   users: usersCommand,
   'recover-admin': recoverAdminCommand,
+  'access-roles': accessRolesCommand,
+  access: accessCommand,
+  sessions: sessionsCommand,
+  settings: settingsCommand,
+  brokers: brokersCommand,
+  mosquitto: mosquittoCommand,
 };
 
 /** Runs one CLI invocation; returns the exit code (tests call this in-process). */

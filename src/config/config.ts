@@ -56,7 +56,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   {
     env: 'WARDEN_MQTT_PORT',
     defaultValue: '1883',
-    description: 'Embedded MQTT broker port; 0 = broker off.',
+    description:
+      'Embedded MQTT broker port; 0 = no plain listener (broker off when WARDEN_MQTTS_PORT is 0 too).',
   },
   {
     env: 'WARDEN_MQTT_HOST',

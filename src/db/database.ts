@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Kysely, Migrator } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, sql } from 'kysely';
 import { createPostgresDialect } from './dialects/postgres.js';
 import { createSqliteDialect } from './dialects/sqlite.js';
 import { migrationProvider } from './migrations/index.js';
@@ -27,19 +27,12 @@ export interface OpenDatabaseOptions {
 
 export function openDatabase(options: OpenDatabaseOptions): DatabaseHandle {
   if (options.databaseUrl) {
-    const { dialect, pool } = createPostgresDialect(options.databaseUrl, {
+    const { dialect } = createPostgresDialect(options.databaseUrl, {
       ...(options.searchPath ? { searchPath: options.searchPath } : {}),
     });
     const db = new Kysely<Database>({ dialect });
-    return {
-      db,
-      engine: 'postgres',
-      close: async () => {
-        await db.destroy();
-        // destroy() ends the pool; calling end twice would throw, so only pg's own guard is relied on.
-        void pool;
-      },
-    };
+    // destroy() also ends the pool.
+    return { db, engine: 'postgres', close: () => db.destroy() };
   }
   const file = options.sqliteFile ?? path.join(options.dataDir, 'warden.db');
   const { dialect } = createSqliteDialect(file);
@@ -49,7 +42,17 @@ export function openDatabase(options: OpenDatabaseOptions): DatabaseHandle {
 
 /** Brings the schema up to date; throws with the failing migration's name. */
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
+  // Kysely looks for its bookkeeping tables in every schema it can see; pin them to the schema this connection
+  // writes to, so two Warden databases in one PostgreSQL (or a test schema beside another) never mix.
+  const schema =
+    db.getExecutor().adapter instanceof PostgresAdapter
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined;
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider,
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

@@ -1,17 +1,35 @@
+import type { AccessRolesTable, UserAccessRolesTable } from '../modules/access/access.table.js';
 import type { AuditEventsTable } from '../modules/audit/audit.table.js';
 import type { LoginThrottleTable } from '../modules/auth/throttle.table.js';
+import type {
+  BrokerCredentialsTable,
+  BrokerIntegrationsTable,
+  BrokerPasswordSyncTable,
+} from '../modules/brokers/brokers.table.js';
 import type { RecoveryCodesTable } from '../modules/mfa/mfa.table.js';
 import type { SessionsTable } from '../modules/sessions/sessions.table.js';
 import type { SettingsTable } from '../modules/settings/settings.table.js';
-import type { PasswordHistoryTable, UsersTable } from '../modules/users/users.table.js';
+import type {
+  PasswordHistoryTable,
+  UserCountsTable,
+  UserListGenerationTable,
+  UsersTable,
+} from '../modules/users/users.table.js';
 
 /** The whole schema as Kysely sees it; each feature owns the table types it declares. */
 export interface Database {
   users: UsersTable;
+  user_counts: UserCountsTable;
+  user_list_generation: UserListGenerationTable;
   password_history: PasswordHistoryTable;
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
   settings: SettingsTable;
   recovery_codes: RecoveryCodesTable;
   login_throttle: LoginThrottleTable;
+  access_roles: AccessRolesTable;
+  user_access_roles: UserAccessRolesTable;
+  broker_integrations: BrokerIntegrationsTable;
+  broker_credentials: BrokerCredentialsTable;
+  broker_password_sync: BrokerPasswordSyncTable;
 }

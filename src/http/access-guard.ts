@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { coreError } from '../core/errors/core-errors.js';
+import { hookThrottled } from '../modules/brokers/brokers.errors.js';
 import type { OperationContext } from '../modules/roles/operation-context.js';
 import { authorize, type Requirement } from '../modules/roles/roles.policy.js';
 import { SESSION_COOKIE } from './session-cookie.js';
@@ -38,23 +39,48 @@ export function operationContext(request: FastifyRequest): OperationContext {
  * is authenticated from its cookie, checked for cross-site origin, then authorized against the route's declared
  * requirement by the pure policy — before the body is even parsed.
  */
+/** One registered route and what it declared (listed by `app.routeAccess`, e.g. for the route-walk test). */
+export interface RouteAccess {
+  readonly method: string;
+  readonly url: string;
+  readonly access: Requirement;
+}
+
 export function installAccessGuard(app: FastifyInstance): void {
   app.decorateRequest('actor', null);
   app.decorateRequest('stage', null);
   app.decorateRequest('auth', null);
+  app.decorateRequest('hookIntegration', null);
 
+  const declared: RouteAccess[] = [];
+  app.decorate('routeAccess', declared);
   app.addHook('onRoute', (route) => {
     const config = (route.config ?? {}) as { access?: Requirement };
-    if (config.access) return;
-    if (PUBLIC_PREFIXES.some((prefix) => route.url.startsWith(prefix)) || !route.url.startsWith('/api/')) {
-      route.config = { ...config, access: PUBLIC } as typeof route.config;
-      return;
+    let access = config.access;
+    if (!access) {
+      if (!PUBLIC_PREFIXES.some((prefix) => route.url.startsWith(prefix)) && route.url.startsWith('/api/')) {
+        throw new Error(`route ${route.method} ${route.url} declares no access requirement (config.access)`);
+      }
+      access = PUBLIC;
+      route.config = { ...config, access } as typeof route.config;
     }
-    throw new Error(`route ${route.method} ${route.url} declares no access requirement (config.access)`);
+    for (const method of [route.method].flat()) declared.push({ method, url: route.url, access });
   });
 
   app.addHook('onRequest', async (request) => {
     if (isCrossSite(request)) throw coreError('auth.cross_site');
+    // Unknown routes have no config; they fall through to the 404 handler.
+    const requirement = (request.routeOptions.config as { access?: Requirement } | undefined)?.access;
+    // Broker hooks never use sessions: admitted by their integration's credential or source address, or refused
+    // before the body is read and before any decision is asked for.
+    if (requirement?.kind === 'hook') {
+      const admission = app.services.brokers.hooks.admit(requirement.broker, request);
+      if (admission.kind === 'throttled') throw hookThrottled(admission.retryAfterMs);
+      const decision = authorize(null, null, requirement, admission.kind === 'admitted');
+      if (!decision.allowed) throw coreError(decision.code, 'A valid hook credential is required');
+      if (admission.kind === 'admitted') request.hookIntegration = admission.integration;
+      return;
+    }
     const token = request.cookies[SESSION_COOKIE];
     if (token) {
       const resolved = await app.services.sessions.resolve(token);
@@ -64,8 +90,6 @@ export function installAccessGuard(app: FastifyInstance): void {
         request.stage = resolved.stage;
       }
     }
-    // Unknown routes have no config; they fall through to the 404 handler.
-    const requirement = (request.routeOptions.config as { access?: Requirement } | undefined)?.access;
     if (!requirement) return;
     const decision = authorize(request.actor, request.stage, requirement);
     if (!decision.allowed) {

@@ -9,6 +9,7 @@ import type {
 import type { Actor, Requirement, SessionStage } from '../modules/roles/roles.policy.js';
 import type { ResolvedSession } from '../modules/sessions/sessions.service.js';
 import type { Services } from '../services.js';
+import type { RouteAccess } from './access-guard.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -22,6 +23,8 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     services: Services;
+    /** Every route with the requirement it declared (filled at registration by the access guard). */
+    routeAccess: readonly RouteAccess[];
   }
 }
 

@@ -55,15 +55,19 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
   await admin.query(`create schema ${schema}`);
   await admin.end();
   const handle = openDatabase({ databaseUrl: url, dataDir: os.tmpdir(), searchPath: schema });
-  await migrateToLatest(handle.db);
-  return {
-    ...handle,
-    destroy: async () => {
-      await handle.close();
-      const cleanup = new pg.Client({ connectionString: url });
-      await cleanup.connect();
-      await cleanup.query(`drop schema ${schema} cascade`);
-      await cleanup.end();
-    },
+  const destroy = async (): Promise<void> => {
+    await handle.close();
+    const cleanup = new pg.Client({ connectionString: url });
+    await cleanup.connect();
+    await cleanup.query(`drop schema if exists ${schema} cascade`);
+    await cleanup.end();
   };
+  try {
+    await migrateToLatest(handle.db);
+  } catch (error) {
+    // A failed migration must not leave its schema behind for the next run to trip over.
+    await destroy();
+    throw error;
+  }
+  return { ...handle, destroy };
 }

@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto';
+import { decodeBase32IgnorePadding } from '@oslojs/encoding';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { ensureRootUser } from '../../src/bootstrap.js';
 import { ManualClock } from '../../src/core/clock.js';
-import { PasswordHasher } from '../../src/core/crypto/password-hasher.js';
+import { PasswordHasher, type PasswordHasherOptions } from '../../src/core/crypto/password-hasher.js';
 import { DomainEventBus } from '../../src/core/events.js';
 import type { Engine } from '../../src/db/database.js';
+import { totpCodeAt, totpStep } from '../../src/modules/mfa/mfa.crypto.js';
 import { CLI_CONTEXT } from '../../src/modules/roles/operation-context.js';
 import type { CreateUserInput } from '../../src/modules/users/users.schemas.js';
 import { createServices, type Services } from '../../src/services.js';
@@ -23,13 +26,19 @@ export interface TestContext {
   readonly database: TestDatabase;
   /** Creates a user directly through the service (actor `cli`). */
   createUser(input: Partial<CreateUserInput> & { username: string }): Promise<void>;
-  /** Logs in and returns the session cookie header value. */
+  /** Logs in and returns the session cookie header value (also when the login still has a `next` step). */
   login(username: string, password?: string): Promise<string>;
+  /** One API call through `inject`, with an optional session cookie, JSON body and extra headers. */
+  call(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    url: string,
+    options?: { cookie?: string; payload?: object; headers?: Record<string, string> },
+  ): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
 export async function createTestContext(
-  options: { engine?: Engine; realHash?: boolean } = {},
+  options: { engine?: Engine; realHash?: boolean; hasher?: PasswordHasherOptions } = {},
 ): Promise<TestContext> {
   const database = await createTestDatabase(options.engine ?? 'sqlite');
   const clock = new ManualClock(Date.now());
@@ -37,10 +46,12 @@ export async function createTestContext(
     db: database.db,
     engine: database.engine,
     clock,
-    hasher: new PasswordHasher(options.realHash ? {} : { params: FAST_HASH }),
+    hasher: new PasswordHasher({ ...(options.realHash ? {} : { params: FAST_HASH }), ...options.hasher }),
     events: new DomainEventBus((error) => {
       throw error;
     }),
+    // A fixed random key per context: sealed TOTP secrets never open in another test's database.
+    secretKey: randomBytes(32).toString('base64url'),
   });
   await ensureRootUser(services, ROOT_PASSWORD);
   const app = await buildApp({ services });
@@ -66,6 +77,14 @@ export async function createTestContext(
       await services.users.create(CLI_CONTEXT, { password: STRONG_PASSWORD, role: 'viewer', ...input });
     },
     login,
+    call(method, url, { cookie, payload, headers } = {}) {
+      return app.inject({
+        method,
+        url,
+        headers: { ...(cookie ? { cookie } : {}), ...headers },
+        ...(payload ? { payload } : {}),
+      });
+    },
     async close() {
       await app.close();
       await database.destroy();
@@ -78,4 +97,29 @@ export function sessionCookie(response: LightMyRequestResponse): string {
   const cookie = response.cookies.find((c) => c.name === 'warden_session');
   if (!cookie) throw new Error('no session cookie in response');
   return `${cookie.name}=${cookie.value}`;
+}
+
+/** The code an authenticator app would show for a base32 TOTP secret at `atMs` (± whole 30 s steps). */
+export function totpCode(secret: string, atMs: number, stepOffset = 0): string {
+  return totpCodeAt(decodeBase32IgnorePadding(secret), totpStep(atMs) + stepOffset);
+}
+
+/**
+ * Enrols a TOTP authenticator for the session's user through the API and returns the secret and recovery
+ * codes; moves the clock on one step so the confirming code is not the next one a test sends.
+ */
+export async function enrolTotp(
+  t: TestContext,
+  cookie: string,
+): Promise<{ secret: string; recoveryCodes: string[] }> {
+  const begin = await t.call('POST', '/api/v1/me/mfa/totp', { cookie });
+  if (begin.statusCode !== 200) throw new Error(`enrol failed: ${begin.statusCode} ${begin.body}`);
+  const { secret } = begin.json() as { secret: string };
+  const confirm = await t.call('POST', '/api/v1/me/mfa/totp/confirm', {
+    cookie,
+    payload: { code: totpCode(secret, t.clock.now()) },
+  });
+  if (confirm.statusCode !== 200) throw new Error(`confirm failed: ${confirm.statusCode} ${confirm.body}`);
+  t.clock.advance(30_000);
+  return { secret, recoveryCodes: (confirm.json() as { recoveryCodes: string[] }).recoveryCodes };
 }

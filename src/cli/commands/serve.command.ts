@@ -9,6 +9,12 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
   const config = loadConfig(io.env);
   const server = await startServer(config);
   const lines = [`Warden is running: ${server.url}  (API docs: ${server.url}/api/docs)`];
+  const mqttUrls = [server.broker?.url, server.broker?.tlsUrl].filter((url) => url);
+  lines.push(
+    mqttUrls.length > 0
+      ? `Embedded MQTT broker (MQTT 3.1.1): ${mqttUrls.join('  ')}`
+      : 'Embedded MQTT broker: off (WARDEN_MQTT_PORT and WARDEN_MQTTS_PORT are 0)',
+  );
   if (server.root.created && server.root.generatedPassword) {
     lines.push(
       '',

@@ -14,11 +14,13 @@ import { type CliIo, emit, formatTable, UsageError } from '../output.js';
 const USER_COLUMNS = ['username', 'role', 'active', 'kind', 'email', 'mfaEnabled', 'lastLoginAt'];
 
 export const USERS_USAGE = `warden users list [--search S] [--role R] [--all] [--page N] [--page-size N] [--json]
-warden users create <username> --role R [--email E] [--description D] [--scopes a,b] [--kind K]
+warden users create <username> --role R [--email E] [--description D] [--scopes a,b] [--kind K] [--access-roles a,b]
                     [--session-timeout MIN] [--password-stdin | --password P] [--json]
-warden users update <username> [--role R] [--scopes a,b] [--email E] [--description D] [--json]
+warden users update <username> [--role R] [--scopes a,b] [--email E] [--description D]
+                    [--access-roles a,b (ordered; "" removes all)] [--json]
 warden users passwd <username> [--password-stdin | --password P] [--must-change]
-warden users deactivate|reactivate|delete <username>`;
+warden users deactivate|reactivate|delete <username>
+warden users reset-mfa <username>      (lost authenticator: the user enrols again at the next login)`;
 
 /** The password for create/passwd: stdin, the (visible in `ps`) flag, or a generated one printed once. */
 async function passwordFrom(
@@ -31,8 +33,9 @@ async function passwordFrom(
     : { password: given, generated: false };
 }
 
-function scopesFrom(values: Record<string, unknown>): string[] | undefined {
-  const raw = optionalString(values, 'scopes');
+/** A comma-separated list flag (`--scopes a,b`, `--access-roles a,b`); an empty value is the empty list. */
+function listFrom(values: Record<string, unknown>, name: string): string[] | undefined {
+  const raw = optionalString(values, name);
   return raw === undefined
     ? undefined
     : raw
@@ -81,6 +84,7 @@ export async function usersCommand(services: Services, argv: readonly string[], 
         scopes: { type: 'string' },
         kind: { type: 'string' },
         'session-timeout': { type: 'string' },
+        'access-roles': { type: 'string' },
         password: { type: 'string' },
         'password-stdin': { type: 'boolean' },
       });
@@ -92,7 +96,8 @@ export async function usersCommand(services: Services, argv: readonly string[], 
         ...(values.email ? { email: values.email } : {}),
         ...(values.description ? { description: values.description } : {}),
         ...(values.kind ? { kind: values.kind } : {}),
-        ...(scopesFrom(values) ? { scopes: scopesFrom(values) } : {}),
+        ...(listFrom(values, 'scopes') ? { scopes: listFrom(values, 'scopes') } : {}),
+        ...(listFrom(values, 'access-roles') ? { accessRoles: listFrom(values, 'access-roles') } : {}),
         ...(values['session-timeout']
           ? { sessionTimeoutMinutes: optionalInteger(values, 'session-timeout') }
           : {}),
@@ -111,13 +116,15 @@ export async function usersCommand(services: Services, argv: readonly string[], 
         scopes: { type: 'string' },
         kind: { type: 'string' },
         'session-timeout': { type: 'string' },
+        'access-roles': { type: 'string' },
       });
       const input = parseWith(UpdateUserBody, {
         ...(values.role ? { role: values.role } : {}),
         ...(values.email !== undefined ? { email: values.email === '' ? null : values.email } : {}),
         ...(values.description !== undefined ? { description: values.description } : {}),
         ...(values.kind ? { kind: values.kind } : {}),
-        ...(scopesFrom(values) ? { scopes: scopesFrom(values) } : {}),
+        ...(listFrom(values, 'scopes') ? { scopes: listFrom(values, 'scopes') } : {}),
+        ...(listFrom(values, 'access-roles') ? { accessRoles: listFrom(values, 'access-roles') } : {}),
         ...(values['session-timeout']
           ? { sessionTimeoutMinutes: optionalInteger(values, 'session-timeout') }
           : {}),
@@ -158,6 +165,18 @@ export async function usersCommand(services: Services, argv: readonly string[], 
       const username = requirePositional(positionals, 0, 'username');
       await users.remove(CLI_CONTEXT, username);
       emit(io, json, { deleted: username }, () => `Deleted ${username}\n`);
+      return 0;
+    }
+    case 'reset-mfa': {
+      const { positionals, json } = parse(rest, {});
+      const username = requirePositional(positionals, 0, 'username');
+      await services.mfa.reset(CLI_CONTEXT, username);
+      emit(
+        io,
+        json,
+        { username, mfaReset: true },
+        () => `MFA of ${username} reset: they enrol a new authenticator at their next login\n`,
+      );
       return 0;
     }
     default:

@@ -19,6 +19,12 @@ export interface PasswordHasherOptions {
   params?: { memoryCost: number; timeCost: number; parallelism: number };
 }
 
+function busy(): Error {
+  return coreError('server.busy', 'Too many sign-ins at once, retry shortly', {
+    headers: { 'retry-after': '1' },
+  });
+}
+
 /**
  * argon2id behind a bounded executor: never more hashes in flight than cores, a bounded queue, and 503
  * `server.busy` beyond it, so a login flood cannot starve the rest of the API.
@@ -40,6 +46,15 @@ export class PasswordHasher {
       queued: this.executor.queued,
       concurrency: this.executor.concurrency,
     };
+  }
+
+  /**
+   * Throws 503 `server.busy` when a verification started now would be refused (every slot busy, queue full), so
+   * a caller can refuse before doing any other work for a request that cannot be served.
+   */
+  assertCapacity(): void {
+    const { executor } = this;
+    if (executor.inFlight >= executor.concurrency && executor.queued >= executor.maxQueue) throw busy();
   }
 
   hash(password: string): Promise<string> {
@@ -71,11 +86,7 @@ export class PasswordHasher {
     try {
       return await this.executor.run(task);
     } catch (error) {
-      if (error instanceof QueueFullError) {
-        throw coreError('server.busy', 'Too many sign-ins at once, retry shortly', {
-          headers: { 'retry-after': '1' },
-        });
-      }
+      if (error instanceof QueueFullError) throw busy();
       throw error;
     }
   }

@@ -1,5 +1,8 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m001 from './001-core.js';
+import * as m002 from './002-access.js';
+import * as m003 from './003-user-list.js';
+import * as m004 from './004-brokers.js';
 
 /**
  * The one migration set for both engines, listed statically so it works the same from `src` (tsx, tests) and
@@ -7,6 +10,9 @@ import * as m001 from './001-core.js';
  */
 const MIGRATIONS: Record<string, Migration> = {
   '001-core': m001,
+  '002-access': m002,
+  '003-user-list': m003,
+  '004-brokers': m004,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -20,6 +20,7 @@ export const AUDIT_ACTIONS = [
   'access_role.update',
   'access_role.delete',
   'mqtt.disconnect',
+  'mqtt.connect',
   'broker.update',
   'broker.sync',
 ] as const;

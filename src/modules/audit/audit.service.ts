@@ -33,8 +33,11 @@ export interface AuditEvent {
   details: Record<string, unknown>;
 }
 
-/** Keys that could carry a secret are dropped from details whatever a caller passes (defence in depth). */
-const SECRET_KEY = /pass(word)?|secret|token|hash|recovery|totp|otp|^code$/i;
+/**
+ * Keys that could carry a secret are dropped from details whatever a caller passes (defence in depth). Rules
+ * about secrets (`passwordPolicy`) are settings, not secrets, and stay.
+ */
+const SECRET_KEY = /^(?!.*policy$).*(pass(word)?|secret|token|hash|recovery|totp|otp)|^code$/i;
 
 function scrub(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(scrub);

@@ -15,21 +15,11 @@ export const authError = defineErrors({
   'auth.invalid_code': {
     status: 401,
     title: 'Invalid code',
-    description: 'The TOTP or recovery code is wrong, expired or was already used.',
+    description: 'At the MFA login step: the TOTP or recovery code is wrong, expired or was already used.',
   },
   'auth.no_login_in_progress': {
     status: 400,
     title: 'No login step pending',
     description: 'This step of the login flow does not apply to the current session.',
-  },
-  'session.limit_reached': {
-    status: 403,
-    title: 'Session limit reached',
-    description: 'The concurrent-session cap is reached; admins are never blocked by it.',
-  },
-  'session.not_found': {
-    status: 404,
-    title: 'Session not found',
-    description: 'No live session has this id.',
   },
 });

@@ -1,18 +1,14 @@
-import { Type } from 'typebox';
 import { coreError } from '../../core/errors/core-errors.js';
 import { operationContext } from '../../http/access-guard.js';
 import { NoContent } from '../../http/common-schemas.js';
 import type { App } from '../../http/fastify-types.js';
 import { clearSessionCookie, setSessionCookie } from '../../http/session-cookie.js';
-import { ChangeOwnPasswordBody, UserSchema } from '../users/users.schemas.js';
+import { MfaLoginBody } from '../mfa/mfa.schemas.js';
+import { ChangeOwnPasswordBody } from '../users/users.schemas.js';
+import { LoginBody, NextOnlySchema, UserWithNextSchema } from './auth.schemas.js';
+import { selfRequest } from './self-request.js';
 
 const tags = ['auth'];
-const NextSchema = Type.Union([
-  Type.Enum(['mfa', 'mfa_enroll', 'password_change'], { type: 'string' }),
-  Type.Null(),
-]);
-const LoginResponse = Type.Object({ user: UserSchema, next: NextSchema });
-const MeResponse = Type.Object({ user: UserSchema, next: NextSchema });
 
 export async function authRoutes(app: App): Promise<void> {
   const { auth, users } = app.services;
@@ -24,14 +20,11 @@ export async function authRoutes(app: App): Promise<void> {
       schema: {
         tags,
         summary: 'Log in with username and password',
-        body: Type.Object(
-          {
-            username: Type.String({ minLength: 1, maxLength: 200 }),
-            password: Type.String({ maxLength: 4096 }),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: LoginResponse },
+        description:
+          '`next` says what the new session must do before it is complete: `mfa` (POST /api/v1/auth/mfa), ' +
+          '`password_change` (PUT /api/v1/me/password) or `mfa_enroll` (POST /api/v1/me/mfa/totp, then confirm).',
+        body: LoginBody,
+        response: { 200: UserWithNextSchema },
       },
     },
     async (request, reply) => {
@@ -39,6 +32,23 @@ export async function authRoutes(app: App): Promise<void> {
       const result = await auth.login(meta, request.id, request.body.username, request.body.password);
       setSessionCookie(request, reply, result.token);
       return { user: result.user, next: result.next };
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/mfa',
+    {
+      config: { access: { kind: 'login_step', stages: ['mfa'] } },
+      schema: {
+        tags,
+        summary: 'Second login step: a TOTP code or a recovery code',
+        body: MfaLoginBody,
+        response: { 200: UserWithNextSchema },
+      },
+    },
+    async (request) => {
+      const { ctx, session } = selfRequest(request);
+      return auth.completeMfa(ctx, session, request.body);
     },
   );
 
@@ -59,7 +69,11 @@ export async function authRoutes(app: App): Promise<void> {
     '/api/v1/me',
     {
       config: { access: { kind: 'login_step' } },
-      schema: { tags, summary: 'The current user and pending login step', response: { 200: MeResponse } },
+      schema: {
+        tags,
+        summary: 'The current user and pending login step',
+        response: { 200: UserWithNextSchema },
+      },
     },
     async (request) => {
       if (!request.auth) throw coreError('auth.required');
@@ -76,25 +90,17 @@ export async function authRoutes(app: App): Promise<void> {
         tags,
         summary: 'Change own password (ends the other sessions)',
         body: ChangeOwnPasswordBody,
-        response: { 200: Type.Object({ next: NextSchema }) },
+        response: { 200: NextOnlySchema },
       },
     },
     async (request) => {
-      const ctx = operationContext(request);
-      const session = request.auth;
-      if (!session || ctx.actor.type !== 'user') throw coreError('auth.required');
-      await users.changeOwnPassword(
-        { ...ctx, actor: ctx.actor },
+      const { ctx, session } = selfRequest(request);
+      const next = await auth.changeOwnPassword(
+        ctx,
+        session,
         request.body.currentPassword,
         request.body.password,
       );
-      const { db } = app.services.infra;
-      const next =
-        request.stage === 'password_change'
-          ? await db
-              .transaction()
-              .execute((trx) => auth.advance(trx, session.session.id, session.user, { mfaVerified: true }))
-          : null;
       return { next };
     },
   );

@@ -1,33 +1,49 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.js';
 import type { PasswordHasher } from '../../core/crypto/password-hasher.js';
+import { AppError } from '../../core/errors/app-error.js';
+import type { Engine } from '../../db/database.js';
+import { lockFor } from '../../db/dialects/locks.js';
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
+import type { MfaLoginInput } from '../mfa/mfa.schemas.js';
+import type { MfaService, SelfContext } from '../mfa/mfa.service.js';
 import type { OperationContext } from '../roles/operation-context.js';
 import type { SessionStage } from '../roles/roles.policy.js';
-import type { ClientMeta, SessionsService } from '../sessions/sessions.service.js';
+import { sessionError } from '../sessions/sessions.errors.js';
+import type { ClientMeta, ResolvedSession, SessionsService } from '../sessions/sessions.service.js';
 import type { SettingsService } from '../settings/settings.service.js';
-import { toPublicUser, userTarget } from '../users/users.mapper.js';
+import { userTarget } from '../users/users.mapper.js';
+import { findUserById } from '../users/users.repository.js';
 import type { PublicUser } from '../users/users.schemas.js';
 import type { UsersService } from '../users/users.service.js';
 import type { UserRow } from '../users/users.table.js';
 import { authError } from './auth.errors.js';
 import { nextLoginStage, nextStep } from './login-stage.js';
-import type { ThrottleService } from './throttle.service.js';
+import { isThrottled, type ThrottleService } from './throttle.service.js';
+
+export type NextStep = Exclude<SessionStage, 'active'> | null;
 
 export interface LoginResult {
   token: string;
   user: PublicUser;
-  next: Exclude<SessionStage, 'active'> | null;
+  next: NextStep;
 }
 
 /** Why a login failed: written to the audit log only; the client always sees auth.invalid_credentials. */
-type FailureReason = 'unknown_user' | 'wrong_password' | 'inactive' | 'no_console_login' | 'no_password';
+type FailureReason =
+  | 'unknown_user'
+  | 'wrong_password'
+  | 'inactive'
+  | 'no_console_login'
+  | 'no_password'
+  | 'throttled';
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
 export function createAuthService(deps: {
   db: Kysely<Database>;
+  engine: Engine;
   clock: Clock;
   hasher: PasswordHasher;
   audit: AuditService;
@@ -35,6 +51,7 @@ export function createAuthService(deps: {
   sessions: SessionsService;
   users: UsersService;
   throttle: ThrottleService;
+  mfa: MfaService;
 }) {
   const { db, clock, audit } = deps;
 
@@ -49,26 +66,70 @@ export function createAuthService(deps: {
     details: Record<string, unknown>,
     trx: Kysely<Database> = db,
   ): Promise<void> {
-    // A failed login is not performed by anyone we know: the actor names the claimed user so the log can be
-    // searched by it, the reason says what really happened.
-    const actorCtx: OperationContext = { ...ctx, actor: { type: 'system' } };
-    await audit.record(trx, actorCtx, {
-      action: 'auth.login',
-      target: userTarget(username),
-      outcome,
-      details,
-    });
+    // A login is not performed by anyone we know yet: the actor is the system, the target names the claimed
+    // user so the log can be searched by it, and the reason says what really happened.
+    await audit.record(trx, ctx, { action: 'auth.login', target: userTarget(username), outcome, details });
+  }
+
+  /** Why this row may not log in at all (before looking at the password), or null. */
+  function refusal(row: UserRow | undefined): FailureReason | null {
+    if (!row) return 'unknown_user';
+    if (row.active !== 1) return 'inactive';
+    if (row.kind !== 'person') return 'no_console_login';
+    if (!row.password_hash) return 'no_password';
+    return null;
+  }
+
+  /** Reserves a throttled verification; a refused (429) attempt is audited by `onThrottled` first. */
+  async function reserve(username: string, ip: string, onThrottled: () => Promise<void>): Promise<void> {
+    try {
+      await deps.throttle.reserve(username, ip);
+    } catch (error) {
+      if (isThrottled(error)) await onThrottled();
+      throw error;
+    }
   }
 
   /** Marks a completed login on the user (last login time). */
-  async function completeLogin(trx: Kysely<Database>, user: UserRow): Promise<void> {
-    await trx.updateTable('users').set({ last_login_at: clock.now() }).where('id', '=', user.id).execute();
+  async function completeLogin(trx: Kysely<Database>, user: UserRow, at: number): Promise<void> {
+    await trx.updateTable('users').set({ last_login_at: at }).where('id', '=', user.id).execute();
+  }
+
+  /**
+   * Moves a pending session on after one login step (MFA verified, password replaced, MFA enrolled) and
+   * returns the next step; completes the login when none is left.
+   */
+  async function advance(
+    trx: Kysely<Database>,
+    sessionId: string,
+    user: UserRow,
+    progress: { mfaVerified: boolean },
+  ): Promise<NextStep> {
+    const security = await deps.settings.getSecurity(trx);
+    const fresh = (await findUserById(trx, user.id)) ?? user;
+    const stage = nextLoginStage(fresh, security, clock.now(), progress);
+    await deps.sessions.setStage(trx, sessionId, stage);
+    if (stage === 'active') await completeLogin(trx, fresh, clock.now());
+    return nextStep(stage);
+  }
+
+  /**
+   * After a self-service step that a pending session was held at (`password_change`, `mfa_enroll`): the next
+   * login step, or null when the login is now complete. A complete session stays as it is.
+   */
+  async function continueLogin(session: ResolvedSession, heldAt: SessionStage): Promise<NextStep> {
+    if (session.stage !== heldAt) return null;
+    // Being held at a later stage means the second factor, if any, was already verified.
+    return db
+      .transaction()
+      .execute((trx) => advance(trx, session.session.id, session.user, { mfaVerified: true }));
   }
 
   return {
     /**
-     * Verifies username and password (argon2id through the bounded pool; unknown and inactive users against a
-     * dummy hash so every failure costs the same), then starts a session at the right login stage.
+     * Verifies username and password under the throttle (argon2id through the bounded pool; unknown and inactive
+     * users against a dummy hash so every failure costs the same), then starts a session at the right login
+     * stage. Every outcome is audited with its real reason; the client sees one answer for all failures.
      */
     async login(
       meta: ClientMeta,
@@ -76,30 +137,43 @@ export function createAuthService(deps: {
       username: string,
       password: string,
     ): Promise<LoginResult> {
+      // Under a flood, refuse before touching the database for a verification that could not run anyway.
+      deps.hasher.assertCapacity();
       const ctx = anonymousContext(meta, requestId);
-      await deps.throttle.reserve(username, meta.ip);
       const row = await deps.users.findRow(username);
-      let failure: FailureReason | null = null;
-      if (!row) failure = 'unknown_user';
-      else if (row.active !== 1) failure = 'inactive';
-      else if (row.kind !== 'person') failure = 'no_console_login';
-      else if (!row.password_hash) failure = 'no_password';
-
-      const verified =
-        failure === null && row?.password_hash
-          ? await deps.hasher.verify(row.password_hash, password)
-          : await deps.hasher.verifyDummy(password);
-      if (failure === null && !verified) failure = 'wrong_password';
-      if (failure !== null || !row) {
-        await auditLogin(ctx, row?.username ?? username, 'failure', { reason: failure });
+      const claimed = row?.username ?? username;
+      const refused = refusal(row);
+      await reserve(username, meta.ip, () => auditLogin(ctx, claimed, 'failure', { reason: 'throttled' }));
+      let verified: boolean;
+      try {
+        verified =
+          refused === null && row?.password_hash
+            ? await deps.hasher.verify(row.password_hash, password)
+            : await deps.hasher.verifyDummy(password);
+      } catch (error) {
+        // 503 server.busy: nothing was verified, so the attempt costs nothing.
+        await deps.throttle.release(username, meta.ip);
+        throw error;
+      }
+      if (refused !== null || !verified || !row) {
+        await db.transaction().execute(async (trx) => {
+          await deps.throttle.failed(username, trx);
+          await auditLogin(ctx, claimed, 'failure', { reason: refused ?? 'wrong_password' }, trx);
+        });
         throw authError('auth.invalid_credentials', 'Invalid username or password');
       }
-      await deps.throttle.succeeded(username);
 
       const security = await deps.settings.getSecurity();
-      const stage = nextLoginStage(row, security, clock.now(), { mfaVerified: false });
+      const loginAt = clock.now();
+      const stage = nextLoginStage(row, security, loginAt, { mfaVerified: false });
+      // One transaction settles the throttle, checks the session cap and starts the session: one commit per
+      // login (each is a disk sync on SQLite), and the cap is checked under the throttle's lock, so racing
+      // logins cannot both take the last slot.
       const token = await db.transaction().execute(async (trx) => {
+        // With a second factor still to come, a correct password does not reset the account's budget.
+        await deps.throttle.succeeded(username, meta.ip, { clearAccount: stage !== 'mfa' }, trx);
         if (row.role !== 'admin' && security.maxConcurrentSessions > 0) {
+          await lockFor(trx, deps.engine, 'throttle');
           const live = await deps.sessions.countLiveNonAdmin(trx);
           if (live >= security.maxConcurrentSessions) {
             await auditLogin(ctx, row.username, 'failure', { reason: 'session_limit', live }, trx);
@@ -107,7 +181,7 @@ export function createAuthService(deps: {
           }
         }
         const started = await deps.sessions.start(trx, row, stage, meta);
-        if (stage === 'active') await completeLogin(trx, row);
+        if (stage === 'active') await completeLogin(trx, row, loginAt);
         await auditLogin(
           ctx,
           row.username,
@@ -119,35 +193,103 @@ export function createAuthService(deps: {
       });
       // Thrown outside the transaction so that the audited refusal commits.
       if (token === null)
-        throw authError('session.limit_reached', 'The maximum number of concurrent sessions is reached');
-      const fresh = (await deps.users.findRow(row.username)) ?? row;
-      return { token, user: toPublicUser(fresh), next: nextStep(stage) };
+        throw sessionError('session.limit_reached', 'The maximum number of concurrent sessions is reached');
+      // Read back through the users service: the answer carries what GET /me carries (access roles included).
+      return { token, user: await deps.users.get(row.username), next: nextStep(stage) };
     },
+
+    /**
+     * The second login step: a TOTP code or a recovery code, throttled like the password (a failed code counts
+     * against the same budget). The code is consumed and the session advanced in one transaction.
+     */
+    async completeMfa(
+      ctx: OperationContext,
+      session: ResolvedSession,
+      factor: MfaLoginInput,
+    ): Promise<{ user: PublicUser; next: NextStep }> {
+      if (session.stage !== 'mfa')
+        throw authError('auth.no_login_in_progress', 'No second factor is pending');
+      const { username } = session.user;
+      const auditMfa = (
+        trx: Kysely<Database>,
+        outcome: 'success' | 'failure',
+        details: Record<string, unknown>,
+      ): Promise<void> =>
+        audit.record(trx, ctx, {
+          action: 'auth.mfa',
+          target: userTarget(username),
+          outcome,
+          details: { ...details, session: session.session.id },
+        });
+
+      await reserve(username, ctx.ip, () =>
+        db.transaction().execute((trx) => auditMfa(trx, 'failure', { reason: 'throttled' })),
+      );
+      const result = await db.transaction().execute(async (trx) => {
+        const user = (await findUserById(trx, session.user.id)) ?? session.user;
+        const outcome = await deps.mfa.verifyLoginFactor(trx, user, factor);
+        if (!outcome.ok) {
+          // Committed: the failed code is part of the record and counts against the budget.
+          await deps.throttle.failed(username, trx);
+          await auditMfa(trx, 'failure', { method: outcome.method, reason: outcome.reason });
+          return null;
+        }
+        await deps.throttle.succeeded(username, ctx.ip, { clearAccount: true }, trx);
+        const next = await advance(trx, session.session.id, user, { mfaVerified: true });
+        await auditMfa(trx, 'success', {
+          method: outcome.method,
+          next,
+          ...(outcome.recoveryCodesLeft === null ? {} : { codesLeft: outcome.recoveryCodesLeft }),
+        });
+        return { next };
+      });
+      if (!result) throw authError('auth.invalid_code', 'Invalid code');
+      const { next } = result;
+      return { user: await deps.users.get(username), next };
+    },
+
+    /**
+     * Self-service password change (the current password is a guessing oracle, so it is throttled like a
+     * login), then the next login step when the session was held at `password_change`.
+     */
+    async changeOwnPassword(
+      ctx: SelfContext,
+      session: ResolvedSession,
+      currentPassword: string,
+      password: string,
+    ): Promise<NextStep> {
+      const { username } = session.user;
+      await reserve(username, ctx.ip, () =>
+        db.transaction().execute((trx) =>
+          audit.record(trx, ctx, {
+            action: 'user.password_change',
+            target: userTarget(username),
+            outcome: 'failure',
+            details: { reason: 'throttled' },
+          }),
+        ),
+      );
+      try {
+        await deps.users.changeOwnPassword(ctx, currentPassword, password);
+      } catch (error) {
+        const code = error instanceof AppError ? error.code : null;
+        if (code === 'password.current_mismatch') await deps.throttle.failed(username);
+        else if (code === 'server.busy') await deps.throttle.release(username, ctx.ip);
+        // Any other refusal (policy, reuse) came after the current password was proven.
+        else await deps.throttle.succeeded(username, ctx.ip, { clearAccount: true });
+        throw error;
+      }
+      await deps.throttle.succeeded(username, ctx.ip, { clearAccount: true });
+      return continueLogin(session, 'password_change');
+    },
+
+    continueLogin,
 
     async logout(ctx: OperationContext, sessionId: string): Promise<void> {
       await db.transaction().execute(async (trx) => {
         await deps.sessions.end(trx, sessionId);
         await audit.record(trx, ctx, { action: 'auth.logout', details: { session: sessionId } });
       });
-    },
-
-    /**
-     * Moves a pending session on after one login step (MFA verified, password replaced, MFA enrolled) and
-     * returns the next step; completes the login when none is left.
-     */
-    async advance(
-      trx: Kysely<Database>,
-      sessionId: string,
-      user: UserRow,
-      progress: { mfaVerified: boolean },
-    ): Promise<Exclude<SessionStage, 'active'> | null> {
-      const security = await deps.settings.getSecurity(trx);
-      const fresh =
-        (await trx.selectFrom('users').selectAll().where('id', '=', user.id).executeTakeFirst()) ?? user;
-      const stage = nextLoginStage(fresh, security, clock.now(), progress);
-      await deps.sessions.setStage(trx, sessionId, stage);
-      if (stage === 'active') await completeLogin(trx, fresh);
-      return nextStep(stage);
     },
   };
 }

@@ -1,14 +1,17 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../core/clock.js';
+import { AppError } from '../../core/errors/app-error.js';
 import type { Engine } from '../../db/database.js';
 import { lockFor } from '../../db/dialects/locks.js';
 import type { Database } from '../../db/schema.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import { authError } from './auth.errors.js';
 
-/** Failures before the progressive delay starts, and its ceiling. */
-const FREE_ATTEMPTS = 3;
-const MAX_DELAY_MS = 30_000;
+/** Failures of one account before the progressive delay starts, and its ceiling. */
+export const FREE_ATTEMPTS = 3;
+export const MAX_DELAY_MS = 30_000;
+/** Finished windows are swept at most this often (rows for made-up usernames would otherwise pile up). */
+const PURGE_INTERVAL_MS = 60_000;
 
 export function accountKey(username: string): string {
   return `acct:${username.toLowerCase()}`;
@@ -18,13 +21,34 @@ export function ipKey(ip: string): string {
   return `ip:${ip}`;
 }
 
+/** The delay after the n-th failure of an account: none for the first few, then 1 s, 2 s, 4 s … 30 s. */
+export function progressiveDelayMs(failures: number): number {
+  if (failures < FREE_ATTEMPTS) return 0;
+  return Math.min(1000 * 2 ** (failures - FREE_ATTEMPTS), MAX_DELAY_MS);
+}
+
+function throttled(retryAfterMs: number): Error {
+  return authError('auth.throttled', 'Too many attempts, try again later', {
+    headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
+  });
+}
+
+/** Whether an error is the throttle's 429 (callers audit the refused attempt before passing it on). */
+export function isThrottled(error: unknown): boolean {
+  return error instanceof AppError && error.code === 'auth.throttled';
+}
+
 export type ThrottleService = ReturnType<typeof createThrottleService>;
 
 /**
- * Brute-force protection kept in the database (so several instances share it). An attempt is *reserved* before
- * the password is verified, atomically, so racing requests can never exceed the per-account budget; a success
- * clears the account's counter. Blocks only last until the window ends: the real user is never locked out for
- * good.
+ * Brute-force protection kept in the database (so several instances share it).
+ *
+ * Every password or second-factor verification is *reserved* first, atomically for the account and the client
+ * address, so racing requests can never exceed the per-account budget (`maxAttemptsPerAccount` per window).
+ * A failure then adds the account's progressive delay; a completed login clears the account and gives the
+ * address its reservation back, so the address budget counts failures (a hard cap, no delay, so colleagues
+ * behind one NAT do not slow each other down). Blocks end with the window: the real user is never locked out
+ * for good.
  */
 export function createThrottleService(deps: {
   db: Kysely<Database>;
@@ -32,51 +56,169 @@ export function createThrottleService(deps: {
   clock: Clock;
   settings: SettingsService;
 }) {
+  let lastPurge = 0;
+
   async function reserveOne(
     trx: Kysely<Database>,
     key: string,
     max: number,
     windowMs: number,
+    now: number,
   ): Promise<void> {
-    const now = deps.clock.now();
     const row = await trx.selectFrom('login_throttle').selectAll().where('key', '=', key).executeTakeFirst();
-    if (row && now < row.blocked_until) {
-      throw authError('auth.throttled', 'Too many attempts, try again later', {
-        headers: { 'retry-after': String(Math.max(1, Math.ceil((row.blocked_until - now) / 1000))) },
-      });
-    }
+    if (row && now < row.blocked_until) throw throttled(row.blocked_until - now);
     const fresh = !row || now - row.window_start >= windowMs;
-    const attempts = fresh ? 1 : row.attempts + 1;
+    const attempts = fresh ? 0 : row.attempts;
     const windowStart = fresh ? now : row.window_start;
-    let blockedUntil = 0;
-    if (attempts >= max) blockedUntil = windowStart + windowMs;
-    else if (attempts >= FREE_ATTEMPTS)
-      blockedUntil = now + Math.min(1000 * 2 ** (attempts - FREE_ATTEMPTS), MAX_DELAY_MS);
+    if (attempts >= max) throw throttled(windowStart + windowMs - now);
+    const values = {
+      window_start: windowStart,
+      attempts: attempts + 1,
+      blocked_until: fresh ? 0 : row.blocked_until,
+    };
     await trx
       .insertInto('login_throttle')
-      .values({ key, window_start: windowStart, attempts, blocked_until: blockedUntil })
-      .onConflict((oc) =>
-        oc.column('key').doUpdateSet({ window_start: windowStart, attempts, blocked_until: blockedUntil }),
-      )
+      .values({ key, ...values })
+      .onConflict((oc) => oc.column('key').doUpdateSet(values))
       .execute();
   }
 
-  return {
-    /** Reserves one verification for the account and the client address, or throws 429 auth.throttled. */
-    async reserve(username: string, ip: string): Promise<void> {
-      const { throttle } = await deps.settings.getSecurity();
-      const windowMs = throttle.windowMinutes * 60_000;
-      await deps.db.transaction().execute(async (trx) => {
-        await lockFor(trx, deps.engine, 'throttle');
-        // Lock order is fixed (account, then address) so concurrent reservations cannot deadlock.
-        await reserveOne(trx, accountKey(username), throttle.maxAttemptsPerAccount, windowMs);
-        if (ip) await reserveOne(trx, ipKey(ip), throttle.maxAttemptsPerIp, windowMs);
-      });
-    },
+  /** Gives one reservation back (the attempt was not a failure), never below zero. */
+  async function refund(db: Kysely<Database>, key: string): Promise<void> {
+    await db
+      .updateTable('login_throttle')
+      .set((eb) => ({ attempts: eb('attempts', '-', 1) }))
+      .where('key', '=', key)
+      .where('attempts', '>', 0)
+      .execute();
+  }
 
-    /** A correct password: the account starts afresh (the address keeps its count). */
-    async succeeded(username: string): Promise<void> {
-      await deps.db.deleteFrom('login_throttle').where('key', '=', accountKey(username)).execute();
+  async function purgeFinishedWindows(trx: Kysely<Database>, now: number, windowMs: number): Promise<void> {
+    if (now - lastPurge < PURGE_INTERVAL_MS) return;
+    lastPurge = now;
+    await trx
+      .deleteFrom('login_throttle')
+      .where('window_start', '<=', now - windowMs)
+      .where('blocked_until', '<=', now)
+      .execute();
+  }
+
+  /**
+   * Reserves one verification for the account and the client address, or throws 429 auth.throttled with
+   * Retry-After. Both counters move together or not at all.
+   */
+  async function reserve(username: string, ip: string): Promise<void> {
+    const { throttle } = await deps.settings.getSecurity();
+    const windowMs = throttle.windowMinutes * 60_000;
+    await deps.db.transaction().execute(async (trx) => {
+      await lockFor(trx, deps.engine, 'throttle');
+      const now = deps.clock.now();
+      await purgeFinishedWindows(trx, now, windowMs);
+      // Lock order is fixed (account, then address) so concurrent reservations cannot deadlock.
+      await reserveOne(trx, accountKey(username), throttle.maxAttemptsPerAccount, windowMs, now);
+      if (ip) await reserveOne(trx, ipKey(ip), throttle.maxAttemptsPerIp, windowMs, now);
+    });
+  }
+
+  /**
+   * Runs `work` under the throttle lock: inside the caller's transaction when given (so a settlement commits
+   * with the login's own writes, one commit instead of two), else in its own.
+   */
+  async function locked(
+    trx: Transaction<Database> | undefined,
+    work: (trx: Transaction<Database>) => Promise<void>,
+  ) {
+    const run = async (inner: Transaction<Database>): Promise<void> => {
+      await lockFor(inner, deps.engine, 'throttle');
+      await work(inner);
+    };
+    if (trx) await run(trx);
+    else await deps.db.transaction().execute(run);
+  }
+
+  /** A verification failed: the reservation stays counted and the account waits its progressive delay. */
+  async function failed(username: string, trx?: Transaction<Database>): Promise<void> {
+    const { throttle } = await deps.settings.getSecurity(trx);
+    const windowMs = throttle.windowMinutes * 60_000;
+    await locked(trx, async (inner) => {
+      const key = accountKey(username);
+      const row = await inner
+        .selectFrom('login_throttle')
+        .selectAll()
+        .where('key', '=', key)
+        .executeTakeFirst();
+      if (!row) return;
+      const now = deps.clock.now();
+      const until =
+        row.attempts >= throttle.maxAttemptsPerAccount
+          ? row.window_start + windowMs
+          : now + progressiveDelayMs(row.attempts);
+      if (until > row.blocked_until) {
+        await inner
+          .updateTable('login_throttle')
+          .set({ blocked_until: until })
+          .where('key', '=', key)
+          .execute();
+      }
+    });
+  }
+
+  /**
+   * A verification succeeded. The address gets its reservation back; the account starts afresh only when the
+   * login is complete (`clearAccount`): after a correct password with the second factor still pending it keeps
+   * counting, so knowing the password never buys unlimited guesses at the TOTP code.
+   */
+  async function succeeded(
+    username: string,
+    ip: string,
+    options: { clearAccount: boolean },
+    trx?: Transaction<Database>,
+  ): Promise<void> {
+    await locked(trx, async (inner) => {
+      if (options.clearAccount) {
+        await inner.deleteFrom('login_throttle').where('key', '=', accountKey(username)).execute();
+      }
+      if (ip) await refund(inner, ipKey(ip));
+    });
+  }
+
+  /** The reserved verification never ran (the hasher was saturated): both reservations are given back. */
+  async function release(username: string, ip: string): Promise<void> {
+    await deps.db.transaction().execute(async (trx) => {
+      await lockFor(trx, deps.engine, 'throttle');
+      await refund(trx, accountKey(username));
+      if (ip) await refund(trx, ipKey(ip));
+    });
+  }
+
+  return {
+    reserve,
+    failed,
+    succeeded,
+    release,
+
+    /**
+     * One throttled verification: reserves (429 when over budget), runs `check`, then records a failure or a
+     * success (`clearAccountOnSuccess` as for `succeeded`). A check that throws (503 server.busy) never
+     * verified anything, so its reservation is given back.
+     */
+    async guard(
+      username: string,
+      ip: string,
+      options: { clearAccountOnSuccess: boolean },
+      check: () => Promise<boolean>,
+    ): Promise<boolean> {
+      await reserve(username, ip);
+      let ok: boolean;
+      try {
+        ok = await check();
+      } catch (error) {
+        await release(username, ip);
+        throw error;
+      }
+      if (ok) await succeeded(username, ip, { clearAccount: options.clearAccountOnSuccess });
+      else await failed(username);
+      return ok;
     },
 
     /** Whether an account is currently blocked (the embedded broker refuses throttled users at CONNECT). */

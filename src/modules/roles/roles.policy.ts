@@ -96,8 +96,11 @@ export type Requirement =
   | { readonly kind: 'read'; readonly scope?: Scope }
   /** Writing: role ≥ operator and the area's scope. */
   | { readonly kind: 'write'; readonly scope: Scope }
-  /** Broker callbacks, authenticated by the hook credential instead of a session. */
-  | { readonly kind: 'hook' };
+  /**
+   * Broker callbacks (SPEC §6 "broker (hook credential)"), authenticated by a broker integration's hook
+   * credential or source address instead of a session; `broker` names the integration kind whose settings apply.
+   */
+  | { readonly kind: 'hook'; readonly broker: 'emqx' | 'go-auth' | 'vernemq' };
 
 /** Where the requester stands in the login flow; `active` is a complete session. */
 export type SessionStage = 'active' | 'mfa' | 'mfa_enroll' | 'password_change';
@@ -108,13 +111,25 @@ export type Decision =
 
 const ALLOW: Decision = { allowed: true };
 
-/** Decides whether `actor` (in login stage `stage`) meets `requirement`. */
+const NO_HOOK_CREDENTIAL: Decision = {
+  allowed: false,
+  code: 'auth.required',
+  reason: 'no valid hook credential and not from an allowed network',
+};
+
+/**
+ * Decides whether `actor` (in login stage `stage`) meets `requirement`. Hook routes are decided on
+ * `hookAdmitted` alone — whether a broker integration accepted the request's credential or source address
+ * (src/modules/brokers/hook-gate.ts) — never on a session.
+ */
 export function authorize(
   actor: Actor | null,
   stage: SessionStage | null,
   requirement: Requirement,
+  hookAdmitted = false,
 ): Decision {
-  if (requirement.kind === 'public' || requirement.kind === 'hook') return ALLOW;
+  if (requirement.kind === 'hook') return hookAdmitted ? ALLOW : NO_HOOK_CREDENTIAL;
+  if (requirement.kind === 'public') return ALLOW;
   if (actor === null) return { allowed: false, code: 'auth.required', reason: 'no session' };
   if (actor.type !== 'user') return ALLOW;
   if (requirement.kind === 'login_step') {

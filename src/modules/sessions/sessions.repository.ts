@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { SessionRow, SessionsTable } from './sessions.table.js';
 
@@ -40,18 +40,77 @@ export interface SessionWithUser extends SessionRow {
   role: string;
 }
 
-export function listSessions(
-  db: Kysely<Database>,
-  filter: { userId?: string; username?: string },
-): Promise<SessionWithUser[]> {
+export interface LiveSessionFilter {
+  readonly now: number;
+  /** The system idle timeout, for users whose own `session_timeout_minutes` is 0. */
+  readonly defaultTimeoutMs: number;
+  readonly userId?: string;
+  readonly username?: string;
+}
+
+/**
+ * Sessions still alive at `now`: within their absolute lifetime and seen within their user's idle timeout
+ * (the same rule `resolve` applies to a cookie, in SQL so lists and counts never include the dead).
+ */
+function liveSessions(db: Kysely<Database>, filter: LiveSessionFilter) {
   let query = db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
-    .selectAll('sessions')
-    .select(['users.username', 'users.role']);
+    .where('sessions.expires_at', '>', filter.now)
+    .where(
+      sql<number>`sessions.last_seen_at + case when users.session_timeout_minutes > 0 then users.session_timeout_minutes * 60000 else ${filter.defaultTimeoutMs} end`,
+      '>',
+      filter.now,
+    );
   if (filter.userId) query = query.where('sessions.user_id', '=', filter.userId);
   if (filter.username) query = query.where('users.username_lower', '=', filter.username.toLowerCase());
-  return query.orderBy('sessions.created_at', 'desc').execute();
+  return query;
+}
+
+/** One page of live sessions, newest first, with the total. */
+export async function listLiveSessions(
+  db: Kysely<Database>,
+  filter: LiveSessionFilter,
+  page: { limit: number; offset: number },
+): Promise<{ rows: SessionWithUser[]; total: number }> {
+  const query = liveSessions(db, filter);
+  const [rows, count] = await Promise.all([
+    query
+      .selectAll('sessions')
+      .select(['users.username', 'users.role'])
+      .orderBy('sessions.created_at', 'desc')
+      .orderBy('sessions.id')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute(),
+    query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.total) };
+}
+
+/** Live complete (`active`) sessions of users who are not admins: what the concurrent-session cap counts. */
+export async function countLiveNonAdminSessions(
+  db: Kysely<Database>,
+  filter: LiveSessionFilter,
+): Promise<number> {
+  const { n } = await liveSessions(db, filter)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('sessions.stage', '=', 'active')
+    .where('users.role', '!=', 'admin')
+    .executeTakeFirstOrThrow();
+  return Number(n);
+}
+
+/** The ids of a user's sessions (to end them and say which in the audit log). */
+export async function sessionIdsOfUser(
+  db: Kysely<Database>,
+  userId: string,
+  exceptId?: string,
+): Promise<string[]> {
+  let query = db.selectFrom('sessions').select('id').where('user_id', '=', userId);
+  if (exceptId) query = query.where('id', '!=', exceptId);
+  const rows = await query.orderBy('created_at').execute();
+  return rows.map((row) => row.id);
 }
 
 /** Removes sessions past their absolute lifetime (idle expiry is judged per user at lookup). */

@@ -1,22 +1,31 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.js';
 import { toIso } from '../../core/clock.js';
 import { constantTimeEqual, randomToken, sha256Hex } from '../../core/crypto/tokens.js';
 import type { Database } from '../../db/schema.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { OperationContext } from '../roles/operation-context.js';
 import { type Actor, parseRole, type Scope, type SessionStage } from '../roles/roles.policy.js';
 import type { SettingsService } from '../settings/settings.service.js';
-import { findUserById } from '../users/users.repository.js';
+import { userError } from '../users/users.errors.js';
+import { userTarget } from '../users/users.mapper.js';
+import { findUserById, findUserByUsername } from '../users/users.repository.js';
 import type { UserRow } from '../users/users.table.js';
+import { sessionError } from './sessions.errors.js';
 import {
+  countLiveNonAdminSessions,
   deleteSession,
   deleteSessionsOfUser,
   findSession,
   insertSession,
-  listSessions,
+  type LiveSessionFilter,
+  listLiveSessions,
   type SessionWithUser,
+  sessionIdsOfUser,
   setSessionStage,
   touchSession,
 } from './sessions.repository.js';
+import type { PublicSession, SessionList } from './sessions.schemas.js';
 import type { SessionRow } from './sessions.table.js';
 
 /** Activity renews the idle timer, but at most this often writes `last_seen_at` (one write per request is waste). */
@@ -35,16 +44,10 @@ export interface ResolvedSession {
   readonly actor: Extract<Actor, { type: 'user' }>;
 }
 
-export interface PublicSession {
-  id: string;
-  username: string;
-  createdAt: string;
-  lastSeenAt: string;
-  expiresAt: string;
-  ip: string;
-  userAgent: string;
-  stage: string;
-  current: boolean;
+/** Which sessions a list or a bulk revocation is about: one user's (by id or name) or everyone's. */
+export interface SessionOwnerFilter {
+  readonly userId?: string;
+  readonly username?: string;
 }
 
 /** Cookie value `<id>.<secret>`: the id finds the row, only sha256(secret) is stored and compared. */
@@ -74,8 +77,45 @@ export function createSessionsService(deps: {
   db: Kysely<Database>;
   clock: Clock;
   settings: SettingsService;
+  audit: AuditService;
 }) {
-  const { db, clock } = deps;
+  const { db, clock, audit } = deps;
+
+  async function liveFilter(trx: Kysely<Database>, owner: SessionOwnerFilter): Promise<LiveSessionFilter> {
+    const security = await deps.settings.getSecurity(trx);
+    return { ...owner, now: clock.now(), defaultTimeoutMs: security.defaultSessionTimeoutMinutes * 60_000 };
+  }
+
+  async function auditRevoke(
+    trx: Kysely<Database>,
+    ctx: OperationContext,
+    username: string,
+    sessionIds: readonly string[],
+  ): Promise<void> {
+    await audit.record(trx, ctx, {
+      action: 'session.revoke',
+      target: userTarget(username),
+      details: { sessions: sessionIds, ended: sessionIds.length },
+    });
+  }
+
+  /** One page of live sessions (newest first); `currentId` marks the caller's own. */
+  async function list(
+    owner: SessionOwnerFilter,
+    page: { page: number; pageSize: number },
+    currentId?: string,
+  ): Promise<SessionList> {
+    const { rows, total } = await listLiveSessions(db, await liveFilter(db, owner), {
+      limit: page.pageSize,
+      offset: (page.page - 1) * page.pageSize,
+    });
+    return {
+      items: rows.map((row) => toPublicSession(row, currentId)),
+      total,
+      page: page.page,
+      pageSize: page.pageSize,
+    };
+  }
 
   async function idleTimeoutMs(user: UserRow): Promise<number> {
     const minutes =
@@ -84,6 +124,8 @@ export function createSessionsService(deps: {
   }
 
   return {
+    list,
+
     /** Creates a session with a fresh random token (never reuses one: fixation-proof). */
     async start(
       trx: Kysely<Database>,
@@ -160,10 +202,56 @@ export function createSessionsService(deps: {
       return findSession(db, id);
     },
 
-    async list(filter: { userId?: string; username?: string }, currentId?: string): Promise<PublicSession[]> {
-      const rows = await listSessions(db, filter);
-      const now = clock.now();
-      return rows.filter((row) => row.expires_at > now).map((row) => toPublicSession(row, currentId));
+    /** The sessions of the named user; 404 user.not_found when there is no such user. */
+    async listOfUser(
+      username: string,
+      page: { page: number; pageSize: number },
+      currentId?: string,
+    ): Promise<SessionList> {
+      const user = await findUserByUsername(db, username);
+      if (!user) throw userError('user.not_found', `No user named "${username}"`);
+      return list({ userId: user.id }, page, currentId);
+    },
+
+    /**
+     * Ends one session, audited as `session.revoke`. With `ownerId` only a session of that user qualifies (self
+     * service): another user's session id answers 404 exactly like an unknown one.
+     */
+    async revoke(
+      ctx: OperationContext,
+      id: string,
+      options: { ownerId?: string } = {},
+    ): Promise<{ userId: string }> {
+      return db.transaction().execute(async (trx) => {
+        const session = await findSession(trx, id);
+        if (!session || (options.ownerId !== undefined && session.user_id !== options.ownerId)) {
+          throw sessionError('session.not_found', 'No session has this id');
+        }
+        const owner = await findUserById(trx, session.user_id);
+        await deleteSession(trx, id);
+        await auditRevoke(trx, ctx, owner?.username ?? session.user_id, [id]);
+        return { userId: session.user_id };
+      });
+    },
+
+    /**
+     * Ends every session of the named user (sparing `exceptId`, the caller's own, when given), audited as one
+     * `session.revoke`. Returns how many ended; 404 user.not_found for an unknown user.
+     */
+    async revokeAllOfUser(
+      ctx: OperationContext,
+      username: string,
+      options: { exceptId?: string } = {},
+    ): Promise<number> {
+      return db.transaction().execute(async (trx) => {
+        const user = await findUserByUsername(trx, username);
+        if (!user) throw userError('user.not_found', `No user named "${username}"`);
+        const ids = await sessionIdsOfUser(trx, user.id, options.exceptId);
+        if (ids.length === 0) return 0;
+        await deleteSessionsOfUser(trx, user.id, options.exceptId);
+        await auditRevoke(trx, ctx, user.username, ids);
+        return ids.length;
+      });
     },
 
     /**
@@ -171,23 +259,7 @@ export function createSessionsService(deps: {
      * lifetime and seen within their user's idle timeout.
      */
     async countLiveNonAdmin(trx: Kysely<Database>): Promise<number> {
-      const security = await deps.settings.getSecurity(trx);
-      const now = clock.now();
-      const defaultMs = security.defaultSessionTimeoutMinutes * 60_000;
-      const { n } = await trx
-        .selectFrom('sessions')
-        .innerJoin('users', 'users.id', 'sessions.user_id')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('sessions.stage', '=', 'active')
-        .where('users.role', '!=', 'admin')
-        .where('sessions.expires_at', '>', now)
-        .where(
-          sql<number>`sessions.last_seen_at + case when users.session_timeout_minutes > 0 then users.session_timeout_minutes * 60000 else ${defaultMs} end`,
-          '>',
-          now,
-        )
-        .executeTakeFirstOrThrow();
-      return Number(n);
+      return countLiveNonAdminSessions(trx, await liveFilter(trx, {}));
     },
   };
 }

@@ -1,4 +1,6 @@
 import { type Kysely, sql } from 'kysely';
+import type { Engine } from '../../db/database.js';
+import { userSubstringMatch } from '../../db/dialects/text-search.js';
 import type { Database } from '../../db/schema.js';
 import type { NewUserRow, UserRow, UserRowUpdate } from './users.table.js';
 
@@ -55,34 +57,75 @@ export interface UserListFilter {
   includeInactive: boolean;
   limit: number;
   offset: number;
+  /** Start at this username instead of counting `offset` rows from the top (see PageMarks). */
+  seek?: { from: string; skip: number } | null;
 }
 
-/** `%` and `_` in a search are literal characters, not LIKE wildcards. */
-function likePattern(search: string): string {
-  return `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
+/**
+ * One page of users in username order, and the total. Without a search the total comes from the trigger-kept
+ * `user_counts` (no count over a million rows); with one, from the trigram-indexed match.
+ */
 export async function listUsers(
   db: Kysely<Database>,
+  engine: Engine,
   filter: UserListFilter,
 ): Promise<{ rows: UserRow[]; total: number }> {
   let query = db.selectFrom('users');
   if (!filter.includeInactive) query = query.where('active', '=', 1);
   if (filter.role) query = query.where('role', '=', filter.role);
-  if (filter.search) {
-    const pattern = likePattern(filter.search);
-    query = query.where((eb) =>
-      eb.or([
-        eb(sql`username_lower`, 'like', sql`${pattern} escape '\\'`),
-        eb(sql`email_lower`, 'like', sql`${pattern} escape '\\'`),
-      ]),
-    );
-  }
-  const [rows, count] = await Promise.all([
-    query.selectAll().orderBy('username_lower').limit(filter.limit).offset(filter.offset).execute(),
-    query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
-  ]);
-  return { rows, total: Number(count.total) };
+  if (filter.search) query = query.where(userSubstringMatch(engine, filter.search));
+  const rows = (filter.seek ? query.where('username_lower', '>=', filter.seek.from) : query)
+    .selectAll()
+    .orderBy('username_lower')
+    .limit(filter.limit)
+    .offset(filter.seek ? filter.seek.skip : filter.offset)
+    .execute();
+  const total = filter.search
+    ? query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow()
+    : countUsers(db, filter);
+  const [page, count] = await Promise.all([rows, total]);
+  return { rows: page, total: Number(typeof count === 'number' ? count : count.total) };
+}
+
+export async function readListGeneration(db: Kysely<Database>): Promise<number> {
+  const row = await db
+    .selectFrom('user_list_generation')
+    .select('generation')
+    .where('id', '=', 1)
+    .executeTakeFirst();
+  return Number(row?.generation ?? 0);
+}
+
+/** The username at every `every`-th position of the filtered list, in list order (one pass in the database). */
+export async function userListMarks(
+  db: Kysely<Database>,
+  filter: { role?: string; includeInactive: boolean },
+  every: number,
+): Promise<string[]> {
+  let inner = db
+    .selectFrom('users')
+    .select(['username_lower', sql<number>`row_number() over (order by username_lower)`.as('position')]);
+  if (!filter.includeInactive) inner = inner.where('active', '=', 1);
+  if (filter.role) inner = inner.where('role', '=', filter.role);
+  const rows = await db
+    .selectFrom(inner.as('ordered'))
+    .select('username_lower')
+    .where(sql<boolean>`(position - 1) % ${every} = 0`)
+    .orderBy('position')
+    .execute();
+  return rows.map((r) => r.username_lower);
+}
+
+async function countUsers(
+  db: Kysely<Database>,
+  filter: { role?: string; includeInactive: boolean },
+): Promise<number> {
+  let query = db
+    .selectFrom('user_counts')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('n'), eb.lit(0)).as('n'));
+  if (!filter.includeInactive) query = query.where('active', '=', 1);
+  if (filter.role) query = query.where('role', '=', filter.role);
+  return Number((await query.executeTakeFirstOrThrow()).n);
 }
 
 export async function insertPasswordHistory(

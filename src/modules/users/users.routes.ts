@@ -1,4 +1,3 @@
-import { Type } from 'typebox';
 import { operationContext } from '../../http/access-guard.js';
 import { NoContent } from '../../http/common-schemas.js';
 import type { App } from '../../http/fastify-types.js';
@@ -104,7 +103,6 @@ export async function usersRoutes(app: App): Promise<void> {
           tags,
           summary: action === 'deactivate' ? 'Deactivate a user (ends its sessions)' : 'Reactivate a user',
           params: UsernameParams,
-          body: Type.Optional(Type.Object({})),
           response: { 200: UserSchema },
         },
       },

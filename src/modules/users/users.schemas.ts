@@ -18,6 +18,12 @@ const ScopesSchema = Type.Array(ScopeSchema, { uniqueItems: true, maxItems: SCOP
 const KindSchema = Type.Enum(USER_KINDS, { type: 'string' });
 const DescriptionSchema = Type.String({ maxLength: 500 });
 const TimeoutSchema = Type.Integer({ minimum: 0, maximum: MAX_SESSION_TIMEOUT_MINUTES });
+/** Names of access roles (SPEC §3), in evaluation order; unknown names answer 400 access_role.unknown. */
+const AccessRoleNamesSchema = Type.Array(Type.String({ maxLength: 100 }), {
+  uniqueItems: true,
+  maxItems: 100,
+  description: 'Ordered access-role names: the first role is evaluated first',
+});
 /** Length and content rules are the password policy's (400 password.policy); this only bounds the body. */
 export const PasswordSchema = Type.String({ minLength: 1, maxLength: 4096 });
 
@@ -31,6 +37,7 @@ export const CreateUserBody = Type.Object(
     scopes: Type.Optional(ScopesSchema),
     kind: Type.Optional(KindSchema),
     sessionTimeoutMinutes: Type.Optional(TimeoutSchema),
+    accessRoles: Type.Optional(AccessRoleNamesSchema),
   },
   { additionalProperties: false },
 );
@@ -46,6 +53,7 @@ export const UpdateUserBody = Type.Object(
     scopes: Type.Optional(ScopesSchema),
     kind: Type.Optional(KindSchema),
     sessionTimeoutMinutes: Type.Optional(TimeoutSchema),
+    accessRoles: Type.Optional(AccessRoleNamesSchema),
   },
   { additionalProperties: false },
 );

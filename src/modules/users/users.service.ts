@@ -7,6 +7,7 @@ import type { DomainEventBus } from '../../core/events.js';
 import type { Engine } from '../../db/database.js';
 import { lockFor } from '../../db/dialects/locks.js';
 import type { Database } from '../../db/schema.js';
+import type { AccessRolesService } from '../access/access-roles.service.js';
 import { type AuditService, changedFields } from '../audit/audit.service.js';
 import type { OperationContext } from '../roles/operation-context.js';
 import {
@@ -23,6 +24,7 @@ import { deleteSessionsOfUser } from '../sessions/sessions.repository.js';
 import { checkPasswordPolicy } from '../settings/password-policy.js';
 import { settingsError } from '../settings/settings.errors.js';
 import type { SettingsService } from '../settings/settings.service.js';
+import { PageMarks } from './page-marks.js';
 import { userError } from './users.errors.js';
 import { toPublicUser, userTarget } from './users.mapper.js';
 import {
@@ -46,6 +48,8 @@ export interface UsersServiceDeps {
   audit: AuditService;
   settings: SettingsService;
   events: DomainEventBus;
+  /** Users hold an ordered list of access roles; the access-roles service owns them and the assignments. */
+  accessRoles: Pick<AccessRolesService, 'resolveForAssignment' | 'assign' | 'namesByUser'>;
 }
 
 export interface UserList {
@@ -76,6 +80,7 @@ function scopesOf(row: UserRow): Scope[] {
  */
 export function createUsersService(deps: UsersServiceDeps) {
   const { db, clock, audit, events } = deps;
+  const pageMarks = new PageMarks();
 
   async function mustFind(trx: Kysely<Database>, username: string): Promise<UserRow> {
     const row = await findUserByUsername(trx, username);
@@ -121,6 +126,12 @@ export function createUsersService(deps: UsersServiceDeps) {
     );
   }
 
+  /** The public shape, with the user's access roles in evaluation order. */
+  async function publicUser(trx: Kysely<Database>, row: UserRow): Promise<PublicUser> {
+    const names = await deps.accessRoles.namesByUser(trx, [row.id]);
+    return toPublicUser(row, names.get(row.id) ?? []);
+  }
+
   function transaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
     return db.transaction().execute(async (trx) => {
       await lockFor(trx, deps.engine, 'admin-set');
@@ -133,18 +144,29 @@ export function createUsersService(deps: UsersServiceDeps) {
       const page = input.page ?? 1;
       const pageSize = input.pageSize ?? 25;
       const role = input.role ? parseRole(input.role) : null;
-      const { rows, total } = await listUsers(db, {
+      const includeInactive = input.includeInactive ?? false;
+      const offset = (page - 1) * pageSize;
+      // Deep pages of the unsearched list start from a remembered position instead of scanning `offset` rows.
+      const seek = input.search
+        ? null
+        : await pageMarks.seek(db, { ...(role ? { role } : {}), includeInactive }, offset);
+      const { rows, total } = await listUsers(db, deps.engine, {
         ...(input.search ? { search: input.search } : {}),
         ...(role ? { role } : {}),
-        includeInactive: input.includeInactive ?? false,
+        includeInactive,
         limit: pageSize,
-        offset: (page - 1) * pageSize,
+        offset,
+        seek,
       });
-      return { items: rows.map((row) => toPublicUser(row)), total, page, pageSize };
+      const names = await deps.accessRoles.namesByUser(
+        db,
+        rows.map((row) => row.id),
+      );
+      return { items: rows.map((row) => toPublicUser(row, names.get(row.id) ?? [])), total, page, pageSize };
     },
 
     async get(username: string): Promise<PublicUser> {
-      return toPublicUser(await mustFind(db, username));
+      return publicUser(db, await mustFind(db, username));
     },
 
     /** The raw row, for authentication only (never leaves the server). */
@@ -171,10 +193,11 @@ export function createUsersService(deps: UsersServiceDeps) {
       const hash = await preparePassword(input.password, null);
       const now = clock.now();
       const id = randomUUID();
-      const row = await transaction(async (trx) => {
+      const { row, user } = await transaction(async (trx) => {
         if (await findUserByUsername(trx, input.username)) {
           throw userError('user.exists', `A user named "${input.username}" already exists`);
         }
+        const accessRoles = await deps.accessRoles.resolveForAssignment(trx, input.accessRoles ?? []);
         await insertUser(trx, {
           id,
           username: input.username,
@@ -198,24 +221,30 @@ export function createUsersService(deps: UsersServiceDeps) {
           updated_at: now,
         });
         await recordPassword(trx, id, hash);
+        await deps.accessRoles.assign(
+          trx,
+          id,
+          accessRoles.map((accessRole) => accessRole.id),
+        );
         const created = await mustFind(trx, input.username);
-        const { createdAt: _c, updatedAt: _u, lastLoginAt: _l, ...snapshot } = toPublicUser(created);
+        const user = await publicUser(trx, created);
+        const { createdAt: _c, updatedAt: _u, lastLoginAt: _l, ...snapshot } = user;
         await audit.record(trx, ctx, {
           action: 'user.create',
           target: userTarget(input.username),
           details: { after: snapshot },
         });
-        return created;
+        return { row: created, user };
       });
       events.emit('user.changed', { userId: row.id, username: row.username, change: 'created' });
-      return toPublicUser(row);
+      return user;
     },
 
     async update(ctx: OperationContext, username: string, input: UpdateUserInput): Promise<PublicUser> {
       if (input.username !== undefined && input.username !== username) {
         throw userError('user.username_immutable', 'Usernames cannot be changed');
       }
-      const { row, changed } = await transaction(async (trx) => {
+      const { user, row, fieldsChanged, rolesChanged } = await transaction(async (trx) => {
         const target = await mustFind(trx, username);
         if (input.username !== undefined && input.username !== target.username) {
           throw userError('user.username_immutable', 'Usernames cannot be changed');
@@ -256,26 +285,53 @@ export function createUsersService(deps: UsersServiceDeps) {
           ...(roleChanges ? { role: nextRole } : {}),
           ...(scopesChange ? { scopes: JSON.stringify(nextScopes) } : {}),
         };
-        if (Object.keys(patch).length === 0) return { row: target, changed: false };
+        const before = await publicUser(trx, target);
+        const nextAccessRoles =
+          input.accessRoles === undefined
+            ? null
+            : await deps.accessRoles.resolveForAssignment(trx, input.accessRoles);
+        const accessRolesChange =
+          nextAccessRoles !== null &&
+          JSON.stringify(nextAccessRoles.map((accessRole) => accessRole.name)) !==
+            JSON.stringify(before.accessRoles);
+        const changesFields = Object.keys(patch).length > 0;
+        if (!changesFields && !accessRolesChange) {
+          return { user: before, row: target, fieldsChanged: false, rolesChanged: false };
+        }
+        if (nextAccessRoles !== null && accessRolesChange) {
+          await deps.accessRoles.assign(
+            trx,
+            target.id,
+            nextAccessRoles.map((accessRole) => accessRole.id),
+          );
+        }
+        // Also for an assignment-only change: the version bump invalidates caches keyed on the user.
         await updateUser(trx, target.id, { ...patch, updated_at: clock.now() });
         const updated = await mustFind(trx, username);
-        const diff = changedFields(toPublicUser(target), toPublicUser(updated), [
+        const after = await publicUser(trx, updated);
+        const diff = changedFields(before, after, [
           'email',
           'description',
           'kind',
           'role',
           'scopes',
           'sessionTimeoutMinutes',
+          'accessRoles',
         ]);
         await audit.record(trx, ctx, {
           action: 'user.update',
           target: userTarget(target.username),
           details: diff ?? {},
         });
-        return { row: updated, changed: true };
+        return { user: after, row: updated, fieldsChanged: changesFields, rolesChanged: accessRolesChange };
       });
-      if (changed) events.emit('user.changed', { userId: row.id, username: row.username, change: 'updated' });
-      return toPublicUser(row);
+      if (fieldsChanged) {
+        events.emit('user.changed', { userId: row.id, username: row.username, change: 'updated' });
+      }
+      if (rolesChanged) {
+        events.emit('user.changed', { userId: row.id, username: row.username, change: 'access_roles' });
+      }
+      return user;
     },
 
     /** Admin reset: no current password; ends the user's sessions (SPEC §4). */
@@ -361,7 +417,7 @@ export function createUsersService(deps: UsersServiceDeps) {
         return mustFind(trx, username);
       });
       events.emit('user.changed', { userId: row.id, username: row.username, change: 'deactivated' });
-      return toPublicUser(row);
+      return publicUser(db, row);
     },
 
     async reactivate(ctx: OperationContext, username: string): Promise<PublicUser> {
@@ -377,7 +433,7 @@ export function createUsersService(deps: UsersServiceDeps) {
         return mustFind(trx, username);
       });
       events.emit('user.changed', { userId: row.id, username: row.username, change: 'reactivated' });
-      return toPublicUser(row);
+      return publicUser(db, row);
     },
 
     /**
@@ -416,7 +472,7 @@ export function createUsersService(deps: UsersServiceDeps) {
         return mustFind(trx, root.username);
       });
       events.emit('user.changed', { userId: row.id, username: row.username, change: 'password' });
-      return toPublicUser(row);
+      return publicUser(db, row);
     },
 
     async remove(ctx: OperationContext, username: string): Promise<void> {
@@ -424,7 +480,7 @@ export function createUsersService(deps: UsersServiceDeps) {
         const target = await mustFind(trx, username);
         if (target.protected === 1) throw userError('user.protected', 'The root user cannot be deleted');
         await assertAnotherActiveAdmin(trx, target);
-        const { createdAt: _c, updatedAt: _u, ...snapshot } = toPublicUser(target);
+        const { createdAt: _c, updatedAt: _u, ...snapshot } = await publicUser(trx, target);
         await deleteUserRow(trx, target.id);
         await audit.record(trx, ctx, {
           action: 'user.delete',

@@ -38,3 +38,16 @@ export interface PasswordHistoryTable {
 export type UserRow = Selectable<UsersTable>;
 export type NewUserRow = Insertable<UsersTable>;
 export type UserRowUpdate = Updateable<UsersTable>;
+
+/** Users per (role, active), kept exact by triggers (migration 003) so list totals need no count. */
+export interface UserCountsTable {
+  role: string;
+  active: number;
+  n: number;
+}
+
+/** One row (id 1) whose generation changes whenever the set or order of listed users may have changed. */
+export interface UserListGenerationTable {
+  id: number;
+  generation: number;
+}

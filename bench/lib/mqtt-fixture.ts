@@ -1,0 +1,139 @@
+/**
+ * Shared set-up of the MQTT benchmarks (bench/broker.ts, reconnect.ts, revocation.ts): Warden's services on a
+ * temporary SQLite database, device users seeded in bulk, the embedded broker with access control, and a plain
+ * aedes broker (no authentication, no authorization) as the baseline.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Aedes } from 'aedes';
+import pino from 'pino';
+import { systemClock } from '../../src/core/clock.js';
+import { PasswordHasher, type PasswordHasherOptions } from '../../src/core/crypto/password-hasher.js';
+import { DomainEventBus } from '../../src/core/events.js';
+import { migrateToLatest, openDatabase } from '../../src/db/database.js';
+import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
+import type { CreateAccessRoleInput } from '../../src/modules/access/access-roles.schemas.js';
+import { CLI_CONTEXT } from '../../src/modules/roles/operation-context.js';
+import { DEFAULT_SECURITY_SETTINGS } from '../../src/modules/settings/settings.schemas.js';
+import { insertUser } from '../../src/modules/users/users.repository.js';
+import { createServices, type Services } from '../../src/services.js';
+
+export const DEVICE_PASSWORD = 'Dev1ce-Passw0rd!';
+
+export interface BenchServices {
+  readonly services: Services;
+  close(): Promise<void>;
+}
+
+/**
+ * Services on a fresh SQLite file with the system clock. All load comes from 127.0.0.1, so the per-address
+ * failure budget is raised: the benchmarks measure the broker, not the throttle.
+ */
+export async function openBenchServices(hasher: PasswordHasherOptions = {}): Promise<BenchServices> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-mqtt-bench-'));
+  const handle = openDatabase({ databaseUrl: null, dataDir: dir });
+  await migrateToLatest(handle.db);
+  const services = createServices({
+    db: handle.db,
+    engine: handle.engine,
+    clock: systemClock,
+    hasher: new PasswordHasher(hasher),
+    events: new DomainEventBus((error) => process.stderr.write(`listener failed: ${String(error)}\n`)),
+    secretKey: randomBytes(32).toString('base64url'),
+  });
+  await services.settings.putSecurity(CLI_CONTEXT, {
+    ...DEFAULT_SECURITY_SETTINGS,
+    throttle: { ...DEFAULT_SECURITY_SETTINGS.throttle, maxAttemptsPerIp: 100_000 },
+  });
+  return {
+    services,
+    close: async () => {
+      await handle.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Creates device users `<prefix>-0 … <prefix>-(count-1)` holding `accessRoles`, all with DEVICE_PASSWORD. One
+ * argon2 hash (production parameters unless the services were opened with others) serves every row — it carries
+ * its own salt — so seeding thousands of devices takes seconds, while each CONNECT still verifies for real.
+ */
+export async function seedDevices(
+  services: Services,
+  options: { prefix: string; count: number; accessRoles: readonly string[] },
+): Promise<string[]> {
+  const hash = await services.infra.hasher.hash(DEVICE_PASSWORD);
+  const now = Date.now();
+  const names = Array.from({ length: options.count }, (_, i) => `${options.prefix}-${i}`);
+  await services.infra.db.transaction().execute(async (trx) => {
+    const roles = await services.accessRoles.resolveForAssignment(trx, options.accessRoles);
+    for (const username of names) {
+      const id = randomUUID();
+      await insertUser(trx, {
+        id,
+        username,
+        username_lower: username.toLowerCase(),
+        email: null,
+        email_lower: null,
+        description: '',
+        kind: 'device',
+        role: 'viewer',
+        scopes: '[]',
+        active: 1,
+        password_hash: hash,
+        password_changed_at: now,
+        totp_secret: null,
+        totp_last_step: null,
+        last_login_at: null,
+        created_at: now,
+        updated_at: now,
+      });
+      await services.accessRoles.assign(
+        trx,
+        id,
+        roles.map((role) => role.id),
+      );
+    }
+  });
+  return names;
+}
+
+export function createRole(services: Services, input: CreateAccessRoleInput): Promise<unknown> {
+  return services.accessRoles.create(CLI_CONTEXT, input);
+}
+
+/** The embedded broker with Warden's authentication and access rules, on a free loopback port. */
+export function startWardenBroker(services: Services): Promise<EmbeddedBroker> {
+  return startEmbeddedBroker({
+    services,
+    logger: pino({ level: 'silent' }),
+    host: '127.0.0.1',
+    port: 0,
+    tls: null,
+  });
+}
+
+export interface PlainBroker {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Bare aedes with its defaults (no authentication, no authorization): the baseline. */
+export async function startPlainBroker(): Promise<PlainBroker> {
+  const broker = await Aedes.createBroker();
+  const server = net.createServer(broker.handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    close: async () => {
+      const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await closing;
+    },
+  };
+}

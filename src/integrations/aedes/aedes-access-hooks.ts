@@ -1,0 +1,155 @@
+import { TLSSocket } from 'node:tls';
+import type { Aedes, AedesOptions, Client } from 'aedes';
+import type { Logger } from 'pino';
+import type { AccessSubject } from '../../modules/access/access.service.js';
+import { decide, type QoS } from '../../modules/access/engine/index.js';
+import type { MqttRefusal } from '../../modules/access/mqtt-auth.service.js';
+import type { Services } from '../../services.js';
+import { AedesConnection } from './aedes-connection.js';
+
+type Hooks = Required<
+  Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>
+>;
+
+/** MQTT 3.1.1 CONNACK return codes (aedes' `AuthErrorCode`, a const enum isolated modules cannot import). */
+const SERVER_UNAVAILABLE = 3;
+const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
+
+const RETURN_CODES: Record<MqttRefusal, number> = {
+  bad_credentials: BAD_USERNAME_OR_PASSWORD,
+  throttled: NOT_AUTHORIZED,
+  unavailable: SERVER_UNAVAILABLE,
+};
+
+function refusal(returnCode: number, message: string): Error & { returnCode: number } {
+  return Object.assign(new Error(message), { returnCode });
+}
+
+function remoteAddress(client: Client): string {
+  const conn = client.conn;
+  return 'remoteAddress' in conn ? (conn.remoteAddress ?? '') : '';
+}
+
+/**
+ * The broker's access checks, all through Warden's services: CONNECT authenticates a Warden user; PUBLISH,
+ * SUBSCRIBE and every delivery (retained messages and offline queues included) are decided by the rule engine
+ * on the user's current compiled rules. Hot paths read the compiled set synchronously (`access.peek`) and fall
+ * back to a database read only for a user not loaded yet.
+ */
+export function createAccessHooks(deps: {
+  services: Services;
+  logger: Logger;
+}): Hooks & { attach(broker: Aedes): void } {
+  const { access, mqttAuth, mqttConnections, infra } = deps.services;
+  const { logger } = deps;
+  const connections = new WeakMap<Client, AedesConnection>();
+  let broker: Aedes | null = null;
+
+  /** The subject for a hot-path check: synchronous when known, else read once (a subscriber may never publish). */
+  function withSubject(username: string, use: (subject: AccessSubject | null) => void): void {
+    const known = access.peek(username);
+    if (known !== undefined) {
+      use(known);
+      return;
+    }
+    access.subject(username).then(use, (error: unknown) => {
+      logger.error({ err: error, username }, 'mqtt: reading access rules failed');
+      use(null);
+    });
+  }
+
+  const hooks: Hooks = {
+    authenticate(client, username, password, done) {
+      const ip = remoteAddress(client);
+      mqttAuth
+        .authenticate({ username, password, clientId: client.id, ip })
+        .then(async (result) => {
+          if (!result.ok) {
+            if (result.error)
+              logger.error({ err: result.error, clientId: client.id }, 'mqtt: CONNECT failed');
+            return done(refusal(RETURN_CODES[result.reason], 'not authorized'), false);
+          }
+          if (client.closed || client.conn.destroyed || broker === null) return done(null, false);
+          const connection = new AedesConnection(
+            broker,
+            client,
+            result.user.username,
+            ip,
+            client.conn instanceof TLSSocket ? 'mqtts' : 'mqtt',
+            infra.clock.now(),
+          );
+          // Registered before the rules are read: a revocation emitted from here on finds the connection.
+          connections.set(client, connection);
+          mqttConnections.add(connection);
+          const release = mqttAuth.hold(result.credential);
+          client.conn.once('close', () => {
+            mqttConnections.remove(connection);
+            release();
+          });
+          const subject = await access.subject(result.user.username);
+          if (subject === null) {
+            mqttConnections.remove(connection);
+            return done(refusal(BAD_USERNAME_OR_PASSWORD, 'not authorized'), false);
+          }
+          done(null, true);
+        })
+        .catch((error: unknown) => {
+          logger.error({ err: error, clientId: client.id }, 'mqtt: CONNECT failed');
+          done(refusal(SERVER_UNAVAILABLE, 'server unavailable'), false);
+        });
+    },
+
+    // A refusal closes the connection: MQTT 3.1.1 has no negative PUBACK, and aedes drops the client.
+    authorizePublish(client, packet, callback) {
+      const connection = client ? connections.get(client) : undefined;
+      if (!connection) return callback(new Error('publish without an authenticated client'));
+      withSubject(connection.username, (subject) => {
+        const allowed =
+          subject !== null &&
+          connection.memo.allows(subject, 'publish', packet.topic, packet.qos, packet.retain);
+        callback(allowed ? null : new Error(`not authorized to publish to ${packet.topic.slice(0, 200)}`));
+      });
+    },
+
+    // A refusal answers SUBACK 128 for that filter and keeps the connection.
+    authorizeSubscribe(client, subscription, callback) {
+      const connection = connections.get(client);
+      // aedes does not implement shared subscriptions: a `$share/...` filter would silently be a plain one.
+      if (!connection || subscription.topic.startsWith('$share/')) return callback(null, null);
+      withSubject(connection.username, (subject) => {
+        const qos = subscription.qos as QoS;
+        const allowed =
+          subject !== null &&
+          decide(subject.compiled, connection.identity, {
+            action: 'subscribe',
+            topic: subscription.topic,
+            qos,
+          }).allowed;
+        if (!allowed) return callback(null, null);
+        connection.track(subscription.topic, qos);
+        callback(null, subscription);
+      });
+    },
+
+    // Synchronous in aedes: a user whose rules are not loaded gets nothing until they are (loading starts here).
+    authorizeForward(client, packet) {
+      const connection = connections.get(client);
+      if (!connection) return null;
+      const subject = access.peek(connection.username);
+      if (subject === undefined) withSubject(connection.username, () => {});
+      if (!subject) return null;
+      return connection.memo.allows(subject, 'receive', packet.topic, packet.qos, packet.retain)
+        ? packet
+        : null;
+    },
+  };
+
+  return {
+    ...hooks,
+    attach(instance) {
+      broker = instance;
+      instance.on('unsubscribe', (filters, client) => connections.get(client)?.untrack(filters));
+    },
+  };
+}

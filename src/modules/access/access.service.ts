@@ -1,0 +1,356 @@
+import type { DomainEventBus, DomainEvents } from '../../core/events.js';
+import { userError } from '../users/users.errors.js';
+import type { UserRow } from '../users/users.table.js';
+import type { EffectiveAccess, ExplainInput, Explanation } from './access.schemas.js';
+import { type RoleData, toRuleJson } from './access-roles.service.js';
+import {
+  type AccessDecision,
+  type AccessRequest,
+  CompiledRuleCache,
+  type CompiledRuleSet,
+  compileRoles,
+  decide,
+  explain,
+  validateTopicName,
+} from './engine/index.js';
+
+/** What MQTT decisions for one user are made with: its identity and its compiled, ordered role list. */
+export interface AccessSubject {
+  readonly userId: string;
+  /** The stored spelling: `${username}` expands to it whatever case the client logged in with. */
+  readonly username: string;
+  readonly roles: ReadonlyArray<{ readonly name: string; readonly version: number }>;
+  readonly compiled: CompiledRuleSet;
+}
+
+/** A subject was re-read or revoked (`null`: the user is deactivated or deleted). */
+export interface SubjectChange {
+  readonly username: string;
+  readonly subject: AccessSubject | null;
+}
+
+/** A decision about a user who exists but is deactivated: everything is denied. */
+export interface InactiveDecision {
+  readonly allowed: false;
+  readonly reason: 'user_inactive';
+}
+export type SubjectDecision = AccessDecision | InactiveDecision;
+const INACTIVE: InactiveDecision = Object.freeze({ allowed: false, reason: 'user_inactive' });
+
+/** What the access service needs from users and access roles (their services, not their tables). */
+export interface AccessServiceDeps {
+  users: { findRow(username: string): Promise<UserRow | undefined> };
+  accessRoles: {
+    roleIdsOf(userId: string): Promise<string[]>;
+    rolesByIds(ids: readonly string[]): Promise<RoleData[]>;
+    roleByName(name: string): Promise<RoleData | undefined>;
+  };
+  events: DomainEventBus;
+  /** Distinct role lists kept compiled; users holding the same list share one entry. */
+  maxCompiledSets?: number;
+}
+
+interface UserEntry {
+  readonly userId: string;
+  readonly username: string;
+  readonly active: boolean;
+  roleIds: readonly string[];
+  subject: AccessSubject | null;
+}
+
+export type AccessService = ReturnType<typeof createAccessService>;
+
+const key = (username: string): string => username.toLowerCase();
+
+const USERNAME_TOKEN = '${username}';
+const CLIENTID_TOKEN = '${clientid}';
+
+/** Whether a value may stand in for a placeholder: a single, wildcard-free level (as the engine requires). */
+function isPlaceholderValue(value: string): boolean {
+  return !value.includes('/') && validateTopicName(value) === null;
+}
+
+/** A stored rule topic with the placeholders this identity can fill in; `applicable` false if one cannot be. */
+function expandForDisplay(
+  topic: string,
+  username: string,
+  clientid: string | null,
+): { topic: string; applicable: boolean } {
+  const withUser = topic.replaceAll(USERNAME_TOKEN, username);
+  if (clientid === null || !withUser.includes(CLIENTID_TOKEN)) return { topic: withUser, applicable: true };
+  if (!isPlaceholderValue(clientid)) return { topic: withUser, applicable: false };
+  return { topic: withUser.replaceAll(CLIENTID_TOKEN, clientid), applicable: true };
+}
+
+/**
+ * Per-user compiled rule sets for live decisions (SPEC §3): the embedded broker asks `peek` on its hot path,
+ * everything else `subject`/`decide`/`explain`. Compiled sets are cached by ordered role list and the roles'
+ * versions, so every user holding the same list shares one. Entries follow `user.changed` and
+ * `access_role.changed` as they are emitted: revocations apply at once, re-reads replace an entry only when
+ * done (decisions never see a gap), and every change is announced through `onSubjectChange`.
+ */
+export function createAccessService(deps: AccessServiceDeps) {
+  const compiledSets = new CompiledRuleCache({ maxEntries: deps.maxCompiledSets ?? 10_000 });
+  /** Roles by id; a role's data only ever moves to a higher version. */
+  const roles = new Map<string, RoleData>();
+  /** Loaded users by lower-case username. Bounded by the user count; deleted users are removed. */
+  const entries = new Map<string, UserEntry>();
+  const loading = new Map<string, Promise<UserEntry | null>>();
+  /**
+   * Bumped when a change arrives, so a load that read the database before that change committed is not stored
+   * over the newer state (it retries instead).
+   */
+  const userEpochs = new Map<string, number>();
+  let roleEpoch = 0;
+  const listeners = new Set<(change: SubjectChange) => void | Promise<void>>();
+  /**
+   * Cache updates in flight. Reads through `entryFor` wait for them, so whoever made a change (API, CLI) reads
+   * its own write; the broker's synchronous `peek` keeps answering from the previous state meanwhile.
+   */
+  const refreshing = new Set<Promise<unknown>>();
+  function tracked<T>(work: Promise<T>): Promise<T> {
+    refreshing.add(work);
+    const settle = (): void => {
+      refreshing.delete(work);
+    };
+    work.then(settle, settle);
+    return work;
+  }
+
+  function storeRole(role: RoleData): void {
+    const current = roles.get(role.id);
+    if (!current || current.version < role.version) roles.set(role.id, role);
+  }
+
+  function compose(entry: Pick<UserEntry, 'userId' | 'username' | 'roleIds'>): AccessSubject {
+    const held = entry.roleIds.flatMap((id) => {
+      const role = roles.get(id);
+      return role ? [role] : [];
+    });
+    const cacheKey = held.map((role) => role.id).join(',');
+    // For a fixed list of role ids every version only grows, so their sum names this exact state of the list.
+    const version = held.reduce((sum, role) => sum + role.version, 0);
+    const compiled =
+      compiledSets.get(cacheKey, version) ??
+      compiledSets.set(
+        cacheKey,
+        version,
+        compileRoles(held.map((role) => ({ name: role.name, rules: role.rules }))),
+      );
+    return {
+      userId: entry.userId,
+      username: entry.username,
+      roles: held.map((role) => ({ name: role.name, version: role.version })),
+      compiled,
+    };
+  }
+
+  async function readEntry(username: string): Promise<UserEntry | null> {
+    const row = await deps.users.findRow(username);
+    if (!row) return null;
+    const roleIds = await deps.accessRoles.roleIdsOf(row.id);
+    const missing = roleIds.filter((id) => !roles.has(id));
+    for (const role of await deps.accessRoles.rolesByIds(missing)) storeRole(role);
+    const entry: UserEntry = {
+      userId: row.id,
+      username: row.username,
+      active: row.active === 1,
+      roleIds,
+      subject: null,
+    };
+    if (entry.active) entry.subject = compose(entry);
+    return entry;
+  }
+
+  /** Reads a user and stores the entry, retrying while changes for it arrive meanwhile. */
+  async function load(username: string): Promise<UserEntry | null> {
+    const k = key(username);
+    for (let attempt = 0; ; attempt++) {
+      const userEpoch = userEpochs.get(k) ?? 0;
+      const rolesAt = roleEpoch;
+      const entry = await readEntry(username);
+      const stable = (userEpochs.get(k) ?? 0) === userEpoch && roleEpoch === rolesAt;
+      if (stable) {
+        if (entry) entries.set(k, entry);
+        else entries.delete(k);
+      }
+      if (stable || attempt >= 3) return entry;
+    }
+  }
+
+  async function entryFor(username: string): Promise<UserEntry | null> {
+    if (refreshing.size > 0) await Promise.allSettled([...refreshing]);
+    const k = key(username);
+    const cached = entries.get(k);
+    if (cached) return cached;
+    let pending = loading.get(k);
+    if (!pending) {
+      pending = load(username).finally(() => loading.delete(k));
+      loading.set(k, pending);
+    }
+    return pending;
+  }
+
+  async function notify(change: SubjectChange): Promise<void> {
+    for (const listener of listeners) await listener(change);
+  }
+
+  /** Applies a user change to the cache; returns what to announce (nothing for users nobody loaded). */
+  async function applyUserChange({
+    username,
+    change,
+  }: DomainEvents['user.changed']): Promise<SubjectChange | null> {
+    const k = key(username);
+    userEpochs.set(k, (userEpochs.get(k) ?? 0) + 1);
+    const cached = entries.get(k);
+    if (change === 'deleted' || change === 'deactivated') {
+      // Revocation is synchronous: from this line on every decision for the user denies.
+      if (change === 'deleted') entries.delete(k);
+      else if (cached) cached.subject = null;
+      return { username, subject: null };
+    }
+    // A password change leaves the rules alone (the broker closes the connections itself); a user nobody has
+    // asked about yet is read when first needed.
+    if (change === 'password' || !cached) return null;
+    try {
+      const entry = await load(username);
+      return { username, subject: entry?.subject ?? null };
+    } catch (error) {
+      // Fail closed: without an entry the broker denies deliveries and re-reads the user on its next request.
+      entries.delete(k);
+      throw error;
+    }
+  }
+
+  /** Applies a role change to the cache and recompiles its holders; returns what to announce. */
+  async function applyRoleChange({
+    name,
+    change,
+  }: DomainEvents['access_role.changed']): Promise<SubjectChange[]> {
+    roleEpoch += 1;
+    if (change === 'created') return [];
+    const lower = name.toLowerCase();
+    const previous = [...roles.values()].find((role) => role.name.toLowerCase() === lower);
+    const holding = (roleId: string | undefined): UserEntry[] =>
+      roleId === undefined ? [] : [...entries.values()].filter((entry) => entry.roleIds.includes(roleId));
+    let roleId = previous?.id;
+    if (change === 'deleted') {
+      if (roleId) roles.delete(roleId);
+    } else {
+      try {
+        const fresh = await deps.accessRoles.roleByName(name);
+        if (fresh) {
+          storeRole(fresh);
+          roleId = fresh.id;
+        }
+      } catch (error) {
+        for (const entry of holding(roleId)) entries.delete(key(entry.username));
+        throw error;
+      }
+    }
+    const affected = holding(roleId);
+    for (const entry of affected) {
+      if (change === 'deleted') entry.roleIds = entry.roleIds.filter((id) => id !== roleId);
+      if (entry.subject) entry.subject = compose(entry);
+    }
+    return affected.map((entry) => ({ username: entry.username, subject: entry.subject }));
+  }
+
+  deps.events.on('user.changed', async (event) => {
+    const change = await tracked(applyUserChange(event));
+    if (change) await notify(change);
+  });
+  deps.events.on('access_role.changed', async (event) => {
+    for (const change of await tracked(applyRoleChange(event))) await notify(change);
+  });
+
+  return {
+    /**
+     * The subject as currently known, without I/O: `undefined` when the user was not loaded yet, `null` when it
+     * is inactive or gone. The broker's synchronous delivery check uses this.
+     */
+    peek(username: string): AccessSubject | null | undefined {
+      const entry = entries.get(key(username));
+      return entry === undefined ? undefined : entry.subject;
+    },
+
+    /** The subject, read from the database when not loaded; null for unknown and inactive users. */
+    async subject(username: string): Promise<AccessSubject | null> {
+      return (await entryFor(username))?.subject ?? null;
+    },
+
+    /** Decides one request for a user; unknown and deactivated users are denied with reason `user_inactive`. */
+    async decide(
+      username: string,
+      clientid: string | null,
+      request: AccessRequest,
+    ): Promise<SubjectDecision> {
+      const subject = (await entryFor(username))?.subject ?? null;
+      if (!subject) return INACTIVE;
+      return decide(subject.compiled, { username: subject.username, clientid }, request);
+    },
+
+    /** The decision with the deciding rule, its role and its expanded topic (404 for an unknown user). */
+    async explain(input: ExplainInput): Promise<Explanation> {
+      const entry = await entryFor(input.username);
+      if (!entry) throw userError('user.not_found', `No user named "${input.username}"`);
+      if (!entry.subject) return { decision: 'deny', reason: 'user_inactive' };
+      const decision = explain(
+        entry.subject.compiled,
+        { username: entry.subject.username, clientid: input.clientid ?? null },
+        {
+          action: input.action,
+          topic: input.topic,
+          ...(input.qos === undefined ? {} : { qos: input.qos }),
+          ...(input.retain === undefined ? {} : { retain: input.retain }),
+        },
+      );
+      return {
+        decision: decision.allowed ? 'allow' : 'deny',
+        reason: decision.reason,
+        ...(decision.rule ? { rule: toRuleJson(decision.rule) } : {}),
+        ...(decision.role === undefined ? {} : { role: decision.role }),
+        ...(decision.ruleIndex === undefined ? {} : { ruleIndex: decision.ruleIndex }),
+        ...(decision.expandedTopic === undefined ? {} : { expandedTopic: decision.expandedTopic }),
+        ...(decision.placeholders === undefined ? {} : { placeholders: { ...decision.placeholders } }),
+      };
+    },
+
+    /** A user's merged rules in evaluation order, placeholders expanded for it (404 for an unknown user). */
+    async effectiveAccess(username: string, clientid: string | null): Promise<EffectiveAccess> {
+      const entry = await entryFor(username);
+      if (!entry) throw userError('user.not_found', `No user named "${username}"`);
+      const held = entry.roleIds.flatMap((id) => {
+        const role = roles.get(id);
+        return role ? [role] : [];
+      });
+      return {
+        username: entry.username,
+        active: entry.active && entry.subject !== null,
+        clientid,
+        roles: held.map((role) => ({ name: role.name, version: role.version })),
+        rules: held.flatMap((role) =>
+          role.rules.map((rule, ruleIndex) => ({
+            role: role.name,
+            ruleIndex,
+            permission: rule.permission,
+            action: rule.action,
+            ...expandForDisplay(rule.topic, entry.username, clientid),
+            ruleTopic: rule.topic,
+            ...(rule.qos === undefined ? {} : { qos: [...rule.qos] }),
+            ...(rule.retain === undefined ? {} : { retain: rule.retain }),
+          })),
+        ),
+      };
+    },
+
+    /**
+     * Calls `listener` after a user's subject was re-read or revoked, awaiting it; a rejection reaches the event
+     * bus's error report. Returns the unsubscribe function.
+     */
+    onSubjectChange(listener: (change: SubjectChange) => void | Promise<void>): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}

@@ -1,0 +1,136 @@
+import { createHmac, hkdfSync } from 'node:crypto';
+import type { Clock } from '../../core/clock.js';
+
+/** A credential that passed argon2 verification recently. */
+export interface VerifiedCredential {
+  readonly userId: string;
+  readonly username: string;
+}
+
+interface Entry extends VerifiedCredential {
+  /** Trusted until then once no live connection holds it. */
+  expiresAt: number;
+  /** Live connections authenticated with this credential. */
+  pins: number;
+}
+
+export interface CredentialCacheOptions {
+  /** WARDEN_SECRET_KEY (or the generated key); a sub-key for this cache is derived from it. */
+  readonly secretKey: string;
+  readonly clock: Clock;
+  /** How long a verified credential is trusted after its verification or its last connection ended. */
+  readonly ttlMs: number;
+  /** Most entries kept; the oldest is dropped beyond it. */
+  readonly maxEntries: number;
+}
+
+/**
+ * Remembers which username/password pairs argon2 accepted, so that a reconnect storm of thousands of devices
+ * does not put every CONNECT through the hasher. An entry is trusted for `ttlMs` after its verification, for as
+ * long as a connection authenticated with it is open, and for `ttlMs` after the last such connection closed —
+ * which covers the storm after a network outage, when every device comes back at once.
+ *
+ * Entries are keyed by HMAC-SHA256(derived key, lower(username) NUL password): neither the password nor an
+ * offline-guessable hash of it is ever held. `dropUser` forgets a user at once (password change, deactivation,
+ * deletion).
+ */
+export class CredentialCache {
+  readonly #key: Buffer;
+  readonly #clock: Clock;
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
+  // a Map iterates in insertion order, so the first entry is always the oldest one
+  readonly #entries = new Map<string, Entry>();
+  readonly #byUser = new Map<string, Set<string>>();
+  /** Bumped by `dropUser`: a verification that started before the drop must not store its result. */
+  readonly #generations = new Map<string, number>();
+
+  constructor(options: CredentialCacheOptions) {
+    // a purpose-bound sub-key: the same secret also encrypts data at rest
+    this.#key = Buffer.from(hkdfSync('sha256', options.secretKey, '', 'warden/mqtt-credential-cache', 32));
+    this.#clock = options.clock;
+    this.#ttlMs = options.ttlMs;
+    this.#maxEntries = options.maxEntries;
+  }
+
+  keyFor(username: string, password: string): string {
+    return createHmac('sha256', this.#key)
+      .update(username.toLowerCase())
+      .update('\0')
+      .update(password)
+      .digest('base64url');
+  }
+
+  get(key: string): VerifiedCredential | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.pins > 0 || this.#clock.now() < entry.expiresAt) return entry;
+    this.#forget(key, entry);
+    return undefined;
+  }
+
+  /** The user's current generation, read before a verification starts. */
+  generation(username: string): number {
+    return this.#generations.get(username.toLowerCase()) ?? 0;
+  }
+
+  /** Stores a verified credential unless the user was dropped since `generation` was read. */
+  set(key: string, credential: VerifiedCredential, generation: number): void {
+    const user = credential.username.toLowerCase();
+    if (this.generation(user) !== generation) return;
+    const previous = this.#entries.get(key);
+    if (previous) this.#forget(key, previous);
+    this.#entries.set(key, {
+      userId: credential.userId,
+      username: credential.username,
+      expiresAt: this.#clock.now() + this.#ttlMs,
+      pins: 0,
+    });
+    let keys = this.#byUser.get(user);
+    if (!keys) {
+      keys = new Set();
+      this.#byUser.set(user, keys);
+    }
+    keys.add(key);
+    if (this.#entries.size > this.#maxEntries) {
+      const [oldestKey, oldest] = this.#entries.entries().next().value as [string, Entry];
+      this.#forget(oldestKey, oldest);
+    }
+  }
+
+  /**
+   * A connection authenticated with `key` is open: the entry stays trusted until `ttlMs` after the returned
+   * release function has been called (once per connection). A no-op for an entry already gone.
+   */
+  pin(key: string): () => void {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return () => {};
+    entry.pins += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      entry.pins -= 1;
+      if (entry.pins === 0) entry.expiresAt = this.#clock.now() + this.#ttlMs;
+    };
+  }
+
+  dropUser(username: string): void {
+    const user = username.toLowerCase();
+    this.#generations.set(user, this.generation(user) + 1);
+    for (const key of this.#byUser.get(user) ?? []) this.#entries.delete(key);
+    this.#byUser.delete(user);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  #forget(key: string, entry: Entry): void {
+    this.#entries.delete(key);
+    const user = entry.username.toLowerCase();
+    const keys = this.#byUser.get(user);
+    keys?.delete(key);
+    if (keys?.size === 0) this.#byUser.delete(user);
+  }
+}

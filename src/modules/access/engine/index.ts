@@ -1,0 +1,33 @@
+/**
+ * The MQTT access-rule engine (SPEC §3): pure, no I/O, never throws. Compile a user's ordered role list
+ * once with {@link compileRoles}, then ask {@link decide} per publish, subscription and delivery.
+ */
+
+export { CompiledRuleCache, type CompiledRuleCacheOptions } from './cache.js';
+export { type CompiledRuleSet, compileRoles, type InvalidRule, validateRule } from './compile.js';
+export { decide, explain } from './decide.js';
+export { isExpandableValue } from './placeholder.js';
+export type {
+  AccessDecision,
+  AccessRequest,
+  AccessRule,
+  DecisionReason,
+  Identity,
+  Permission,
+  QoS,
+  RequestAction,
+  RoleRules,
+  RuleAction,
+} from './rule.types.js';
+export {
+  filterCovers,
+  filtersIntersect,
+  MAX_TOPIC_BYTES,
+  MAX_TOPIC_LEVELS,
+  type ParsedSubscription,
+  parseSubscription,
+  topicMatches,
+  validateRuleTopic,
+  validateTopicFilter,
+  validateTopicName,
+} from './topic.js';

@@ -1,0 +1,230 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../core/clock.js';
+import { MAX_PASSWORD_LENGTH, type PasswordHasher } from '../../core/crypto/password-hasher.js';
+import { AppError } from '../../core/errors/app-error.js';
+import type { DomainEventBus } from '../../core/events.js';
+import type { Database } from '../../db/schema.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { ThrottleService } from '../auth/throttle.service.js';
+import { userTarget } from '../users/users.mapper.js';
+import type { UserRow } from '../users/users.table.js';
+import { CredentialCache, type VerifiedCredential } from './credential-cache.js';
+
+/** One MQTT CONNECT as the broker saw it. */
+export interface MqttConnectAttempt {
+  readonly username: string | undefined;
+  readonly password: Buffer | undefined;
+  readonly clientId: string;
+  readonly ip: string;
+}
+
+/**
+ * Why a CONNECT was refused: `bad_credentials` covers unknown users, wrong passwords, deactivated users and
+ * users without a password alike (no user enumeration); `throttled` = too many failures for the account or
+ * address; `unavailable` = the hasher is saturated or the database failed.
+ */
+export type MqttRefusal = 'bad_credentials' | 'throttled' | 'unavailable';
+
+export type MqttAuthResult =
+  | {
+      readonly ok: true;
+      readonly user: VerifiedCredential;
+      readonly verified: 'password' | 'cache';
+      /** Opaque handle of the verified credential, for {@link MqttAuthService.hold}. */
+      readonly credential: string;
+    }
+  | { readonly ok: false; readonly reason: MqttRefusal; readonly error?: unknown };
+
+/** What the audit log records as the reason of a refusal (never shown to the client). */
+type FailureDetail =
+  | 'no_credentials'
+  | 'unknown_user'
+  | 'inactive'
+  | 'no_password'
+  | 'password_too_long'
+  | 'wrong_password'
+  | 'throttled'
+  | 'busy';
+
+export interface MqttAuthServiceDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  hasher: PasswordHasher;
+  throttle: ThrottleService;
+  audit: AuditService;
+  users: { findRow(username: string): Promise<UserRow | undefined> };
+  events: DomainEventBus;
+  secretKey: string;
+  /** How long a verified credential is trusted without hashing again (default 60 s). */
+  credentialTtlMs?: number;
+  credentialCacheSize?: number;
+}
+
+export type MqttAuthService = ReturnType<typeof createMqttAuthService>;
+
+/**
+ * How long "this account is not throttled" is trusted before the throttle table is read again: a reconnect
+ * storm then costs one read per account per second, not one per CONNECT. Failures verified here take effect
+ * at once; a block caused elsewhere (console logins, another instance) within this time.
+ */
+const UNBLOCKED_TRUST_MS = 1_000;
+
+/**
+ * Authenticates MQTT clients as Warden users (SPEC §3–4): any kind (person, service, device) with a password,
+ * refused when unknown, deactivated or throttled. Passwords go through the bounded argon2 pool, behind a
+ * short-lived verified-credential cache and with identical concurrent attempts verified once; failures count
+ * in the same throttle as console logins.
+ */
+export function createMqttAuthService(deps: MqttAuthServiceDeps) {
+  const { db, clock, hasher, throttle, audit } = deps;
+  const cache = new CredentialCache({
+    secretKey: deps.secretKey,
+    clock,
+    ttlMs: deps.credentialTtlMs ?? 60_000,
+    maxEntries: deps.credentialCacheSize ?? 100_000,
+  });
+  const verifying = new Map<string, Promise<MqttAuthResult>>();
+  const unblockedUntil = new Map<string, number>();
+
+  async function isBlocked(username: string): Promise<boolean> {
+    const key = username.toLowerCase();
+    const now = clock.now();
+    if ((unblockedUntil.get(key) ?? 0) > now) return false;
+    const blocked = await throttle.isBlocked(username);
+    if (blocked) unblockedUntil.delete(key);
+    else {
+      if (unblockedUntil.size >= (deps.credentialCacheSize ?? 100_000)) unblockedUntil.clear();
+      unblockedUntil.set(key, now + UNBLOCKED_TRUST_MS);
+    }
+    return blocked;
+  }
+
+  deps.events.on('user.changed', ({ username, change }) => {
+    if (change === 'password' || change === 'deactivated' || change === 'deleted') cache.dropUser(username);
+  });
+
+  async function auditAttempt(
+    attempt: MqttConnectAttempt,
+    username: string,
+    outcome: 'success' | 'failure',
+    detail: FailureDetail | null,
+  ): Promise<void> {
+    await db.transaction().execute((trx) =>
+      audit.record(
+        trx,
+        { actor: { type: 'system' }, ip: attempt.ip, requestId: '' },
+        {
+          action: 'mqtt.connect',
+          target: userTarget(username),
+          outcome,
+          details: { clientId: attempt.clientId, ...(detail ? { reason: detail } : {}) },
+        },
+      ),
+    );
+  }
+
+  async function refuse(
+    attempt: MqttConnectAttempt,
+    username: string,
+    detail: FailureDetail,
+  ): Promise<MqttAuthResult> {
+    await auditAttempt(attempt, username, 'failure', detail);
+    const reason: MqttRefusal =
+      detail === 'throttled' ? 'throttled' : detail === 'busy' ? 'unavailable' : 'bad_credentials';
+    return { ok: false, reason };
+  }
+
+  function failureOf(row: UserRow | undefined): FailureDetail | null {
+    if (!row) return 'unknown_user';
+    if (row.active !== 1) return 'inactive';
+    if (!row.password_hash) return 'no_password';
+    return null;
+  }
+
+  /** The argon2 path: throttle reservation, verification (dummy for unknown users), bookkeeping. */
+  async function verify(
+    attempt: MqttConnectAttempt,
+    username: string,
+    password: string,
+    cacheKey: string,
+  ): Promise<MqttAuthResult> {
+    const generation = cache.generation(username);
+    try {
+      await throttle.reserve(username, attempt.ip);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'auth.throttled') {
+        return refuse(attempt, username, 'throttled');
+      }
+      throw error;
+    }
+    let verified: boolean;
+    let row: UserRow | undefined;
+    let failure: FailureDetail | null;
+    try {
+      row = await deps.users.findRow(username);
+      failure = password.length > MAX_PASSWORD_LENGTH ? 'password_too_long' : failureOf(row);
+      // An over-long password is refused unhashed: its length is no secret, and hashing it would be wasted work.
+      verified =
+        failure === null && row?.password_hash
+          ? await hasher.verify(row.password_hash, password)
+          : failure === 'password_too_long'
+            ? false
+            : await hasher.verifyDummy(password);
+    } catch (error) {
+      // The verification never ran: the account and the address get their reservation back.
+      await throttle.release(username, attempt.ip);
+      if (error instanceof AppError && error.code === 'server.busy') return refuse(attempt, username, 'busy');
+      throw error;
+    }
+    if (failure === null && !verified) failure = 'wrong_password';
+    if (failure !== null || !row) {
+      unblockedUntil.delete(username.toLowerCase());
+      await throttle.failed(username);
+      return refuse(attempt, row?.username ?? username, failure ?? 'unknown_user');
+    }
+    await throttle.succeeded(username, attempt.ip, { clearAccount: true });
+    const user: VerifiedCredential = { userId: row.id, username: row.username };
+    cache.set(cacheKey, user, generation);
+    await auditAttempt(attempt, row.username, 'success', null);
+    return { ok: true, user, verified: 'password', credential: cacheKey };
+  }
+
+  return {
+    /** Decides one CONNECT. Never throws: unexpected failures answer `unavailable` with the error attached. */
+    async authenticate(attempt: MqttConnectAttempt): Promise<MqttAuthResult> {
+      const username = attempt.username ?? '';
+      try {
+        if (username === '' || attempt.password === undefined) {
+          return await refuse(attempt, username, 'no_credentials');
+        }
+        if (await isBlocked(username)) return await refuse(attempt, username, 'throttled');
+        const password = attempt.password.toString('utf8');
+        const cacheKey = cache.keyFor(username, password);
+        const cached = cache.get(cacheKey);
+        if (cached) return { ok: true, user: cached, verified: 'cache', credential: cacheKey };
+        // A storm of one device's reconnects (same credentials) costs one verification, not one each.
+        let pending = verifying.get(cacheKey);
+        if (!pending) {
+          pending = verify(attempt, username, password, cacheKey).finally(() => verifying.delete(cacheKey));
+          verifying.set(cacheKey, pending);
+        }
+        return await pending;
+      } catch (error) {
+        return { ok: false, reason: 'unavailable', error };
+      }
+    },
+
+    /**
+     * A connection authenticated with `credential` stays open: the credential is trusted while it does and for
+     * the cache's lifetime after the returned release function is called (when the connection closes).
+     */
+    hold(credential: string): () => void {
+      return cache.pin(credential);
+    },
+
+    /** Entries in the verified-credential cache (for benchmarks and diagnostics). */
+    get cachedCredentials(): number {
+      return cache.size;
+    },
+  };
+}

@@ -1,0 +1,215 @@
+import type { Kysely } from 'kysely';
+import pino, { type Logger } from 'pino';
+import type { Clock } from '../../core/clock.js';
+import type { SecretBox } from '../../core/crypto/secret-box.js';
+import type { DomainEventBus } from '../../core/events.js';
+import type { Database } from '../../db/schema.js';
+import {
+  type BrokerChange,
+  type BrokerIntegration,
+  type BrokerKind,
+  type IntegrationContext,
+  isHookKind,
+  type LiveStatus,
+  type WardenDirectory,
+} from '../../integrations/broker-integration.js';
+import { createEmqxIntegration } from '../../integrations/emqx/emqx-integration.js';
+import { createGoAuthIntegration } from '../../integrations/go-auth/go-auth-integration.js';
+import type { HookIntegration, HookServices } from '../../integrations/hooks/hook-integration.js';
+import { createMosquittoIntegration } from '../../integrations/mosquitto-dynsec/mosquitto-integration.js';
+import { createVernemqIntegration } from '../../integrations/vernemq/vernemq-integration.js';
+import { openConfig, type StoredConfig } from './broker-config.js';
+import type { BrokerCredentials } from './broker-credentials.js';
+import { listIntegrations, recordStatus } from './brokers.repository.js';
+import type { BrokerIntegrationRow } from './brokers.table.js';
+import { HookGate } from './hook-gate.js';
+
+export interface BrokerRuntimeDeps {
+  readonly db: Kysely<Database>;
+  readonly clock: Clock;
+  readonly box: SecretBox;
+  readonly events: DomainEventBus;
+  readonly directory: WardenDirectory;
+  readonly credentials: Pick<BrokerCredentials, 'ledger'>;
+  readonly hookServices: HookServices;
+}
+
+const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * The integrations this process runs: built from their stored settings, started with the server, restarted
+ * when their settings change, fed every committed user and access-role change, and the passwords being set.
+ * The CLI never starts it; it builds one-off adapters through {@link BrokerRuntime.build} instead.
+ */
+export class BrokerRuntime {
+  readonly gate: HookGate;
+  readonly #deps: BrokerRuntimeDeps;
+  readonly #running = new Map<string, BrokerIntegration>();
+  /** The server's logger once started; before that (CLI, tests) warnings go to stderr. */
+  #logger: Logger | null = null;
+  #offEvents: Array<() => void> = [];
+  #started = false;
+
+  constructor(deps: BrokerRuntimeDeps) {
+    this.#deps = deps;
+    this.gate = new HookGate(deps.clock);
+  }
+
+  get logger(): Logger {
+    this.#logger ??= pino({ level: 'warn' }, pino.destination(2));
+    return this.#logger;
+  }
+
+  /** An adapter for `row` (not started). Throws when a stored secret cannot be opened. */
+  build(row: BrokerIntegrationRow): BrokerIntegration {
+    const { db, clock, box, directory, credentials, hookServices } = this.#deps;
+    const opened = openConfig({
+      kind: row.kind as BrokerKind,
+      id: row.id,
+      stored: JSON.parse(row.config) as StoredConfig,
+      box,
+    });
+    const logger = this.logger.child({ integration: row.name });
+    const persist = (status: Parameters<typeof recordStatus>[2]): void => {
+      recordStatus(db, row.id, status).catch((error: unknown) =>
+        logger.error({ err: describeError(error) }, 'recording broker status failed'),
+      );
+    };
+    const context: IntegrationContext = {
+      clock,
+      logger,
+      status: {
+        synced: (at, changes) => persist({ kind: 'synced', at, changes }),
+        failed: (error, at) => persist({ kind: 'failed', at, error }),
+      },
+    };
+    switch (opened.kind) {
+      case 'mosquitto':
+        return createMosquittoIntegration({
+          id: row.id,
+          name: row.name,
+          config: opened.config,
+          directory,
+          ledger: credentials.ledger,
+          context,
+        });
+      case 'emqx':
+        return createEmqxIntegration({
+          name: row.name,
+          settings: opened.settings,
+          services: hookServices,
+          directory,
+          context,
+        });
+      case 'go-auth':
+        return createGoAuthIntegration({
+          name: row.name,
+          settings: opened.settings,
+          services: hookServices,
+          context,
+        });
+      case 'vernemq':
+        return createVernemqIntegration({
+          name: row.name,
+          settings: opened.settings,
+          services: hookServices,
+          context,
+        });
+    }
+  }
+
+  /** The running adapter of an integration id, if this process runs it. */
+  running(id: string): BrokerIntegration | undefined {
+    return this.#running.get(id);
+  }
+
+  #publishHooks(): void {
+    this.gate.setIntegrations(
+      [...this.#running.values()].filter((integration): integration is HookIntegration =>
+        isHookKind(integration.kind),
+      ),
+    );
+  }
+
+  async #startRow(row: BrokerIntegrationRow): Promise<void> {
+    try {
+      const integration = this.build(row);
+      this.#running.set(row.id, integration);
+      await integration.start();
+    } catch (error) {
+      this.logger.error(
+        { integration: row.name, err: describeError(error) },
+        'broker integration did not start',
+      );
+      await recordStatus(this.#deps.db, row.id, {
+        kind: 'failed',
+        at: this.#deps.clock.now(),
+        error: describeError(error),
+      });
+    }
+  }
+
+  /** Starts every enabled integration and begins forwarding changes. Idempotent. */
+  async start(options: { logger?: Logger } = {}): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    if (options.logger) this.#logger = options.logger;
+    const forward = (change: BrokerChange): void => {
+      for (const integration of this.#running.values()) void integration.handleChange(change);
+    };
+    this.#offEvents = [
+      this.#deps.events.on('user.changed', (event) => forward({ subject: 'user', ...event })),
+      this.#deps.events.on('access_role.changed', (event) => forward({ subject: 'access_role', ...event })),
+    ];
+    for (const row of await listIntegrations(this.#deps.db)) {
+      if (row.enabled === 1) await this.#startRow(row);
+    }
+    this.#publishHooks();
+  }
+
+  /** Stops every running integration. */
+  async stop(): Promise<void> {
+    for (const off of this.#offEvents) off();
+    this.#offEvents = [];
+    const running = [...this.#running.values()];
+    this.#running.clear();
+    this.#publishHooks();
+    this.#started = false;
+    await Promise.all(running.map((integration) => integration.stop()));
+  }
+
+  /** After a settings change: stops the old adapter and, if enabled, starts the new one (when running). */
+  async replace(id: string, row: BrokerIntegrationRow | null): Promise<void> {
+    if (!this.#started) return;
+    const previous = this.#running.get(id);
+    this.#running.delete(id);
+    await previous?.stop();
+    if (row && row.enabled === 1) await this.#startRow(row);
+    this.#publishHooks();
+  }
+
+  /** Hands a just-set password to every running integration (each decides what to do with it). */
+  passwordSet(username: string, password: string): void {
+    for (const integration of this.#running.values()) void integration.passwordSet(username, password);
+  }
+
+  /** The adapter's live status, from the running one or a never-started one (CLI, disabled integrations). */
+  async liveStatus(
+    row: BrokerIntegrationRow,
+  ): Promise<{ running: boolean; live: LiveStatus; error: string | null }> {
+    const running = this.#running.get(row.id);
+    try {
+      return {
+        running: running !== undefined,
+        live: await (running ?? this.build(row)).status(),
+        error: null,
+      };
+    } catch (error) {
+      return {
+        running: running !== undefined,
+        live: { connected: isHookKind(row.kind as BrokerKind) ? null : false },
+        error: describeError(error),
+      };
+    }
+  }
+}

@@ -1,0 +1,319 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { type Clock, toIso } from '../../core/clock.js';
+import type { SecretBox } from '../../core/crypto/secret-box.js';
+import { AppError } from '../../core/errors/app-error.js';
+import type { DomainEventBus } from '../../core/events.js';
+import type { Database } from '../../db/schema.js';
+import type {
+  BrokerKind,
+  BrokerStatus,
+  SyncReport,
+  WardenDirectory,
+} from '../../integrations/broker-integration.js';
+import type { HookServices } from '../../integrations/hooks/hook-integration.js';
+import { type DynsecExport, exportDynsec } from '../../integrations/mosquitto-dynsec/dynsec-export.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { OperationContext } from '../roles/operation-context.js';
+import { openConfig, prepareConfig, publicConfig, type StoredConfig } from './broker-config.js';
+import type { BrokerCredentials } from './broker-credentials.js';
+import { BrokerRuntime } from './broker-runtime.js';
+import { brokerError } from './brokers.errors.js';
+import {
+  deleteIntegration,
+  findIntegrationByName,
+  insertIntegration,
+  listIntegrations,
+  updateIntegration,
+} from './brokers.repository.js';
+import type { BrokerList, CreateBrokerInput, PublicBroker, UpdateBrokerInput } from './brokers.schemas.js';
+import type { BrokerIntegrationRow } from './brokers.table.js';
+
+export type BrokersService = ReturnType<typeof createBrokersService>;
+
+function target(name: string): string {
+  return `broker:${name}`;
+}
+
+function toPublic(row: BrokerIntegrationRow): PublicBroker {
+  const { config, secrets } = publicConfig(row.kind as BrokerKind, JSON.parse(row.config) as StoredConfig);
+  return {
+    name: row.name,
+    kind: row.kind as BrokerKind,
+    enabled: row.enabled === 1,
+    config,
+    secrets,
+    version: row.version,
+    createdAt: toIso(row.created_at),
+    updatedAt: toIso(row.updated_at),
+  };
+}
+
+/** What an audit entry keeps of an integration: its public settings (never secrets, only which are set). */
+function snapshot(broker: PublicBroker): Record<string, unknown> {
+  return { kind: broker.kind, enabled: broker.enabled, config: broker.config, secretsSet: broker.secrets };
+}
+
+/** A concurrent insert of the same unique key (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE). */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * External broker integrations (issue 6): their settings (validated per kind, secrets sealed, never returned),
+ * their runtime (started with the server, fed every change) and on-demand syncs. Every settings change and
+ * every manual sync is audited in the transaction that records it.
+ */
+export function createBrokersService(deps: {
+  db: Kysely<Database>;
+  clock: Clock;
+  audit: AuditService;
+  box: SecretBox;
+  events: DomainEventBus;
+  directory: WardenDirectory;
+  credentials: BrokerCredentials;
+  hookServices: HookServices;
+}) {
+  const { db, clock, audit, box } = deps;
+  const runtime = new BrokerRuntime(deps);
+
+  async function mustFind(trx: Kysely<Database>, name: string): Promise<BrokerIntegrationRow> {
+    const row = await findIntegrationByName(trx, name);
+    if (!row) throw brokerError('broker.not_found', `No broker integration named "${name}"`);
+    return row;
+  }
+
+  /** The only Mosquitto integration, or the named one. */
+  async function mosquittoRow(name: string | undefined): Promise<BrokerIntegrationRow | null> {
+    if (name !== undefined) {
+      const row = await mustFind(db, name);
+      if (row.kind !== 'mosquitto')
+        throw brokerError('broker.wrong_kind', `${row.name} is a ${row.kind} integration`);
+      return row;
+    }
+    const rows = (await listIntegrations(db)).filter((row) => row.kind === 'mosquitto');
+    if (rows.length > 1)
+      throw brokerError('broker.ambiguous', `Choose one of ${rows.map((row) => row.name).join(', ')}`);
+    return rows[0] ?? null;
+  }
+
+  return {
+    /** The hook admission the access guard runs for `{ kind: 'hook' }` routes. */
+    hooks: runtime.gate,
+
+    async list(): Promise<BrokerList> {
+      const items = (await listIntegrations(db)).map(toPublic);
+      return { items, total: items.length };
+    },
+
+    async get(name: string): Promise<PublicBroker> {
+      return toPublic(await mustFind(db, name));
+    },
+
+    async create(ctx: OperationContext, input: CreateBrokerInput): Promise<PublicBroker> {
+      const id = randomUUID();
+      const config = prepareConfig({ kind: input.kind, id, input: input.config, previous: null, box });
+      const now = clock.now();
+      const row = await db
+        .transaction()
+        .execute(async (trx) => {
+          if (await findIntegrationByName(trx, input.name)) {
+            throw brokerError('broker.exists', `A broker integration named "${input.name}" already exists`);
+          }
+          await insertIntegration(trx, {
+            id,
+            name: input.name,
+            name_lower: input.name.toLowerCase(),
+            kind: input.kind,
+            enabled: input.enabled === false ? 0 : 1,
+            config: JSON.stringify(config),
+            last_sync_at: null,
+            last_sync_changes: null,
+            last_error: null,
+            last_error_at: null,
+            created_at: now,
+            updated_at: now,
+          });
+          const created = await mustFind(trx, input.name);
+          await audit.record(trx, ctx, {
+            action: 'broker.update',
+            target: target(created.name),
+            details: { change: 'create', after: snapshot(toPublic(created)) },
+          });
+          return created;
+        })
+        .catch((error: unknown) => {
+          if (isUniqueViolation(error)) {
+            throw brokerError('broker.exists', `A broker integration named "${input.name}" already exists`);
+          }
+          throw error;
+        });
+      await runtime.replace(row.id, row);
+      return toPublic(row);
+    },
+
+    async update(ctx: OperationContext, name: string, input: UpdateBrokerInput): Promise<PublicBroker> {
+      const row = await db.transaction().execute(async (trx) => {
+        const current = await mustFind(trx, name);
+        if (
+          (input.name !== undefined && input.name !== current.name) ||
+          (input.kind !== undefined && input.kind !== current.kind)
+        ) {
+          throw brokerError('broker.immutable', 'The name and kind of an integration cannot change');
+        }
+        const config = prepareConfig({
+          kind: current.kind as BrokerKind,
+          id: current.id,
+          input: input.config,
+          previous: JSON.parse(current.config) as StoredConfig,
+          box,
+        });
+        const enabled = input.enabled === undefined ? current.enabled : input.enabled ? 1 : 0;
+        const applied = await updateIntegration(
+          trx,
+          current.id,
+          { enabled, config: JSON.stringify(config), updated_at: clock.now() },
+          input.version ?? null,
+        );
+        if (!applied)
+          throw brokerError('broker.version_conflict', `${current.name} changed meanwhile; reload it`);
+        const updated = await mustFind(trx, name);
+        await audit.record(trx, ctx, {
+          action: 'broker.update',
+          target: target(updated.name),
+          details: {
+            change: 'update',
+            before: snapshot(toPublic(current)),
+            after: snapshot(toPublic(updated)),
+          },
+        });
+        return updated;
+      });
+      await runtime.replace(row.id, row);
+      return toPublic(row);
+    },
+
+    async remove(ctx: OperationContext, name: string): Promise<void> {
+      const row = await db.transaction().execute(async (trx) => {
+        const current = await mustFind(trx, name);
+        await deleteIntegration(trx, current.id);
+        await audit.record(trx, ctx, {
+          action: 'broker.update',
+          target: target(current.name),
+          details: { change: 'delete', before: snapshot(toPublic(current)) },
+        });
+        return current;
+      });
+      await runtime.replace(row.id, null);
+    },
+
+    async status(name: string): Promise<BrokerStatus> {
+      const row = await mustFind(db, name);
+      const { running, live, error } = await runtime.liveStatus(row);
+      return {
+        name: row.name,
+        kind: row.kind as BrokerKind,
+        enabled: row.enabled === 1,
+        running,
+        connected: live.connected,
+        lastSyncAt: row.last_sync_at === null ? null : toIso(row.last_sync_at),
+        lastSyncChanges: row.last_sync_changes,
+        lastError: error ?? row.last_error,
+        lastErrorAt: error
+          ? toIso(clock.now())
+          : row.last_error_at === null
+            ? null
+            : toIso(row.last_error_at),
+        ...(live.pendingPasswords ? { pendingPasswords: live.pendingPasswords } : {}),
+        ...(live.hooks ? { hooks: live.hooks } : {}),
+      };
+    },
+
+    /**
+     * A full reconcile, through the running adapter or a one-off one (disabled integrations, the CLI). Audited
+     * with the number of changes; a broker that cannot be reached or refuses answers `broker.unreachable`.
+     */
+    async sync(ctx: OperationContext, name: string, options: { dryRun: boolean }): Promise<SyncReport> {
+      const row = await mustFind(db, name);
+      let report: SyncReport;
+      try {
+        const adapter = runtime.running(row.id) ?? runtime.build(row);
+        report = await adapter.reconcile({ dryRun: options.dryRun });
+      } catch (error) {
+        if (error instanceof AppError) throw error;
+        await db.transaction().execute((trx) =>
+          audit.record(trx, ctx, {
+            action: 'broker.sync',
+            target: target(row.name),
+            outcome: 'failure',
+            details: { dryRun: options.dryRun, error: describeError(error) },
+          }),
+        );
+        throw brokerError('broker.unreachable', `${row.name}: ${describeError(error)}`);
+      }
+      await db.transaction().execute((trx) =>
+        audit.record(trx, ctx, {
+          action: 'broker.sync',
+          target: target(row.name),
+          details: {
+            dryRun: options.dryRun,
+            changes: report.changes.length,
+            warnings: report.warnings.length,
+          },
+        }),
+      );
+      return report;
+    },
+
+    /**
+     * `warden mosquitto export-dynsec`: a dynamic-security.json with everything a full reconcile would create,
+     * using the named (or only) Mosquitto integration's admin and client-id binding; without one, no admin client
+     * and no binding.
+     */
+    async exportDynsec(name?: string): Promise<DynsecExport> {
+      const row = await mosquittoRow(name);
+      const opened = row
+        ? openConfig({ kind: 'mosquitto', id: row.id, stored: JSON.parse(row.config) as StoredConfig, box })
+        : null;
+      const config = opened?.kind === 'mosquitto' ? opened.config : null;
+      const users = [];
+      for await (const user of deps.directory.users()) users.push(user);
+      const records = await deps.credentials.mosquittoRecords();
+      return exportDynsec({
+        users,
+        roles: await deps.directory.roles(),
+        options: {
+          clientIdBinding: config?.clientIdBinding ?? 'none',
+          adminUsername: config?.adminUsername ?? '',
+        },
+        passwordOf: (username) => records.get(username) ?? null,
+        adminPassword: config?.adminPassword ?? null,
+      });
+    },
+
+    /** The name of the only Mosquitto integration, or the given one checked (for `warden mosquitto sync`). */
+    async mosquittoName(name?: string): Promise<string> {
+      const row = await mosquittoRow(name);
+      if (!row) throw brokerError('broker.not_found', 'No Mosquitto integration is configured');
+      return row.name;
+    },
+
+    /** Starts the enabled integrations (the server does; the CLI does not). */
+    start: (options: { logger?: Logger } = {}): Promise<void> => runtime.start(options),
+    stop: (): Promise<void> => runtime.stop(),
+    /** For tests and benchmarks: resolves once every running adapter's queued work is done. */
+    async idle(): Promise<void> {
+      for (const row of await listIntegrations(db)) await runtime.running(row.id)?.idle();
+    },
+    /** Fans a just-set password out to running integrations (wired to the users service's capture). */
+    passwordSet: (username: string, password: string): void => runtime.passwordSet(username, password),
+    /** Where password-capture failures are reported. */
+    reportError: (error: unknown): void => {
+      runtime.logger.error({ err: describeError(error) }, 'capturing a broker credential failed');
+    },
+  };
+}

@@ -1,0 +1,344 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  findAuditEvents,
+  insertAuditEvent,
+  iterateAuditEvents,
+} from '../../src/modules/audit/audit.repository.js';
+import {
+  deleteSessionsOfUser,
+  findSession,
+  insertSession,
+} from '../../src/modules/sessions/sessions.repository.js';
+import {
+  countActiveAdmins,
+  deleteUserRow,
+  findUserById,
+  findUserByUsername,
+  insertPasswordHistory,
+  insertUser,
+  listUsers,
+  recentPasswordHashes,
+  updateUser,
+} from '../../src/modules/users/users.repository.js';
+import type { NewUserRow } from '../../src/modules/users/users.table.js';
+import { createTestDatabase, ENGINES, type TestDatabase } from '../helpers/databases.js';
+
+function userRow(username: string, overrides: Partial<NewUserRow> = {}): NewUserRow {
+  const now = 1_700_000_000_000;
+  return {
+    id: randomUUID(),
+    username,
+    username_lower: username.toLowerCase(),
+    email: `${username.toLowerCase()}@example.com`,
+    email_lower: `${username.toLowerCase()}@example.com`,
+    kind: 'person',
+    role: 'viewer',
+    scopes: '[]',
+    active: 1,
+    password_hash: 'x',
+    password_changed_at: now,
+    totp_secret: null,
+    totp_last_step: null,
+    last_login_at: null,
+    created_at: now,
+    updated_at: now,
+    ...overrides,
+  };
+}
+
+/** One contract, every engine: the repositories must behave identically on SQLite and PostgreSQL. */
+describe.each(ENGINES)('storage contract on %s', (engine) => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase(engine);
+  });
+  afterAll(() => database.destroy());
+
+  it('round-trips a user with the same types on both engines', async () => {
+    const row = userRow('Round.Trip', { last_login_at: 1_700_000_123_456, active: 1 });
+    await insertUser(database.db, row);
+    const found = await findUserByUsername(database.db, 'round.trip');
+    expect(found).toMatchObject({
+      username: 'Round.Trip',
+      active: 1,
+      protected: 0,
+      last_login_at: 1_700_000_123_456,
+    });
+    expect(typeof found?.created_at).toBe('number');
+    expect(found?.version).toBe(1);
+  });
+
+  it('enforces case-insensitive uniqueness of usernames', async () => {
+    await insertUser(database.db, userRow('Unique_One'));
+    await expect(insertUser(database.db, userRow('UNIQUE_ONE'))).rejects.toThrow();
+  });
+
+  it('bumps version on every update', async () => {
+    const row = userRow('versioned');
+    await insertUser(database.db, row);
+    await updateUser(database.db, row.id, { description: 'one' });
+    await updateUser(database.db, row.id, { description: 'two' });
+    expect((await findUserById(database.db, row.id))?.version).toBe(3);
+  });
+
+  it('lists with case-insensitive substring search on username and email, literal % and _', async () => {
+    await insertUser(
+      database.db,
+      userRow('search_alpha', { email: 'Zed@Corp.example', email_lower: 'zed@corp.example' }),
+    );
+    await insertUser(database.db, userRow('searchXbeta'));
+    const byName = await listUsers(database.db, engine, {
+      search: 'SEARCH_',
+      includeInactive: true,
+      limit: 25,
+      offset: 0,
+    });
+    expect(byName.rows.map((r) => r.username)).toEqual(['search_alpha']);
+    const byEmail = await listUsers(database.db, engine, {
+      search: 'CORP.EX',
+      includeInactive: true,
+      limit: 25,
+      offset: 0,
+    });
+    expect(byEmail.rows.map((r) => r.username)).toEqual(['search_alpha']);
+    const percent = await listUsers(database.db, engine, {
+      search: '%',
+      includeInactive: true,
+      limit: 25,
+      offset: 0,
+    });
+    expect(percent.total).toBe(0);
+  });
+
+  it('keeps list totals exact through inserts, role/status changes and deletes', async () => {
+    const base = await listUsers(database.db, engine, {
+      includeInactive: true,
+      role: 'operator',
+      limit: 1,
+      offset: 0,
+    });
+    const row = userRow('counted', { role: 'operator' });
+    await insertUser(database.db, row);
+    await updateUser(database.db, row.id, { active: 0 });
+    const active = await listUsers(database.db, engine, {
+      includeInactive: false,
+      role: 'operator',
+      limit: 1,
+      offset: 0,
+    });
+    const all = await listUsers(database.db, engine, {
+      includeInactive: true,
+      role: 'operator',
+      limit: 1,
+      offset: 0,
+    });
+    expect(all.total).toBe(base.total + 1);
+    expect(active.total).toBe(base.total);
+    await updateUser(database.db, row.id, { role: 'admin', active: 1 });
+    expect(
+      (await listUsers(database.db, engine, { includeInactive: true, role: 'operator', limit: 1, offset: 0 }))
+        .total,
+    ).toBe(base.total);
+    await deleteUserRow(database.db, row.id);
+    const everyone = await database.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect((await listUsers(database.db, engine, { includeInactive: true, limit: 1, offset: 0 })).total).toBe(
+      Number(everyone.n),
+    );
+  });
+
+  it('finds substrings shorter than a trigram and follows email changes', async () => {
+    const row = userRow('qz-short');
+    await insertUser(database.db, row);
+    expect(
+      (
+        await listUsers(database.db, engine, { search: 'QZ', includeInactive: true, limit: 25, offset: 0 })
+      ).rows.map((r) => r.username),
+    ).toEqual(['qz-short']);
+    await updateUser(database.db, row.id, { email: 'new@Quokka.example', email_lower: 'new@quokka.example' });
+    expect(
+      (
+        await listUsers(database.db, engine, {
+          search: 'quokka',
+          includeInactive: true,
+          limit: 25,
+          offset: 0,
+        })
+      ).total,
+    ).toBe(1);
+    expect(
+      (
+        await listUsers(database.db, engine, {
+          search: 'qz-short@',
+          includeInactive: true,
+          limit: 25,
+          offset: 0,
+        })
+      ).total,
+    ).toBe(0);
+  });
+
+  it('filters inactive users and roles, pages in username order with a total', async () => {
+    for (let i = 0; i < 30; i += 1) {
+      await insertUser(
+        database.db,
+        userRow(`page-${String(i).padStart(2, '0')}`, {
+          role: i % 3 === 0 ? 'operator' : 'viewer',
+          active: i % 10 === 9 ? 0 : 1,
+        }),
+      );
+    }
+    const page2 = await listUsers(database.db, engine, {
+      search: 'page-',
+      includeInactive: false,
+      limit: 10,
+      offset: 10,
+    });
+    expect(page2.total).toBe(27);
+    expect(page2.rows[0]?.username).toBe('page-11');
+    const operators = await listUsers(database.db, engine, {
+      search: 'page-',
+      role: 'operator',
+      includeInactive: true,
+      limit: 25,
+      offset: 0,
+    });
+    expect(operators.total).toBe(10);
+  });
+
+  it('counts active admins, optionally excluding one', async () => {
+    const a = userRow('admin-a', { role: 'admin' });
+    await insertUser(database.db, a);
+    await insertUser(database.db, userRow('admin-b', { role: 'admin', active: 0 }));
+    expect(await countActiveAdmins(database.db)).toBe(1);
+    expect(await countActiveAdmins(database.db, a.id)).toBe(0);
+  });
+
+  it('cascades sessions and password history when a user is deleted', async () => {
+    const row = userRow('cascade');
+    await insertUser(database.db, row);
+    await insertSession(database.db, {
+      id: 'sess-cascade',
+      token_hash: 'h',
+      user_id: row.id,
+      stage: 'active',
+      created_at: 1,
+      last_seen_at: 1,
+      expires_at: 2,
+      ip: '',
+      user_agent: '',
+    });
+    await insertPasswordHistory(
+      database.db,
+      { id: randomUUID(), user_id: row.id, password_hash: 'h1', created_at: 1 },
+      5,
+    );
+    await deleteUserRow(database.db, row.id);
+    expect(await findSession(database.db, 'sess-cascade')).toBeUndefined();
+    expect(await recentPasswordHashes(database.db, row.id, 5)).toEqual([]);
+  });
+
+  it('keeps only the newest N password hashes', async () => {
+    const row = userRow('history');
+    await insertUser(database.db, row);
+    for (let i = 1; i <= 5; i += 1) {
+      await insertPasswordHistory(
+        database.db,
+        { id: randomUUID(), user_id: row.id, password_hash: `h${i}`, created_at: i },
+        3,
+      );
+    }
+    expect(await recentPasswordHashes(database.db, row.id, 10)).toEqual(['h5', 'h4', 'h3']);
+  });
+
+  it('ends all sessions of a user but one', async () => {
+    const row = userRow('sessions-owner');
+    await insertUser(database.db, row);
+    for (const id of ['s1', 's2', 's3']) {
+      await insertSession(database.db, {
+        id,
+        token_hash: id,
+        user_id: row.id,
+        stage: 'active',
+        created_at: 1,
+        last_seen_at: 1,
+        expires_at: 9,
+        ip: '',
+        user_agent: '',
+      });
+    }
+    expect(await deleteSessionsOfUser(database.db, row.id, 's2')).toBe(2);
+    expect(await findSession(database.db, 's2')).toBeDefined();
+  });
+
+  it('stores audit events with increasing ids, filters and iterates them', async () => {
+    for (let i = 0; i < 5; i += 1) {
+      await insertAuditEvent(database.db, {
+        at: 1000 + i,
+        actor_type: 'cli',
+        actor_name: 'cli',
+        action: i % 2 ? 'user.update' : 'user.create',
+        target: `user:t${i}`,
+        outcome: 'success',
+        ip: '',
+        request_id: '',
+        details: JSON.stringify({ i }),
+      });
+    }
+    const updates = await findAuditEvents(database.db, { action: 'user.update' }, { limit: 10, offset: 0 });
+    expect(updates.total).toBe(2);
+    const prefixed = await findAuditEvents(
+      database.db,
+      { action: 'user.', from: 1001, to: 1003 },
+      { limit: 10, offset: 0 },
+    );
+    expect(prefixed.rows.map((r) => r.at)).toEqual([1003, 1002, 1001]);
+    const all: number[] = [];
+    for await (const row of iterateAuditEvents(database.db, {}, 2)) all.push(row.at);
+    expect(all).toEqual([1000, 1001, 1002, 1003, 1004]);
+  });
+
+  it('rolls back every statement of a failed transaction', async () => {
+    const row = userRow('rollback');
+    await expect(
+      database.db.transaction().execute(async (trx) => {
+        await insertUser(trx, row);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await findUserByUsername(database.db, 'rollback')).toBeUndefined();
+  });
+
+  it('enforces foreign keys', async () => {
+    await expect(
+      insertSession(database.db, {
+        id: 'orphan',
+        token_hash: 'h',
+        user_id: 'missing',
+        stage: 'active',
+        created_at: 1,
+        last_seen_at: 1,
+        expires_at: 2,
+        ip: '',
+        user_agent: '',
+      }),
+    ).rejects.toThrow();
+  });
+});
+
+describe('SQLite settings', () => {
+  it('runs in WAL mode with foreign keys and durable commits', async () => {
+    const database = await createTestDatabase('sqlite');
+    const journal = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(database.db);
+    const sync = await sql<{ synchronous: number }>`pragma synchronous`.execute(database.db);
+    const fk = await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(database.db);
+    expect(journal.rows[0]?.journal_mode).toBe('wal');
+    expect(sync.rows[0]?.synchronous).toBe(2);
+    expect(fk.rows[0]?.foreign_keys).toBe(1);
+    await database.destroy();
+  });
+});

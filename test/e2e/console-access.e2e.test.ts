@@ -1,0 +1,207 @@
+/**
+ * The console's MQTT pages in a real Chromium against a real Warden with its embedded broker: access roles
+ * (rules, reordering, the server's failing rule index, delete with force), "Test access", a user's access
+ * roles, and the connected MQTT clients. Every page is screenshotted and checked with axe-core.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import pino from 'pino';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
+import { capture, chromiumAvailable, launchChromium } from './browser.js';
+import { submitSignIn } from './console-actions.js';
+import { ensureConsoleBuilt } from './console-build.js';
+import { type ConsoleServer, ROOT_PASSWORD, STRONG_PASSWORD, startConsoleServer } from './console-server.js';
+
+const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 15_000 });
+
+describe.skipIf(!chromiumAvailable())('console: MQTT access in Chromium', { timeout: 120_000 }, () => {
+  let server: ConsoleServer;
+  let broker: EmbeddedBroker;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const mqttClients: MqttClient[] = [];
+
+  beforeAll(async () => {
+    await ensureConsoleBuilt();
+    server = await startConsoleServer();
+    broker = await startEmbeddedBroker({
+      services: server.services,
+      logger: pino({ level: 'silent' }),
+      host: '127.0.0.1',
+      port: 0,
+      tls: null,
+    });
+    await server.createUser({ username: 'dora', role: 'viewer', kind: 'device' });
+    await server.createUser({ username: 'vera', role: 'viewer' });
+    browser = await launchChromium();
+  }, 240_000);
+
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+    await Promise.all(mqttClients.splice(0).map((client) => client.endAsync(true)));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await broker?.close();
+    await server?.close();
+  });
+
+  async function signedIn(username: string, password: string, path: string): Promise<Page> {
+    const context = await browser.newContext({
+      locale: 'en-US',
+      reducedMotion: 'reduce',
+      viewport: { width: 1440, height: 900 },
+    });
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${server.url}${path}`);
+    await page.waitForURL(/\/login/);
+    await submitSignIn(page, server.url, username, password);
+    await page.getByTestId('user-menu').waitFor();
+    return page;
+  }
+
+  async function checkPage(page: Page, name: string): Promise<void> {
+    const violations = await capture(page, name);
+    expect(violations, `${name}: ${JSON.stringify(violations, null, 2)}`).toEqual([]);
+  }
+
+  const roleRow = (page: Page, name: string) => page.locator(`tr[data-access-role="${name}"]`);
+
+  /** Runs "Test access" for `topic` and waits for the answer it asked for. */
+  async function testAccess(page: Page, topic: string, expected: 'allow' | 'deny'): Promise<string> {
+    const panel = page.getByRole('region', { name: 'Test access' });
+    await panel.getByLabel('Topic').fill(topic);
+    await Promise.all([
+      page.waitForResponse((response) => response.url().endsWith('/api/v1/access/explain')),
+      panel.getByRole('button', { name: 'Test', exact: true }).click(),
+    ]);
+    const result = panel.getByTestId('explain-result');
+    await poll(() => result.getAttribute('data-decision')).toBe(expected);
+    return (await result.textContent()) ?? '';
+  }
+
+  it('creates an access role with two rules, shows a refused rule on its row, reorders and saves', async () => {
+    const page = await signedIn('admin', ROOT_PASSWORD, '/access-roles');
+    await page.getByRole('heading', { name: 'Access roles' }).waitFor();
+    await page.getByRole('button', { name: 'New access role' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name').fill('plant-floor');
+    await dialog.getByLabel('Description').fill('Sensors of the plant floor');
+
+    await dialog.getByRole('button', { name: 'Add rule' }).click();
+    await dialog.getByLabel('Topic filter of rule 1').fill('plant/${username}/#');
+    await dialog.getByLabel('Action of rule 1').selectOption('publish');
+    await dialog.getByRole('button', { name: 'Add rule' }).click();
+    await dialog.getByLabel('Permission of rule 2').selectOption('deny');
+    await dialog.getByLabel('Action of rule 2').selectOption('publish');
+    await dialog.getByLabel('Topic filter of rule 2').fill('plant/+/alarm');
+    await dialog.getByLabel('QoS 1 in rule 2').check();
+    await dialog.getByRole('button', { name: 'Add rule' }).click();
+    await dialog.getByLabel('Topic filter of rule 3').fill('bad/#/topic');
+
+    await dialog.getByRole('button', { name: 'Create access role' }).click();
+    await dialog.locator('tr[data-rule-index="2"][data-invalid]').waitFor();
+    expect(await dialog.locator('tr[data-invalid]').count()).toBe(1);
+    await dialog.getByRole('button', { name: 'Remove rule 3' }).click();
+
+    await dialog.getByRole('button', { name: 'Move rule 2 up' }).click();
+    expect(await dialog.getByLabel('Topic filter of rule 1').inputValue()).toBe('plant/+/alarm');
+    await checkPage(page, 'access-role-edit');
+    await dialog.getByRole('button', { name: 'Create access role' }).click();
+    await roleRow(page, 'plant-floor').waitFor();
+
+    const stored = await server.services.accessRoles.get('plant-floor');
+    expect(stored.rules).toEqual([
+      { permission: 'deny', action: 'publish', topic: 'plant/+/alarm', qos: [1] },
+      { permission: 'allow', action: 'publish', topic: 'plant/${username}/#' },
+    ]);
+    expect(await roleRow(page, 'plant-floor').getByTestId('rule-count').textContent()).toBe('2');
+  });
+
+  it("assigns the access role in the user's edit dialog and shows it in the users table", async () => {
+    const page = await signedIn('admin', ROOT_PASSWORD, '/users');
+    const row = page.locator('tr[data-username="dora"]');
+    await row.locator('[data-action="edit"]').click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Access roles').click();
+    await page.getByRole('option', { name: 'plant-floor' }).click();
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await poll(async () => (await server.services.users.get('dora')).accessRoles).toEqual(['plant-floor']);
+    await poll(() => row.getByTestId('user-access-roles').textContent()).toBe('MQTT: plant-floor');
+  });
+
+  it('tests access: allowed by one rule, denied by the rule moved above it', async () => {
+    const page = await signedIn('admin', ROOT_PASSWORD, '/access-roles');
+    const panel = page.getByRole('region', { name: 'Test access' });
+    await panel.getByLabel('Username').fill('dora');
+    await panel.getByLabel('Client ID').fill('dora-1');
+
+    expect(await testAccess(page, 'plant/dora/temperature', 'allow')).toContain(
+      'Decided by rule 2 of plant-floor',
+    );
+    expect(await panel.getByTestId('explain-topic').textContent()).toBe(
+      'Rule topic for this client: plant/dora/#',
+    );
+
+    await panel.getByLabel('QoS').selectOption('1');
+    expect(await testAccess(page, 'plant/dora/alarm', 'deny')).toContain('Decided by rule 1 of plant-floor');
+    await panel.scrollIntoViewIfNeeded();
+    await checkPage(page, 'test-access');
+  });
+
+  it('shows a viewer the access roles read-only', async () => {
+    const page = await signedIn('vera', STRONG_PASSWORD, '/access-roles');
+    await roleRow(page, 'plant-floor').waitFor();
+    expect(await page.getByRole('button', { name: 'New access role' }).count()).toBe(0);
+    expect(
+      await roleRow(page, 'plant-floor').locator('[data-action="edit"], [data-action="delete"]').count(),
+    ).toBe(0);
+    await roleRow(page, 'plant-floor').locator('[data-action="view"]').click();
+    const dialog = page.getByRole('dialog');
+    expect(await dialog.getByLabel('Permission of rule 1').isDisabled()).toBe(true);
+    expect(await dialog.getByRole('button', { name: 'Add rule' }).count()).toBe(0);
+    await dialog.getByRole('button', { name: 'Close', exact: true }).last().click();
+    await checkPage(page, 'access-roles-viewer');
+  });
+
+  it('lists a connected mqtt.js client and disconnects it', async () => {
+    const client = await mqtt.connectAsync(broker.url as string, {
+      username: 'dora',
+      password: STRONG_PASSWORD,
+      clientId: 'dora-sensor-1',
+      reconnectPeriod: 0,
+      connectTimeout: 5_000,
+    });
+    mqttClients.push(client);
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+
+    const page = await signedIn('admin', ROOT_PASSWORD, '/mqtt-clients');
+    const row = page.locator('tr[data-client-id="dora-sensor-1"]');
+    await row.waitFor();
+    expect(await row.textContent()).toContain('dora');
+    await checkPage(page, 'mqtt-clients');
+
+    await row.getByRole('button', { name: 'Disconnect dora-sensor-1' }).click();
+    await closed;
+    await poll(() => row.count()).toBe(0);
+  });
+
+  it('deletes an access role still held, after "Delete anyway"', async () => {
+    const page = await signedIn('admin', ROOT_PASSWORD, '/access-roles');
+    await roleRow(page, 'plant-floor').waitFor();
+    await checkPage(page, 'access-roles');
+    await roleRow(page, 'plant-floor').locator('[data-action="delete"]').click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
+    await dialog.getByRole('alert').waitFor();
+    expect(await dialog.getByRole('alert').textContent()).toBe(
+      'Users still hold this access role. Remove it from them first.',
+    );
+    await dialog.getByRole('button', { name: 'Delete anyway' }).click();
+    await poll(() => roleRow(page, 'plant-floor').count()).toBe(0);
+    expect((await server.services.users.get('dora')).accessRoles).toEqual([]);
+  });
+});

@@ -1,0 +1,139 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Debian's packaged plugin (contracts §2.1); other architectures use another multiarch directory. */
+const PLUGIN_CANDIDATES = [
+  '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so',
+  '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so',
+  '/usr/lib/mosquitto_dynamic_security.so',
+];
+
+function onPath(binary: string): boolean {
+  try {
+    execFileSync('which', [binary], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let warned = false;
+
+/**
+ * The dynamic-security plugin when `mosquitto` and `mosquitto_ctrl` are installed, else null. Missing locally:
+ * the suites skip with a loud warning; missing in CI (`CI=true`): a hard failure, because there a skipped broker
+ * would hide a broken integration.
+ */
+export function mosquittoPlugin(): string | null {
+  const plugin = PLUGIN_CANDIDATES.find((candidate) => fs.existsSync(candidate)) ?? null;
+  if (plugin && onPath('mosquitto') && onPath('mosquitto_ctrl')) return plugin;
+  if (process.env.CI === 'true') {
+    throw new Error(
+      'mosquitto, mosquitto_ctrl or the dynamic-security plugin is missing in CI: install mosquitto',
+    );
+  }
+  if (!warned) {
+    warned = true;
+    console.warn(
+      '\n*** mosquitto / mosquitto_ctrl / mosquitto_dynamic_security.so not found: Mosquitto suites are SKIPPED ***\n',
+    );
+  }
+  return null;
+}
+
+export interface MosquittoInstance {
+  readonly url: string;
+  readonly port: number;
+  readonly adminUsername: string;
+  readonly adminPassword: string;
+  /** The broker's log so far (for failure messages). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Starts a private Mosquitto 2 with dynamic security on a free loopback port (contracts §6): a temp directory
+ * (mode 0777, because mosquitto drops to user `mosquitto` and the plugin rewrites its file there), a config with
+ * `allow_anonymous false` and no persistence, and an admin made offline with `mosquitto_ctrl dynsec init` —
+ * or, with `dynsecFile`, a copy of a prepared dynamic-security.json.
+ */
+export async function startMosquitto(
+  plugin: string,
+  options: { adminUsername?: string; adminPassword?: string; dynsecFile?: string } = {},
+): Promise<MosquittoInstance> {
+  const adminUsername = options.adminUsername ?? 'dynsec-admin';
+  const adminPassword = options.adminPassword ?? 'Dynsec-Adm1n!';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-mosquitto-'));
+  fs.chmodSync(dir, 0o777);
+  const dynsecFile = path.join(dir, 'dynamic-security.json');
+  if (options.dynsecFile) fs.copyFileSync(options.dynsecFile, dynsecFile);
+  else
+    execFileSync('mosquitto_ctrl', ['dynsec', 'init', dynsecFile, adminUsername, adminPassword], {
+      stdio: 'ignore',
+    });
+  fs.chmodSync(dynsecFile, 0o666);
+  const logFile = path.join(dir, 'mosquitto.log');
+  const port = await freePort();
+  const conf = path.join(dir, 'mosquitto.conf');
+  fs.writeFileSync(
+    conf,
+    [
+      'per_listener_settings false',
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous false',
+      `plugin ${plugin}`,
+      `plugin_opt_config_file ${dynsecFile}`,
+      'persistence false',
+      `log_dest file ${logFile}`,
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
+      '',
+    ].join('\n'),
+  );
+  const child: ChildProcess = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const log = (): string => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '');
+  for (let attempt = 0; !(await portOpen(port)); attempt++) {
+    if (attempt > 200 || child.exitCode !== null) {
+      child.kill('SIGTERM');
+      throw new Error(`mosquitto did not start on port ${port}:\n${log()}`);
+    }
+    await sleep(25);
+  }
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    adminUsername,
+    adminPassword,
+    log,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

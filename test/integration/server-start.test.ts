@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { startServer } from '../../src/server.js';
+
+describe('starting Warden', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function config(extra: Record<string, string> = {}) {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-start-'));
+    dirs.push(dataDir);
+    return loadConfig({
+      WARDEN_DATA_DIR: dataDir,
+      WARDEN_HTTP_PORT: '0',
+      WARDEN_HTTP_HOST: '127.0.0.1',
+      WARDEN_MQTT_PORT: '0',
+      WARDEN_LOG_LEVEL: 'silent',
+      ...extra,
+    });
+  }
+
+  it('creates root once with a generated password; a restart neither recreates it nor prints again', async () => {
+    const cfg = config();
+    const first = await startServer(cfg);
+    expect(first.root).toMatchObject({ created: true, username: 'admin' });
+    const password = first.root.created ? first.root.generatedPassword : null;
+    expect(password?.length).toBeGreaterThanOrEqual(20);
+    const login = await fetch(`${first.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    });
+    expect(((await login.json()) as { next: string | null }).next).toBe('password_change');
+    await first.close();
+
+    const second = await startServer(cfg);
+    expect(second.root).toEqual({ created: false });
+    expect((await fetch(`${second.url}/healthz`)).status).toBe(200);
+    await second.close();
+    expect(fs.statSync(path.join(cfg.dataDir, 'warden.db')).isFile()).toBe(true);
+  });
+
+  it('uses WARDEN_ADMIN_PASSWORD when set, without a must-change flag', async () => {
+    const server = await startServer(config({ WARDEN_ADMIN_PASSWORD: 'Chosen-Passw0rd!' }));
+    try {
+      expect(server.root).toEqual({ created: true, username: 'admin', generatedPassword: null });
+      const login = await fetch(`${server.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password: 'Chosen-Passw0rd!' }),
+      });
+      expect(((await login.json()) as { next: string | null }).next).toBeNull();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('names the variable when the HTTP port is taken', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      await expect(startServer(config({ WARDEN_HTTP_PORT: String(port) }))).rejects.toThrow(
+        /WARDEN_HTTP_PORT/,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('refuses invalid configuration, naming the variable', () => {
+    for (const [env, variable] of [
+      [{ WARDEN_HTTP_PORT: 'eighty' }, 'WARDEN_HTTP_PORT'],
+      [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+      [{ WARDEN_LOG_LEVEL: 'loud' }, 'WARDEN_LOG_LEVEL'],
+      [{ WARDEN_SECRET_KEY: 'short' }, 'WARDEN_SECRET_KEY'],
+      [{ WARDEN_MQTTS_PORT: '8883' }, 'WARDEN_MQTTS_PORT'],
+    ] as const) {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(variable);
+    }
+  });
+});

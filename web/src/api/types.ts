@@ -1,0 +1,35 @@
+import type { paths } from './schema';
+
+type JsonOf<T> = T extends { content: { 'application/json': infer Body } } ? Body : never;
+
+/** The JSON body of a path's successful answer. */
+type ResponseOf<Path extends keyof paths, Method extends keyof paths[Path]> = paths[Path][Method] extends {
+  responses: { 200: infer Ok };
+}
+  ? JsonOf<Ok>
+  : never;
+
+/** The JSON body a path accepts. */
+type RequestOf<Path extends keyof paths, Method extends keyof paths[Path]> = paths[Path][Method] extends {
+  requestBody?: infer Body;
+}
+  ? JsonOf<NonNullable<Body>>
+  : never;
+
+export type Me = ResponseOf<'/api/v1/me', 'get'>;
+export type User = Me['user'];
+export type UserList = ResponseOf<'/api/v1/users', 'get'>;
+export type CreateUserBody = RequestOf<'/api/v1/users', 'post'>;
+export type UpdateUserBody = RequestOf<'/api/v1/users/{username}', 'patch'>;
+export type PasswordPolicy = ResponseOf<'/api/v1/settings/password-policy', 'get'>;
+export type SecuritySettings = ResponseOf<'/api/v1/settings/security', 'get'>;
+export type AuditEvent = ResponseOf<'/api/v1/audit', 'get'>['items'][number];
+export type Session = ResponseOf<'/api/v1/sessions', 'get'>['items'][number];
+export type AccessRoleList = ResponseOf<'/api/v1/access-roles', 'get'>;
+export type AccessRole = AccessRoleList['items'][number];
+export type AccessRule = AccessRole['rules'][number];
+export type CreateAccessRoleBody = RequestOf<'/api/v1/access-roles', 'post'>;
+export type UpdateAccessRoleBody = RequestOf<'/api/v1/access-roles/{name}', 'put'>;
+export type ExplainBody = RequestOf<'/api/v1/access/explain', 'post'>;
+export type Explanation = ResponseOf<'/api/v1/access/explain', 'post'>;
+export type MqttClient = ResponseOf<'/api/v1/mqtt/clients', 'get'>['items'][number];

@@ -1,0 +1,159 @@
+import {
+  Alert,
+  Button,
+  Checkbox,
+  Group,
+  NativeSelect,
+  Paper,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useMutation } from '@tanstack/react-query';
+import { type ReactNode, useState } from 'react';
+import type { ExplainBody, Explanation } from '../../api/types';
+import { ErrorAlert } from '../../components/error-alert';
+import { useI18n } from '../../i18n/i18n';
+import { accessRolesApi } from './access-roles-api';
+
+const ACTIONS = ['publish', 'subscribe', 'receive'] as const;
+type ExplainAction = (typeof ACTIONS)[number];
+const QOS_CHOICES = ['', '0', '1', '2'] as const;
+
+function toQos(value: string): ExplainBody['qos'] {
+  if (value === '0') return 0;
+  if (value === '1') return 1;
+  if (value === '2') return 2;
+  return undefined;
+}
+
+function ExplanationView({ explanation }: { explanation: Explanation }): ReactNode {
+  const { t } = useI18n();
+  const allowed = explanation.decision === 'allow';
+  const { rule } = explanation;
+  return (
+    <Alert
+      color={allowed ? 'teal' : 'red'}
+      variant="light"
+      title={t(allowed ? 'testAccess.allowed' : 'testAccess.denied')}
+      data-testid="explain-result"
+      data-decision={explanation.decision}
+      role="status"
+    >
+      <Stack gap={2}>
+        <Text size="sm">{t(`testAccess.reason.${explanation.reason}`)}</Text>
+        {explanation.role !== undefined && rule && (
+          <Text size="sm" data-testid="explain-rule">
+            {t('testAccess.decidedBy', {
+              role: explanation.role,
+              n: (explanation.ruleIndex ?? 0) + 1,
+              permission: t(`accessRoles.permission.${rule.permission}`),
+              action: t(`accessRoles.action.${rule.action}`),
+              topic: rule.topic,
+            })}
+          </Text>
+        )}
+        {explanation.expandedTopic !== undefined && (
+          <Text size="sm" data-testid="explain-topic">
+            {t('testAccess.expandedTopic', { topic: explanation.expandedTopic })}
+          </Text>
+        )}
+      </Stack>
+    </Alert>
+  );
+}
+
+/** Asks the server how it would decide one MQTT operation of a user, and shows why. */
+export function TestAccessPanel(): ReactNode {
+  const { t } = useI18n();
+  const [username, setUsername] = useState('');
+  const [clientid, setClientid] = useState('');
+  const [action, setAction] = useState<ExplainAction>('publish');
+  const [topic, setTopic] = useState('');
+  const [qos, setQos] = useState('');
+  const [retain, setRetain] = useState(false);
+  const explain = useMutation({
+    mutationFn: () => {
+      const level = toQos(qos);
+      return accessRolesApi.explain({
+        username,
+        action,
+        topic,
+        ...(clientid ? { clientid } : {}),
+        ...(level === undefined ? {} : { qos: level }),
+        ...(action === 'subscribe' ? {} : { retain }),
+      });
+    },
+  });
+
+  return (
+    <Paper withBorder radius="md" p="md" component="section" aria-labelledby="test-access-title">
+      <Title order={2} size="h4" id="test-access-title">
+        {t('testAccess.title')}
+      </Title>
+      <Text size="sm" c="dimmed" mb="sm">
+        {t('testAccess.description')}
+      </Text>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          explain.mutate();
+        }}
+      >
+        <Stack gap="sm">
+          <Group grow align="flex-start">
+            <TextInput
+              label={t('testAccess.username')}
+              value={username}
+              onChange={(event) => setUsername(event.currentTarget.value)}
+              autoComplete="off"
+              required
+            />
+            <TextInput
+              label={t('testAccess.clientId')}
+              value={clientid}
+              onChange={(event) => setClientid(event.currentTarget.value)}
+              autoComplete="off"
+            />
+            <NativeSelect
+              label={t('testAccess.action')}
+              value={action}
+              onChange={(event) => setAction(ACTIONS.find((a) => a === event.currentTarget.value) ?? action)}
+              data={ACTIONS.map((a) => ({ value: a, label: t(`testAccess.action.${a}`) }))}
+            />
+          </Group>
+          <Group align="flex-end">
+            <TextInput
+              label={t('testAccess.topic')}
+              value={topic}
+              onChange={(event) => setTopic(event.currentTarget.value)}
+              autoComplete="off"
+              spellCheck={false}
+              required
+              style={{ flex: '1 1 280px' }}
+            />
+            <NativeSelect
+              label={t('testAccess.qos')}
+              value={qos}
+              onChange={(event) => setQos(event.currentTarget.value)}
+              data={QOS_CHOICES.map((q) => ({ value: q, label: q === '' ? t('testAccess.qos.any') : q }))}
+            />
+            <Checkbox
+              label={t('testAccess.retain')}
+              checked={retain}
+              disabled={action === 'subscribe'}
+              onChange={(event) => setRetain(event.currentTarget.checked)}
+              mb={8}
+            />
+            <Button type="submit" loading={explain.isPending} disabled={!username || !topic}>
+              {t('testAccess.run')}
+            </Button>
+          </Group>
+          {explain.isError && <ErrorAlert error={explain.error} />}
+          {explain.data && <ExplanationView explanation={explain.data} />}
+        </Stack>
+      </form>
+    </Paper>
+  );
+}

@@ -1,0 +1,115 @@
+import { ActionIcon, Group } from '@mantine/core';
+import {
+  type Icon,
+  IconArrowBackUp,
+  IconDeviceFloppy,
+  IconKey,
+  IconPencil,
+  IconShieldOff,
+  IconTrash,
+  IconUserOff,
+  IconX,
+} from '@tabler/icons-react';
+import type { ReactNode } from 'react';
+import type { User } from '../../api/types';
+import { useI18n } from '../../i18n/i18n';
+import type { MessageKey } from '../../i18n/messages.en';
+import type { UserAction } from './user-dialog';
+
+interface ActionSpec {
+  readonly action: UserAction;
+  readonly label: MessageKey;
+  readonly icon: Icon;
+  readonly color?: string;
+  /** Why the action is unavailable for this user, or null. */
+  readonly disabledBecause: MessageKey | null;
+}
+
+function actionsFor(user: User): ActionSpec[] {
+  return [
+    { action: 'edit', label: 'users.action.edit', icon: IconPencil, disabledBecause: null },
+    { action: 'password', label: 'users.action.password', icon: IconKey, disabledBecause: null },
+    user.active
+      ? { action: 'deactivate', label: 'users.action.deactivate', icon: IconUserOff, disabledBecause: null }
+      : {
+          action: 'reactivate',
+          label: 'users.action.reactivate',
+          icon: IconArrowBackUp,
+          disabledBecause: null,
+        },
+    {
+      action: 'resetMfa',
+      label: 'users.action.resetMfa',
+      icon: IconShieldOff,
+      disabledBecause: user.mfaEnabled ? null : 'users.action.resetMfa.notEnrolled',
+    },
+    {
+      action: 'delete',
+      label: 'users.action.delete',
+      icon: IconTrash,
+      color: 'red',
+      disabledBecause: user.protected ? 'users.action.delete.protected' : null,
+    },
+  ];
+}
+
+/** Save / Cancel for a modified row (seed 000), then the per-row actions (seed 004), each with a hint. */
+export function UserRowActions({
+  user,
+  modified,
+  saving,
+  onSave,
+  onCancel,
+  onAction,
+}: {
+  user: User;
+  modified: boolean;
+  saving: boolean;
+  onSave: () => void;
+  onCancel: () => void;
+  onAction: (action: UserAction) => void;
+}): ReactNode {
+  const { t } = useI18n();
+  const name = { username: user.username };
+  return (
+    <Group gap={4} wrap="nowrap" justify="flex-end">
+      {modified && (
+        <>
+          <ActionIcon
+            variant="filled"
+            color="teal"
+            loading={saving}
+            onClick={onSave}
+            aria-label={t('users.action.saveFor', name)}
+            data-hint={t('users.action.save')}
+          >
+            <IconDeviceFloppy size={18} aria-hidden />
+          </ActionIcon>
+          <ActionIcon
+            variant="default"
+            onClick={onCancel}
+            aria-label={t('users.action.cancelFor', name)}
+            data-hint={t('common.cancel')}
+          >
+            <IconX size={18} aria-hidden />
+          </ActionIcon>
+        </>
+      )}
+      {actionsFor(user).map((spec) => (
+        // The hint sits on a wrapper: a disabled button receives no pointer events.
+        <span key={spec.action} data-hint={t(spec.disabledBecause ?? spec.label)}>
+          <ActionIcon
+            variant="subtle"
+            color={spec.color ?? 'gray'}
+            disabled={spec.disabledBecause !== null}
+            onClick={() => onAction(spec.action)}
+            aria-label={`${t(spec.label)}: ${user.username}`}
+            data-action={spec.action}
+          >
+            <spec.icon size={18} aria-hidden />
+          </ActionIcon>
+        </span>
+      ))}
+    </Group>
+  );
+}
