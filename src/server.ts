@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from './app.js';
 import { ensureRootUser, type RootBootstrap } from './bootstrap.js';
-import type { Config } from './config/config.js';
+import { type Config, ConfigError } from './config/config.js';
 import { loggerOptions } from './core/logging/logger.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './integrations/aedes/embedded-broker.js';
 import { openRuntime, type Runtime } from './runtime.js';
@@ -62,14 +62,29 @@ export async function startServer(
   let broker: EmbeddedBroker | null = null;
   if (config.mqttPort !== 0 || config.mqttsPort !== 0) {
     const { mqttsPort, mqttTlsCertPath: certPath, mqttTlsKeyPath: keyPath } = config;
-    try {
-      broker = await startEmbeddedBroker({
+    const start = (port: number | null): Promise<EmbeddedBroker> =>
+      startEmbeddedBroker({
         services: runtime.services,
         logger: logger.child({ component: 'mqtt' }),
         host: config.mqttHost,
-        port: config.mqttPort === 0 ? null : config.mqttPort,
+        port,
         tls: mqttsPort !== 0 && certPath && keyPath ? { port: mqttsPort, certPath, keyPath } : null,
       });
+    try {
+      try {
+        broker = await start(config.mqttPort === 0 ? null : config.mqttPort);
+      } catch (error) {
+        // A first start on a host that already runs a broker on 1883 should still come up: an explicitly
+        // configured port stays a hard error, the unconfigured default moves to a free port, loudly.
+        if (
+          !(config.mqttPortIsDefault && error instanceof ConfigError && error.variable === 'WARDEN_MQTT_PORT')
+        )
+          throw error;
+        broker = await start(0);
+        logger.warn(
+          `port ${config.mqttPort} is taken (another MQTT broker?); the embedded broker listens on ${broker.url} instead. Set WARDEN_MQTT_PORT to choose.`,
+        );
+      }
     } catch (error) {
       await brokers.stop();
       await app.close();

@@ -18,6 +18,8 @@ export interface Config {
   readonly secretKey: string | null;
   /** 0 turns the embedded broker off. */
   readonly mqttPort: number;
+  /** True when WARDEN_MQTT_PORT was not set: a taken default port then falls back to a free one. */
+  readonly mqttPortIsDefault: boolean;
   readonly mqttHost: string;
   readonly mqttsPort: number;
   readonly mqttTlsCertPath: string | null;
@@ -150,6 +152,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminPassword: readOptional(env, 'WARDEN_ADMIN_PASSWORD'),
     secretKey,
     mqttPort: readPort(env, 'WARDEN_MQTT_PORT', 1883),
+    mqttPortIsDefault: env.WARDEN_MQTT_PORT === undefined || env.WARDEN_MQTT_PORT === '',
     mqttHost: env.WARDEN_MQTT_HOST || '0.0.0.0',
     mqttsPort,
     mqttTlsCertPath,

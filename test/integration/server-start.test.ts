@@ -74,6 +74,30 @@ describe('starting Warden', () => {
     }
   });
 
+  it('moves the unconfigured default MQTT port to a free one when taken, but not a configured one', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      // An empty WARDEN_MQTT_PORT counts as unset: the default applies (here pointed at the taken port).
+      const fallback = await startServer({
+        ...config({ WARDEN_MQTT_PORT: '', WARDEN_MQTT_HOST: '127.0.0.1' }),
+        mqttPort: port,
+      });
+      try {
+        expect(fallback.broker?.url).toMatch(/^mqtt:\/\/.+:\d+$/);
+        expect(fallback.broker?.url).not.toContain(`:${port}`);
+      } finally {
+        await fallback.close();
+      }
+      await expect(
+        startServer(config({ WARDEN_MQTT_PORT: String(port), WARDEN_MQTT_HOST: '127.0.0.1' })),
+      ).rejects.toThrow(/WARDEN_MQTT_PORT/);
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('refuses invalid configuration, naming the variable', () => {
     for (const [env, variable] of [
       [{ WARDEN_HTTP_PORT: 'eighty' }, 'WARDEN_HTTP_PORT'],
