@@ -1,5 +1,11 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureRootUser } from '../../src/bootstrap.js';
 import { runCli } from '../../src/cli/index.js';
 import type { CliIo } from '../../src/cli/output.js';
+import { loadConfig } from '../../src/config/config.js';
+import { openRuntime } from '../../src/runtime.js';
 
 export interface CliResult {
   code: number;
@@ -25,4 +31,19 @@ export async function runCliCaptured(
   };
   const code = await runCli(argv, io);
   return { code, out, err };
+}
+
+/** A fresh data directory with a migrated database and the root user, as `warden serve` would leave it. */
+export async function createCliDataDir(
+  prefix: string,
+): Promise<{ env: Record<string, string>; remove: () => void }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const env = { WARDEN_DATA_DIR: dataDir, WARDEN_LOG_LEVEL: 'silent' };
+  const runtime = await openRuntime(loadConfig(env));
+  try {
+    await ensureRootUser(runtime.services, 'Root-Passw0rd!');
+  } finally {
+    await runtime.close();
+  }
+  return { env, remove: () => fs.rmSync(dataDir, { recursive: true, force: true }) };
 }

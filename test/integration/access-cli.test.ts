@@ -1,24 +1,14 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureRootUser } from '../../src/bootstrap.js';
-import { loadConfig } from '../../src/config/config.js';
-import { openRuntime } from '../../src/runtime.js';
-import { type CliResult, runCliCaptured } from '../helpers/cli.js';
+import { type CliResult, createCliDataDir, runCliCaptured } from '../helpers/cli.js';
 
 describe('warden access-roles / access CLI', () => {
-  let dataDir: string;
   let env: Record<string, string>;
+  let remove: () => void;
 
   beforeAll(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-access-cli-'));
-    env = { WARDEN_DATA_DIR: dataDir, WARDEN_LOG_LEVEL: 'silent' };
-    const runtime = await openRuntime(loadConfig(env));
-    await ensureRootUser(runtime.services, 'Root-Passw0rd!');
-    await runtime.close();
+    ({ env, remove } = await createCliDataDir('warden-access-cli-'));
   });
-  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  afterAll(() => remove());
 
   const cli = (...argv: string[]): Promise<CliResult> => runCliCaptured(env, argv);
 
