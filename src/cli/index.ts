@@ -1,5 +1,6 @@
 import { loadConfig } from '../config/config.js';
 import { migrateToLatest, openDatabase } from '../db/database.js';
+import type { MissedPasswordPush } from '../modules/brokers/broker-runtime.js';
 import { openRuntime } from '../runtime.js';
 import type { Services } from '../services.js';
 import { ACCESS_USAGE, accessCommand } from './commands/access.command.js';
@@ -57,6 +58,15 @@ const SERVICE_COMMANDS: Record<string, ServiceCommand> = {
   mosquitto: mosquittoCommand,
 };
 
+/** The password itself is never part of it: the user has to set a new one anyway. */
+function missedPushWarning({ integration, username, error }: MissedPasswordPush): string {
+  return (
+    `warning: the new password of ${username} did not reach broker integration "${integration}" (${error}); ` +
+    `${username} stays listed in its pendingPasswords and cannot log in to that broker until the password ` +
+    'is set again while the broker is reachable\n'
+  );
+}
+
 /** Runs one CLI invocation; returns the exit code (tests call this in-process). */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv;
@@ -81,6 +91,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     const run = SERVICE_COMMANDS[command];
     if (!run) throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
     const runtime = await openRuntime(loadConfig(io.env));
+    // No integration runs here, so a password this command sets has to reach the brokers before it exits.
+    runtime.services.brokers.enableOneOffPasswordPushes((missed) => io.stderr(missedPushWarning(missed)));
     try {
       return await run(runtime.services, rest, io);
     } finally {

@@ -130,8 +130,10 @@ export interface IntegrationContext {
 }
 
 /**
- * One configured broker integration. Adapters never throw out of `start`, `handleChange` or `passwordSet`:
- * failures are reported through the status (`lastError`) and healed by the next full reconcile.
+ * One configured broker integration. Running adapters never throw out of `start`, `handleChange` or
+ * `passwordSet`: failures are reported through the status (`lastError`) and healed by the next full reconcile.
+ * A never-started adapter (the CLI's one-off push) rejects from `passwordSet`, as from `reconcile`, so the
+ * caller can say that the password did not arrive.
  */
 export interface BrokerIntegration {
   /** The integration's unique name (`/api/v1/brokers/{name}`). */

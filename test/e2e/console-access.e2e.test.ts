@@ -5,11 +5,11 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
-import { capture, chromiumAvailable, launchChromium } from './browser.js';
-import { submitSignIn } from './console-actions.js';
+import { chromiumAvailable, launchChromium } from './browser.js';
+import { type ConsolePages, consolePages, expectAccessible } from './console-actions.js';
 import { ensureConsoleBuilt } from './console-build.js';
 import { type ConsoleServer, ROOT_PASSWORD, STRONG_PASSWORD, startConsoleServer } from './console-server.js';
 
@@ -19,7 +19,7 @@ describe.skipIf(!chromiumAvailable())('console: MQTT access in Chromium', { time
   let server: ConsoleServer;
   let broker: EmbeddedBroker;
   let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  let pages: ConsolePages;
   const mqttClients: MqttClient[] = [];
 
   beforeAll(async () => {
@@ -35,10 +35,11 @@ describe.skipIf(!chromiumAvailable())('console: MQTT access in Chromium', { time
     await server.createUser({ username: 'dora', role: 'viewer', kind: 'device' });
     await server.createUser({ username: 'vera', role: 'viewer' });
     browser = await launchChromium();
+    pages = consolePages(browser, server.url);
   }, 240_000);
 
   afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
+    await pages.closeAll();
     await Promise.all(mqttClients.splice(0).map((client) => client.endAsync(true)));
   });
 
@@ -47,26 +48,6 @@ describe.skipIf(!chromiumAvailable())('console: MQTT access in Chromium', { time
     await broker?.close();
     await server?.close();
   });
-
-  async function signedIn(username: string, password: string, path: string): Promise<Page> {
-    const context = await browser.newContext({
-      locale: 'en-US',
-      reducedMotion: 'reduce',
-      viewport: { width: 1440, height: 900 },
-    });
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.goto(`${server.url}${path}`);
-    await page.waitForURL(/\/login/);
-    await submitSignIn(page, server.url, username, password);
-    await page.getByTestId('user-menu').waitFor();
-    return page;
-  }
-
-  async function checkPage(page: Page, name: string): Promise<void> {
-    const violations = await capture(page, name);
-    expect(violations, `${name}: ${JSON.stringify(violations, null, 2)}`).toEqual([]);
-  }
 
   const roleRow = (page: Page, name: string) => page.locator(`tr[data-access-role="${name}"]`);
 
@@ -84,7 +65,7 @@ describe.skipIf(!chromiumAvailable())('console: MQTT access in Chromium', { time
   }
 
   it('creates an access role with two rules, shows a refused rule on its row, reorders and saves', async () => {
-    const page = await signedIn('admin', ROOT_PASSWORD, '/access-roles');
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/access-roles');
     await page.getByRole('heading', { name: 'Access roles' }).waitFor();
     await page.getByRole('button', { name: 'New access role' }).click();
     const dialog = page.getByRole('dialog');
@@ -109,7 +90,7 @@ describe.skipIf(!chromiumAvailable())('console: MQTT access in Chromium', { time
 
     await dialog.getByRole('button', { name: 'Move rule 2 up' }).click();
     expect(await dialog.getByLabel('Topic filter of rule 1').inputValue()).toBe('plant/+/alarm');
-    await checkPage(page, 'access-role-edit');
+    await expectAccessible(page, 'access-role-edit');
     await dialog.getByRole('button', { name: 'Create access role' }).click();
     await roleRow(page, 'plant-floor').waitFor();
 
@@ -122,7 +103,7 @@ describe.skipIf(!chromiumAvailable())('console: MQTT access in Chromium', { time
   });
 
   it("assigns the access role in the user's edit dialog and shows it in the users table", async () => {
-    const page = await signedIn('admin', ROOT_PASSWORD, '/users');
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/users');
     const row = page.locator('tr[data-username="dora"]');
     await row.locator('[data-action="edit"]').click();
     const dialog = page.getByRole('dialog');
@@ -134,7 +115,7 @@ describe.skipIf(!chromiumAvailable())('console: MQTT access in Chromium', { time
   });
 
   it('tests access: allowed by one rule, denied by the rule moved above it', async () => {
-    const page = await signedIn('admin', ROOT_PASSWORD, '/access-roles');
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/access-roles');
     const panel = page.getByRole('region', { name: 'Test access' });
     await panel.getByLabel('Username').fill('dora');
     await panel.getByLabel('Client ID').fill('dora-1');
@@ -149,11 +130,11 @@ describe.skipIf(!chromiumAvailable())('console: MQTT access in Chromium', { time
     await panel.getByLabel('QoS').selectOption('1');
     expect(await testAccess(page, 'plant/dora/alarm', 'deny')).toContain('Decided by rule 1 of plant-floor');
     await panel.scrollIntoViewIfNeeded();
-    await checkPage(page, 'test-access');
+    await expectAccessible(page, 'test-access');
   });
 
   it('shows a viewer the access roles read-only', async () => {
-    const page = await signedIn('vera', STRONG_PASSWORD, '/access-roles');
+    const page = await pages.signedIn('vera', STRONG_PASSWORD, '/access-roles');
     await roleRow(page, 'plant-floor').waitFor();
     expect(await page.getByRole('button', { name: 'New access role' }).count()).toBe(0);
     expect(
@@ -164,7 +145,7 @@ describe.skipIf(!chromiumAvailable())('console: MQTT access in Chromium', { time
     expect(await dialog.getByLabel('Permission of rule 1').isDisabled()).toBe(true);
     expect(await dialog.getByRole('button', { name: 'Add rule' }).count()).toBe(0);
     await dialog.getByRole('button', { name: 'Close', exact: true }).last().click();
-    await checkPage(page, 'access-roles-viewer');
+    await expectAccessible(page, 'access-roles-viewer');
   });
 
   it('lists a connected mqtt.js client and disconnects it', async () => {
@@ -178,11 +159,11 @@ describe.skipIf(!chromiumAvailable())('console: MQTT access in Chromium', { time
     mqttClients.push(client);
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
 
-    const page = await signedIn('admin', ROOT_PASSWORD, '/mqtt-clients');
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/mqtt-clients');
     const row = page.locator('tr[data-client-id="dora-sensor-1"]');
     await row.waitFor();
     expect(await row.textContent()).toContain('dora');
-    await checkPage(page, 'mqtt-clients');
+    await expectAccessible(page, 'mqtt-clients');
 
     await row.getByRole('button', { name: 'Disconnect dora-sensor-1' }).click();
     await closed;
@@ -190,9 +171,9 @@ describe.skipIf(!chromiumAvailable())('console: MQTT access in Chromium', { time
   });
 
   it('deletes an access role still held, after "Delete anyway"', async () => {
-    const page = await signedIn('admin', ROOT_PASSWORD, '/access-roles');
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/access-roles');
     await roleRow(page, 'plant-floor').waitFor();
-    await checkPage(page, 'access-roles');
+    await expectAccessible(page, 'access-roles');
     await roleRow(page, 'plant-floor').locator('[data-action="delete"]').click();
     const dialog = page.getByRole('dialog');
     await dialog.getByRole('button', { name: 'Delete', exact: true }).click();

@@ -2,13 +2,21 @@
  * The admin console (issue 4) in a real Chromium against a real Warden: every page is screenshotted into
  * test-results/screenshots/ and checked with axe-core for serious or critical accessibility violations.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_CONTEXT } from '../../src/modules/roles/operation-context.js';
 import { ROLES } from '../../src/modules/roles/roles.policy.js';
 import type { SecuritySettings } from '../../src/modules/settings/settings.schemas.js';
-import { capture, chromiumAvailable, launchChromium } from './browser.js';
-import { apiSignIn, signOut, submitSignIn, totpCode } from './console-actions.js';
+import { chromiumAvailable, launchChromium } from './browser.js';
+import {
+  apiSignIn,
+  type ConsolePages,
+  consolePages,
+  expectAccessible,
+  signOut,
+  submitSignIn,
+  totpCode,
+} from './console-actions.js';
 import { ensureConsoleBuilt } from './console-build.js';
 import { type ConsoleServer, ROOT_PASSWORD, STRONG_PASSWORD, startConsoleServer } from './console-server.js';
 
@@ -28,7 +36,7 @@ const seeded = Array.from({ length: SEEDED_USERS }, (_, index) => ({
 describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 120_000 }, () => {
   let server: ConsoleServer;
   let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  let pages: ConsolePages;
 
   beforeAll(async () => {
     await ensureConsoleBuilt();
@@ -44,42 +52,17 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
     await server.createUser({ username: 'grace', role: 'viewer' });
     await server.createUser({ username: 'heidi', role: 'viewer' });
     browser = await launchChromium();
+    pages = consolePages(browser, server.url);
   }, 240_000);
 
   afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
+    await pages.closeAll();
   });
 
   afterAll(async () => {
     await browser?.close();
     await server?.close();
   });
-
-  /** A fresh browser profile per test: its own cookies and local storage, English, a desktop viewport. */
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({
-      locale: 'en-US',
-      reducedMotion: 'reduce',
-      viewport: { width: 1440, height: 900 },
-    });
-    contexts.push(context);
-    return context.newPage();
-  }
-
-  /** Screenshot + axe: no serious or critical violation on the page as it is now. */
-  async function checkPage(page: Page, name: string): Promise<void> {
-    const violations = await capture(page, name);
-    expect(violations, `${name}: ${JSON.stringify(violations, null, 2)}`).toEqual([]);
-  }
-
-  async function signedIn(username: string, password = STRONG_PASSWORD, path = '/'): Promise<Page> {
-    const page = await newPage();
-    await page.goto(`${server.url}${path}`);
-    await page.waitForURL(/\/login/);
-    await submitSignIn(page, server.url, username, password);
-    await page.getByTestId('user-menu').waitFor();
-    return page;
-  }
 
   async function changeSecurity(change: Partial<SecuritySettings>): Promise<SecuritySettings> {
     const before = await server.services.settings.getSecurity();
@@ -92,10 +75,10 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
     page.locator('tr[data-username]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-username')));
 
   it('refuses a wrong password in plain words, then signs in and returns to the deep link', async () => {
-    const page = await newPage();
+    const page = await pages.newPage();
     await page.goto(`${server.url}/users?role=admin`);
     await page.waitForURL(/\/login\?from=/);
-    await checkPage(page, 'login');
+    await expectAccessible(page, 'login');
 
     await submitSignIn(page, server.url, 'admin', 'not-the-password');
     expect(await page.getByTestId('login-error').textContent()).toBe('Wrong username or password.');
@@ -110,7 +93,7 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
   });
 
   it('searches, filters by role and pages through 300 users, keeping it all in the URL', async () => {
-    const page = await signedIn('admin', ROOT_PASSWORD, '/users');
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/users');
     await row(page, 'admin').waitFor();
     const { total } = await server.services.users.list({});
     const top = page.getByTestId('pagination-top');
@@ -119,7 +102,7 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
     expect(await page.getByTestId('pagination-bottom').getByTestId('pagination-total').textContent()).toBe(
       `Total: ${total}`,
     );
-    await checkPage(page, 'users');
+    await expectAccessible(page, 'users');
 
     await top.getByLabel('Rows per page').selectOption('50');
     await page.waitForURL(/size=50/);
@@ -152,7 +135,7 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
   });
 
   it('creates a user through the password policy checklist and the session timeout preview', async () => {
-    const page = await signedIn('admin', ROOT_PASSWORD, '/users');
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/users');
     await page.getByRole('button', { name: 'Create User' }).click();
     const dialog = page.getByRole('dialog', { name: 'Create user' });
     await dialog.waitFor();
@@ -182,7 +165,7 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
     expect(await dialog.getByTestId('granted-scopes').textContent()).toContain(
       'Asset Management, Log Management',
     );
-    await checkPage(page, 'create-user-modal');
+    await expectAccessible(page, 'create-user-modal');
 
     await create.click();
     await page.getByText('User zoe created.').waitFor();
@@ -191,7 +174,7 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
   });
 
   it('edits permissions in the row: Modified, Cancel, Save, and a refused save explained on the row', async () => {
-    const page = await signedIn('admin', ROOT_PASSWORD, '/users?search=alice');
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/users?search=alice');
     const alice = row(page, 'alice');
     const logToggle = alice.getByRole('switch', { name: 'Log Management for alice' });
     const modified = alice.getByTestId('modified-badge');
@@ -203,7 +186,7 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
 
     await logToggle.click({ force: true });
     await modified.waitFor();
-    await checkPage(page, 'users-modified');
+    await expectAccessible(page, 'users-modified');
     await alice.getByRole('button', { name: 'Discard permission changes of alice' }).click();
     await modified.waitFor({ state: 'detached' });
     expect(await logToggle.isChecked()).toBe(true);
@@ -225,12 +208,12 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
   });
 
   it('deactivates (worded as such), hides, shows with "Show inactive", dimmed, and reactivates', async () => {
-    const page = await signedIn('admin', ROOT_PASSWORD, '/users?search=user-002');
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/users?search=user-002');
     await row(page, 'user-002').getByRole('button', { name: 'Deactivate: user-002' }).click();
     const dialog = page.getByRole('dialog', { name: 'Deactivate user-002?' });
     expect(await dialog.getByRole('button', { name: 'Deactivate' }).isVisible()).toBe(true);
     expect(await dialog.getByRole('button', { name: /delete/i }).count()).toBe(0);
-    await checkPage(page, 'deactivate-modal');
+    await expectAccessible(page, 'deactivate-modal');
     await dialog.getByRole('button', { name: 'Deactivate' }).click();
     await page.getByTestId('empty-state').waitFor();
 
@@ -240,7 +223,7 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
     await inactive.waitFor();
     expect(await inactive.getAttribute('data-inactive')).toBe('true');
     expect(await inactive.getByText('Inactive').isVisible()).toBe(true);
-    await checkPage(page, 'users-inactive');
+    await expectAccessible(page, 'users-inactive');
 
     await inactive.getByRole('button', { name: 'Reactivate: user-002' }).click();
     await page
@@ -253,7 +236,7 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
   });
 
   it('keeps root safe: no delete, fixed role and permissions; deleting others asks for the username', async () => {
-    const page = await signedIn('admin', ROOT_PASSWORD, '/users?search=admin&role=admin');
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/users?search=admin&role=admin');
     const root = row(page, 'admin');
     await root.getByTestId('root-badge').waitFor();
     expect(await root.getByRole('button', { name: 'Delete: admin' }).isDisabled()).toBe(true);
@@ -262,7 +245,7 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
     const edit = page.getByRole('dialog', { name: 'Edit admin' });
     expect(await edit.getByLabel('Username').isDisabled()).toBe(true);
     expect(await edit.getByLabel('Role', { exact: true }).isDisabled()).toBe(true);
-    await checkPage(page, 'edit-root-modal');
+    await expectAccessible(page, 'edit-root-modal');
     await edit.getByRole('button', { name: 'Cancel' }).click();
 
     await page.goto(`${server.url}/users?search=user-003`);
@@ -277,7 +260,7 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
   });
 
   it("shows a viewer no admin navigation or write buttons, and 'not permitted' on a direct admin URL", async () => {
-    const page = await signedIn('bob');
+    const page = await pages.signedIn('bob', STRONG_PASSWORD);
     await page.waitForURL(/\/profile$/);
     const navigation = page.getByRole('navigation', { name: 'Main navigation' });
     expect(await navigation.getByRole('link').allTextContents()).toEqual([
@@ -285,7 +268,7 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
       'MQTT clients',
       'Settings',
     ]);
-    await checkPage(page, 'viewer-profile');
+    await expectAccessible(page, 'viewer-profile');
     await page.keyboard.press('Tab');
     expect(
       await page
@@ -297,19 +280,19 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
       await page.goto(`${server.url}${path}`);
       await page.getByTestId('not-permitted').waitFor();
     }
-    await checkPage(page, 'viewer-not-permitted');
+    await expectAccessible(page, 'viewer-not-permitted');
     await page.goto(`${server.url}/settings`);
     await page.waitForURL(/\/settings\/appearance$/);
     expect(await page.getByRole('tab', { name: 'Security' }).count()).toBe(0);
   });
 
   it('switches theme (auto follows the OS and disables the manual choice) and language, remembered', async () => {
-    const page = await signedIn('admin', ROOT_PASSWORD, '/settings/appearance');
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/settings/appearance');
     const html = page.locator('html');
     const followOs = page.getByRole('switch', { name: /Follow the operating system/ });
     expect(await followOs.isChecked()).toBe(true);
     expect(await page.getByTestId('theme-choice').getAttribute('data-disabled')).toBe('true');
-    await checkPage(page, 'settings-appearance');
+    await expectAccessible(page, 'settings-appearance');
 
     await followOs.click({ force: true });
     await page.getByTestId('theme-choice').getByText('Dark').click();
@@ -317,7 +300,7 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
     await page.goto(`${server.url}/users`);
     await row(page, 'admin').waitFor();
     expect(await html.getAttribute('data-mantine-color-scheme')).toBe('dark');
-    await checkPage(page, 'users-dark');
+    await expectAccessible(page, 'users-dark');
 
     await page.getByTestId('user-menu').click();
     await page.getByRole('menuitem', { name: 'Deutsch' }).click();
@@ -330,7 +313,7 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
     await page.getByRole('menuitem', { name: 'Hell' }).click();
     await page.keyboard.press('Escape');
     await page.locator('html[data-mantine-color-scheme="light"]').waitFor({ state: 'attached' });
-    await checkPage(page, 'users-german');
+    await expectAccessible(page, 'users-german');
 
     await page.goto(`${server.url}/settings/appearance`);
     await page.getByLabel('Anzeigesprache').selectOption('en');
@@ -338,7 +321,7 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
   });
 
   it('enrols MFA on the profile (QR code, recovery codes once), then signs in with a TOTP and a recovery code', async () => {
-    const page = await signedIn('carol', STRONG_PASSWORD, '/profile');
+    const page = await pages.signedIn('carol', STRONG_PASSWORD, '/profile');
     const mfaStatus = page.getByTestId('mfa-status');
     expect(await mfaStatus.textContent()).toBe('Disabled');
     await page.getByRole('button', { name: 'Set up authenticator' }).click();
@@ -347,22 +330,22 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
     await qr.waitFor();
     expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml;charset=utf-8,%3Csvg/);
     const secret = (await dialog.getByTestId('totp-secret').textContent()) ?? '';
-    await checkPage(page, 'profile-mfa-enrol');
+    await expectAccessible(page, 'profile-mfa-enrol');
 
     await dialog.getByLabel('Authentication code').fill(totpCode(secret));
     await dialog.getByRole('button', { name: 'Verify and turn on' }).click();
     await dialog.getByTestId('recovery-codes').waitFor();
     const codes = await dialog.getByTestId('recovery-codes').locator('code').allTextContents();
     expect(codes).toHaveLength(10);
-    await checkPage(page, 'profile-mfa-recovery-codes');
+    await expectAccessible(page, 'profile-mfa-recovery-codes');
     await dialog.getByRole('button', { name: 'I have saved the codes' }).click();
     await mfaStatus.filter({ hasText: 'Enabled' }).waitFor();
-    await checkPage(page, 'profile');
+    await expectAccessible(page, 'profile');
 
     await signOut(page);
     await submitSignIn(page, server.url, 'carol', STRONG_PASSWORD);
     await page.getByRole('heading', { name: 'Two-factor authentication' }).waitFor();
-    await checkPage(page, 'login-mfa');
+    await expectAccessible(page, 'login-mfa');
     await page.getByLabel('Authentication code').fill('000000');
     await page.getByRole('button', { name: 'Verify', exact: true }).click();
     expect(await page.getByTestId('login-error').textContent()).toBe(
@@ -382,14 +365,14 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
 
   it('forces a password change with the policy checklist before the console opens', async () => {
     await server.services.users.setPassword(CLI_CONTEXT, 'erin', STRONG_PASSWORD, { mustChange: true });
-    const page = await newPage();
+    const page = await pages.newPage();
     await submitSignIn(page, server.url, 'erin', STRONG_PASSWORD);
     await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
     await page.getByLabel('Current password').fill(STRONG_PASSWORD);
     await page.getByLabel('New password').fill('weak');
     const submit = page.getByRole('button', { name: 'Change password and continue' });
     expect(await submit.isDisabled()).toBe(true);
-    await checkPage(page, 'login-password-change');
+    await expectAccessible(page, 'login-password-change');
     await page.getByLabel('New password').fill(NEW_PASSWORD);
     await page.getByLabel('Confirm password').fill(NEW_PASSWORD);
     await submit.click();
@@ -400,11 +383,11 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
   it('forces MFA enrolment with a QR code when the role requires it', async () => {
     const before = await changeSecurity({ mfaRequiredRoles: ['operator'] });
     try {
-      const page = await newPage();
+      const page = await pages.newPage();
       await submitSignIn(page, server.url, 'frank', STRONG_PASSWORD);
       await page.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
       await page.getByTestId('totp-qr').waitFor();
-      await checkPage(page, 'login-mfa-enrol');
+      await expectAccessible(page, 'login-mfa-enrol');
       const secret = (await page.getByTestId('totp-secret').textContent()) ?? '';
       await page.getByLabel('Authentication code').fill(totpCode(secret));
       await page.getByRole('button', { name: 'Verify and turn on' }).click();
@@ -422,14 +405,14 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
       throttle: { maxAttemptsPerAccount: 2, maxAttemptsPerIp: 1000, windowMinutes: 15 },
     });
     try {
-      const page = await newPage();
+      const page = await pages.newPage();
       for (const password of ['wrong-1', 'wrong-2', STRONG_PASSWORD]) {
         const answered = page.waitForResponse((response) => response.url().endsWith('/api/v1/auth/login'));
         await submitSignIn(page, server.url, 'grace', password);
         await answered;
       }
       await page.getByText(/^Too many sign-in attempts\. Try again in \d+ seconds\.$/).waitFor();
-      await checkPage(page, 'login-throttled');
+      await expectAccessible(page, 'login-throttled');
     } finally {
       await server.services.settings.putSecurity(CLI_CONTEXT, before);
     }
@@ -438,7 +421,7 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
     await apiSignIn(server.url, 'bob', STRONG_PASSWORD);
     await changeSecurity({ maxConcurrentSessions: 1 });
     try {
-      const page = await newPage();
+      const page = await pages.newPage();
       await submitSignIn(page, server.url, 'heidi', STRONG_PASSWORD);
       expect(await page.getByTestId('login-error').textContent()).toBe(
         'The maximum number of people signed in at once is reached. Try again later or ask an admin.',
@@ -449,7 +432,7 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
   });
 
   it('filters the audit log by action and outcome and exports with the same filters', async () => {
-    const page = await signedIn('admin', ROOT_PASSWORD, '/audit');
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/audit');
     await page.getByTestId('audit-table').waitFor();
     await page.getByLabel('Action').fill('auth.login');
     await page.waitForURL(/action=auth\.login/);
@@ -457,7 +440,7 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
     await page.waitForURL(/outcome=failure/);
     const outcomes = page.getByTestId('audit-table').locator('tbody tr td:nth-child(6)');
     await poll(async () => new Set(await outcomes.allTextContents())).toEqual(new Set(['Failure']));
-    await checkPage(page, 'audit');
+    await expectAccessible(page, 'audit');
 
     const csv = page.getByRole('link', { name: 'Export CSV' });
     const href = (await csv.getAttribute('href')) ?? '';
@@ -471,11 +454,11 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
 
   it('lists live sessions for admins and terminates one', async () => {
     const cookie = await apiSignIn(server.url, 'heidi', STRONG_PASSWORD);
-    const page = await signedIn('admin', ROOT_PASSWORD, '/sessions?username=heidi');
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/sessions?username=heidi');
     const table = page.getByTestId('sessions-table');
     await table.waitFor();
     expect(await table.locator('tbody tr').count()).toBe(1);
-    await checkPage(page, 'sessions');
+    await expectAccessible(page, 'sessions');
     await table.getByRole('button', { name: /^Sign out the session of heidi/ }).click();
     await page.getByText('Session of heidi ended.').waitFor();
     await page.getByTestId('empty-state').waitFor();
@@ -484,11 +467,11 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
   });
 
   it('saves the security settings', async () => {
-    const page = await signedIn('admin', ROOT_PASSWORD, '/settings');
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/settings');
     await page.waitForURL(/\/settings\/security$/);
     const minLength = page.getByLabel('Minimum length');
     await minLength.waitFor();
-    await checkPage(page, 'settings-security');
+    await expectAccessible(page, 'settings-security');
     await minLength.fill('12');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Security settings saved.').waitFor();

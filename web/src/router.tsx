@@ -8,6 +8,7 @@ import { ConsoleLayout } from './layout/console-layout';
 import { homePath } from './layout/navigation';
 import { AccessRolesPage } from './pages/access-roles/access-roles-page';
 import { AuditPage } from './pages/audit/audit-page';
+import { BrokersPage } from './pages/brokers/brokers-page';
 import { LoginPage } from './pages/login/login-page';
 import { MqttClientsPage } from './pages/mqtt-clients/mqtt-clients-page';
 import { ProfilePage } from './pages/profile/profile-page';
@@ -53,6 +54,14 @@ export const router = createBrowserRouter([
           },
           { path: 'access-roles', element: <AccessRolesPage /> },
           { path: 'mqtt-clients', element: <MqttClientsPage /> },
+          {
+            path: 'brokers',
+            element: (
+              <RequirePermission requirement={AREA_REQUIREMENTS.brokers}>
+                <BrokersPage />
+              </RequirePermission>
+            ),
+          },
           {
             path: 'audit',
             element: (

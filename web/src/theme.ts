@@ -20,13 +20,15 @@ export const theme = createTheme({
 const PALE_TINTS = new Set(['yellow', 'orange', 'lime', 'green', 'teal']);
 
 /**
- * WCAG AA contrast in the light scheme: Mantine's "dimmed" grey and its light-variant text (badges, active
+ * WCAG AA contrast in the light scheme: Mantine's "dimmed" grey, its error red and its light-variant text (badges, active
  * navigation, alerts) are shade 6, below 4.5:1 on their tinted backgrounds; shade 9 (or dark text) is not.
  */
 export const cssVariablesResolver: CSSVariablesResolver = () => ({
   variables: {},
   light: {
     '--mantine-color-dimmed': 'var(--mantine-color-gray-7)',
+    // Field errors are small text on white: shade 6 red is 3.6:1.
+    '--mantine-color-error': 'var(--mantine-color-red-9)',
     ...Object.fromEntries(
       Object.keys(DEFAULT_THEME.colors).map((color) => [
         `--mantine-color-${color}-light-color`,

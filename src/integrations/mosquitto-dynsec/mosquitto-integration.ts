@@ -298,6 +298,21 @@ export function createMosquittoIntegration(deps: MosquittoIntegrationDeps): Brok
     await apply(client, planRole(current, sharedRole(role, () => {}) ?? undefined));
   }
 
+  /**
+   * A never-started adapter (the CLI) has no session to queue a password for: it mirrors the user over a
+   * one-off session, as a running adapter does after a user change (creating the client if the broker lacks
+   * it), which pushes the password. Rejects when the broker did not take it, so the caller can say so.
+   */
+  async function pushOnce(username: string): Promise<void> {
+    const key = username.toLowerCase();
+    try {
+      await withSession((client) => syncUser(client, username));
+      if (queuedPasswords.has(key)) throw new Error(`Mosquitto did not take the password of ${username}`);
+    } finally {
+      queuedPasswords.delete(key);
+    }
+  }
+
   function enqueue(key: string, work: (client: DynsecClient) => Promise<void>): Promise<void> {
     return queue
       .push(key, async () => {
@@ -355,6 +370,7 @@ export function createMosquittoIntegration(deps: MosquittoIntegrationDeps): Brok
     passwordSet(username, password) {
       if (username === config.adminUsername) return Promise.resolve();
       queuedPasswords.set(username.toLowerCase(), { username, password });
+      if (session === null && !stopped) return pushOnce(username);
       return enqueue(`password:${username.toLowerCase()}`, flushPasswords);
     },
 

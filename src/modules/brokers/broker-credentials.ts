@@ -21,7 +21,7 @@ const sealContext = (userId: string): string => `broker-credential:${userId}`;
 export interface BrokerCredentials {
   /**
    * A password was committed for `username`: stores its Mosquitto (PBKDF2-SHA512) record sealed, then hands
-   * the plaintext to the running broker integrations. Never throws into the user operation, which has
+   * the plaintext to the broker integrations (`onPassword`). Never throws into the user operation, which has
    * already succeeded; failures go to `onError`.
    */
   capture(username: string, password: string): Promise<void>;
@@ -40,8 +40,11 @@ export function createBrokerCredentials(deps: {
   clock: Clock;
   box: SecretBox;
   users: Pick<UsersService, 'findRow'>;
-  /** Fans the plaintext out to running integrations (not awaited by the user operation). */
-  onPassword: (username: string, password: string) => void;
+  /**
+   * Fans the plaintext out to the integrations: resolves at once in the server (running adapters push in the
+   * background), after the one-off pushes in the CLI, so that they finish before the command exits.
+   */
+  onPassword: (username: string, password: string) => Promise<void>;
   onError: (error: unknown) => void;
 }): BrokerCredentials {
   const { db, clock, box } = deps;
@@ -57,7 +60,7 @@ export function createBrokerCredentials(deps: {
           password_changed_at: row.password_changed_at,
           updated_at: clock.now(),
         });
-        deps.onPassword(row.username, password);
+        await deps.onPassword(row.username, password);
       } catch (error) {
         deps.onError(error);
       }

@@ -36,10 +36,18 @@ export interface BrokerRuntimeDeps {
 
 const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/** A just-set password that an integration could not take (never carries the password). */
+export interface MissedPasswordPush {
+  readonly integration: string;
+  readonly username: string;
+  readonly error: string;
+}
+
 /**
  * The integrations this process runs: built from their stored settings, started with the server, restarted
  * when their settings change, fed every committed user and access-role change, and the passwords being set.
- * The CLI never starts it; it builds one-off adapters through {@link BrokerRuntime.build} instead.
+ * The CLI never starts it; it builds one-off adapters through {@link BrokerRuntime.build} instead (syncs,
+ * status, {@link BrokerRuntime.pushPassword}).
  */
 export class BrokerRuntime {
   readonly gate: HookGate;
@@ -191,6 +199,29 @@ export class BrokerRuntime {
   /** Hands a just-set password to every running integration (each decides what to do with it). */
   passwordSet(username: string, password: string): void {
     for (const integration of this.#running.values()) void integration.passwordSet(username, password);
+  }
+
+  /**
+   * For a process that runs no integration (the CLI): hands a just-set password to a one-off adapter of every
+   * enabled sync integration, which connects, pushes it and disconnects; all at once, so an unreachable broker
+   * costs its own timeout only. Resolves with the integrations that could not take it.
+   */
+  async pushPassword(username: string, password: string): Promise<MissedPasswordPush[]> {
+    // Hook brokers ask Warden at every CONNECT: they have no password to receive.
+    const rows = (await listIntegrations(this.#deps.db)).filter(
+      (row) => row.enabled === 1 && !isHookKind(row.kind as BrokerKind),
+    );
+    const outcomes = await Promise.all(
+      rows.map(async (row): Promise<MissedPasswordPush | null> => {
+        try {
+          await this.build(row).passwordSet(username, password);
+          return null;
+        } catch (error) {
+          return { integration: row.name, username, error: describeError(error) };
+        }
+      }),
+    );
+    return outcomes.filter((missed) => missed !== null);
   }
 
   /** The adapter's live status, from the running one or a never-started one (CLI, disabled integrations). */

@@ -18,7 +18,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { OperationContext } from '../roles/operation-context.js';
 import { openConfig, prepareConfig, publicConfig, type StoredConfig } from './broker-config.js';
 import type { BrokerCredentials } from './broker-credentials.js';
-import { BrokerRuntime } from './broker-runtime.js';
+import { BrokerRuntime, type MissedPasswordPush } from './broker-runtime.js';
 import { brokerError } from './brokers.errors.js';
 import {
   deleteIntegration,
@@ -80,6 +80,8 @@ export function createBrokersService(deps: {
 }) {
   const { db, clock, audit, box } = deps;
   const runtime = new BrokerRuntime(deps);
+  /** Set in processes that run no integration (the CLI): passwords then go out over one-off sessions. */
+  let onMissedPush: ((missed: MissedPasswordPush) => void) | null = null;
 
   async function mustFind(trx: Kysely<Database>, name: string): Promise<BrokerIntegrationRow> {
     const row = await findIntegrationByName(trx, name);
@@ -309,8 +311,23 @@ export function createBrokersService(deps: {
     async idle(): Promise<void> {
       for (const row of await listIntegrations(db)) await runtime.running(row.id)?.idle();
     },
-    /** Fans a just-set password out to running integrations (wired to the users service's capture). */
-    passwordSet: (username: string, password: string): void => runtime.passwordSet(username, password),
+    /**
+     * Hands a just-set password to the broker integrations (wired to the users service's capture). In the server
+     * the running adapters push it (or queue it while their broker is down) in the background; after
+     * `enableOneOffPasswordPushes` it is pushed over one-off sessions before this resolves.
+     */
+    async passwordSet(username: string, password: string): Promise<void> {
+      if (onMissedPush === null) return runtime.passwordSet(username, password);
+      for (const missed of await runtime.pushPassword(username, password)) onMissedPush(missed);
+    },
+    /**
+     * For a process that runs no integration (the CLI), which would otherwise leave every password it sets
+     * pending: from now on passwords set here are pushed to the enabled Mosquitto integrations at once.
+     * `onMissed` hears of each integration that could not take one (its user stays in `pendingPasswords`).
+     */
+    enableOneOffPasswordPushes(onMissed: (missed: MissedPasswordPush) => void): void {
+      onMissedPush = onMissed;
+    },
     /** Where password-capture failures are reported. */
     reportError: (error: unknown): void => {
       runtime.logger.error({ err: describeError(error) }, 'capturing a broker credential failed');

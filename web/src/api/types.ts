@@ -1,4 +1,5 @@
-import type { paths } from './schema';
+// Extensions on these type imports: test/console loads console modules under Node's module resolution.
+import type { paths } from './schema.js';
 
 type JsonOf<T> = T extends { content: { 'application/json': infer Body } } ? Body : never;
 
@@ -33,3 +34,10 @@ export type UpdateAccessRoleBody = RequestOf<'/api/v1/access-roles/{name}', 'put
 export type ExplainBody = RequestOf<'/api/v1/access/explain', 'post'>;
 export type Explanation = ResponseOf<'/api/v1/access/explain', 'post'>;
 export type MqttClient = ResponseOf<'/api/v1/mqtt/clients', 'get'>['items'][number];
+export type BrokerList = ResponseOf<'/api/v1/brokers', 'get'>;
+export type Broker = BrokerList['items'][number];
+export type BrokerKind = Broker['kind'];
+export type BrokerStatus = ResponseOf<'/api/v1/brokers/{name}/status', 'get'>;
+export type CreateBrokerBody = RequestOf<'/api/v1/brokers', 'post'>;
+export type UpdateBrokerBody = RequestOf<'/api/v1/brokers/{name}', 'put'>;
+export type SyncReport = ResponseOf<'/api/v1/brokers/{name}/sync', 'post'>;

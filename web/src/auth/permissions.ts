@@ -64,4 +64,5 @@ export const AREA_REQUIREMENTS = {
   sessions: { kind: 'read', scope: 'user_management' },
   audit: { kind: 'read', scope: 'log_management' },
   security: { kind: 'read', scope: 'system_config' },
+  brokers: { kind: 'read', scope: 'system_config' },
 } as const satisfies Record<string, Requirement>;

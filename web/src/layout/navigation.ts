@@ -3,6 +3,7 @@ import {
   IconDeviceDesktopAnalytics,
   IconListSearch,
   IconPlugConnected,
+  IconServer2,
   IconSettings,
   IconShieldLock,
   IconUsers,
@@ -24,10 +25,7 @@ export interface NavSection {
   readonly items: readonly NavItem[];
 }
 
-/**
- * The left navigation, grouped by concern. A page joins by adding one item; pages whose API does not exist
- * yet (brokers) are deliberately absent rather than shown as empty shells.
- */
+/** The left navigation, grouped by concern. A page joins by adding one item. */
 export const NAV_SECTIONS: readonly NavSection[] = [
   {
     label: 'nav.section.identity',
@@ -46,6 +44,7 @@ export const NAV_SECTIONS: readonly NavSection[] = [
     items: [
       { path: '/access-roles', label: 'nav.accessRoles', icon: IconShieldLock },
       { path: '/mqtt-clients', label: 'nav.mqttClients', icon: IconPlugConnected },
+      { path: '/brokers', label: 'nav.brokers', icon: IconServer2, requires: AREA_REQUIREMENTS.brokers },
     ],
   },
   {
