@@ -69,6 +69,66 @@ describe('warden brokers / warden mosquitto', () => {
     expect((await cli('brokers', 'status', 'emqx-cli')).err).toContain('broker.not_found');
   });
 
+  it('updates settings (omitted secrets kept, null removes), switches on and off, and syncs by name', async () => {
+    const token = 'cli-hook-token-abcdefghij';
+    expect(
+      (
+        await cli(
+          'brokers',
+          'add',
+          'emqx-up',
+          '--kind',
+          'emqx',
+          '--config',
+          JSON.stringify({ hook: { token } }),
+        )
+      ).code,
+    ).toBe(0);
+    const show = async () =>
+      JSON.parse((await cli('brokers', 'list', '--json')).out).items.find(
+        (broker: { name: string }) => broker.name === 'emqx-up',
+      );
+
+    const disabled = await cli('brokers', 'update', 'emqx-up', '--disable');
+    expect(disabled.code, disabled.err).toBe(0);
+    expect(await show()).toMatchObject({ enabled: false, secrets: ['hook.token'] });
+
+    const narrowed = await cli(
+      'brokers',
+      'update',
+      'emqx-up',
+      '--enable',
+      '--config',
+      '{"hook":{"allowFrom":[]}}',
+      '--json',
+    );
+    expect(narrowed.code, narrowed.err).toBe(0);
+    expect(JSON.parse(narrowed.out)).toMatchObject({
+      enabled: true,
+      secrets: ['hook.token'],
+      config: { hook: { allowFrom: [] } },
+    });
+    expect(narrowed.out).not.toContain(token);
+
+    expect((await cli('brokers', 'update', 'emqx-up', '--config', '{"hook":{"token":null}}')).code).toBe(0);
+    expect((await show()).secrets).toEqual([]);
+
+    const dryRun = await cli('brokers', 'sync', 'emqx-up', '--dry-run');
+    expect(dryRun.code, dryRun.err).toBe(0);
+    expect(dryRun.out).toContain('Would apply 0 change(s) on emqx-up');
+    expect(dryRun.out).toContain('Not mirrored exactly');
+
+    expect((await cli('brokers', 'update', 'emqx-up')).code).toBe(2);
+    expect((await cli('brokers', 'update', 'emqx-up', '--enable', '--disable')).code).toBe(2);
+    const missing = await cli('brokers', 'update', 'nope-nope', '--disable');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('broker.not_found');
+    const invalid = await cli('brokers', 'update', 'emqx-up', '--config', '{"hook":{"token":"short"}}');
+    expect(invalid.code).toBe(1);
+    expect(invalid.err).toContain('broker.invalid_config');
+    expect((await cli('brokers', 'remove', 'emqx-up')).code).toBe(0);
+  });
+
   it('export-dynsec writes the file (mode 0600) and lists what could not be mirrored', async () => {
     const out = path.join(dataDir, 'dynamic-security.json');
     const exported = await cli('mosquitto', 'export-dynsec', '--out', out);

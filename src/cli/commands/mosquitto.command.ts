@@ -1,30 +1,14 @@
 import fs from 'node:fs';
-import type { SyncReport } from '../../integrations/broker-integration.js';
 import { CLI_CONTEXT } from '../../modules/roles/operation-context.js';
 import type { Services } from '../../services.js';
 import { optionalString, parse } from '../args.js';
 import { type CliIo, emit, UsageError } from '../output.js';
+import { describeReport } from './brokers.command.js';
 
 export const MOSQUITTO_USAGE = `warden mosquitto sync [--dry-run] [--integration NAME] [--json]
                       (full reconcile with the broker; --dry-run prints the dynsec commands without sending them)
 warden mosquitto export-dynsec [--out FILE] [--integration NAME]
                       (dynamic-security.json for a broker that is not running yet; stdout without --out)`;
-
-/** The diff for people: one line per change, then the exact commands (secrets are never part of a plan). */
-function describeReport(report: SyncReport): string {
-  const lines = [
-    `${report.dryRun ? 'Would apply' : 'Applied'} ${report.changes.length} change(s) on ${report.integration}`,
-  ];
-  for (const change of report.changes) {
-    lines.push(`  ${change.action} ${change.target} ${change.name}: ${change.detail}`);
-    for (const request of change.requests) lines.push(`      ${JSON.stringify(request)}`);
-  }
-  if (report.warnings.length > 0) {
-    lines.push('Not mirrored exactly (see docs/brokers.md, "Documented differences"):');
-    for (const warning of report.warnings) lines.push(`  - ${warning}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 /** `warden mosquitto …`: sync and export for Mosquitto dynamic security. */
 export async function mosquittoCommand(
