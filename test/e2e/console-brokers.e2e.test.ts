@@ -7,8 +7,13 @@
 import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DynsecClient } from '../../src/integrations/mosquitto-dynsec/dynsec-client.js';
-import { type MosquittoInstance, mosquittoPlugin, startMosquitto } from '../helpers/mosquitto.js';
+import type { DynsecClient } from '../../src/integrations/mosquitto-dynsec/dynsec-client.js';
+import {
+  dynsecAdmin,
+  type MosquittoInstance,
+  mosquittoPlugin,
+  startMosquitto,
+} from '../helpers/mosquitto.js';
 import { chromiumAvailable, launchChromium } from './browser.js';
 import { type ConsolePages, consolePages, expectAccessible } from './console-actions.js';
 import { ensureConsoleBuilt } from './console-build.js';
@@ -60,15 +65,7 @@ describe.skipIf(!chromiumAvailable() || plugin === null)(
 
     /** Changes made directly in Mosquitto, behind Warden's back. */
     async function drift(commands: Parameters<DynsecClient['execute']>[0]): Promise<void> {
-      const admin = DynsecClient.connect({
-        url: mosquitto.url,
-        username: mosquitto.adminUsername,
-        password: mosquitto.adminPassword,
-        timeoutMs: 5_000,
-        rejectUnauthorized: true,
-        reconnectPeriodMs: 0,
-      });
-      await poll(async () => admin.ready).toBe(true);
+      const admin = await dynsecAdmin(mosquitto);
       await admin.execute(commands);
       await admin.close();
     }

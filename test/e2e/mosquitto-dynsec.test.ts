@@ -3,9 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DynsecClient } from '../../src/integrations/mosquitto-dynsec/dynsec-client.js';
 import { CLI_CONTEXT } from '../../src/modules/roles/operation-context.js';
-import { type MosquittoInstance, mosquittoPlugin, startMosquitto } from '../helpers/mosquitto.js';
+import {
+  dynsecAdmin,
+  type MosquittoInstance,
+  mosquittoPlugin,
+  startMosquitto,
+} from '../helpers/mosquitto.js';
 import { createTestContext, ROOT_PASSWORD, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 
 const plugin = mosquittoPlugin();
@@ -204,15 +208,7 @@ describe.skipIf(plugin === null)(
     });
 
     it('a full reconcile repairs drift with only the commands needed; dry-run lists them without applying', async () => {
-      const admin = DynsecClient.connect({
-        url: mosquitto.url,
-        username: mosquitto.adminUsername,
-        password: mosquitto.adminPassword,
-        timeoutMs: 5_000,
-        rejectUnauthorized: true,
-        reconnectPeriodMs: 0,
-      });
-      await until(() => expect(admin.ready).toBe(true));
+      const admin = await dynsecAdmin(mosquitto);
       await admin.execute([
         { command: 'deleteRole', rolename: 'warden-role-fleet' },
         { command: 'disableClient', username: 'dev-1' },
@@ -296,15 +292,7 @@ describe.skipIf(plugin === null)(
         expect(clientsOut.find((client) => client.username === 'old-timer')).not.toHaveProperty('password');
         expect(clientsOut.find((client) => client.username === 'admin')).toHaveProperty('iterations', 101);
         // The exported admin can administer the new broker, so Warden can sync it once it runs.
-        const admin = DynsecClient.connect({
-          url: fresh.url,
-          username: mosquitto.adminUsername,
-          password: mosquitto.adminPassword,
-          timeoutMs: 5_000,
-          rejectUnauthorized: true,
-          reconnectPeriodMs: 0,
-        });
-        await until(() => expect(admin.ready).toBe(true));
+        const admin = await dynsecAdmin({ ...mosquitto, url: fresh.url });
         const [listed] = await admin.execute([{ command: 'listClients' }]);
         expect(listed?.data?.clients).toEqual(expect.arrayContaining(['dev-1', 'old-timer']));
         await admin.close();

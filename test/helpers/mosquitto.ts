@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DynsecClient } from '../../src/integrations/mosquitto-dynsec/dynsec-client.js';
 
 /** Debian's packaged plugin (contracts §2.1); other architectures use another multiarch directory. */
 const PLUGIN_CANDIDATES = [
@@ -136,4 +137,22 @@ export async function startMosquitto(
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A ready dynamic-security admin session, for tests that change the broker behind Warden's back. */
+export function dynsecAdmin(
+  broker: Pick<MosquittoInstance, 'url' | 'adminUsername' | 'adminPassword'>,
+): Promise<DynsecClient> {
+  return new Promise((resolve, reject) => {
+    const client = DynsecClient.connect({
+      url: broker.url,
+      username: broker.adminUsername,
+      password: broker.adminPassword,
+      timeoutMs: 5_000,
+      rejectUnauthorized: true,
+      reconnectPeriodMs: 0,
+      onReady: () => resolve(client),
+      onDown: (error) => reject(error ?? new Error('the dynsec admin session closed')),
+    });
+  });
 }

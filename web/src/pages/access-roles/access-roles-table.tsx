@@ -1,8 +1,9 @@
-import { ActionIcon, Group, Table, Text } from '@mantine/core';
+import { Table, Text } from '@mantine/core';
 import { IconEye, IconPencil, IconTrash } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 import type { AccessRole } from '../../api/types';
 import { RelativeTime } from '../../components/relative-time';
+import { type RowAction, RowActions } from '../../components/row-actions';
 import { useI18n } from '../../i18n/i18n';
 
 export type AccessRoleAction = 'view' | 'edit' | 'delete';
@@ -18,12 +19,14 @@ export function AccessRolesTable({
   onAction: (action: AccessRoleAction, role: AccessRole) => void;
 }): ReactNode {
   const { t } = useI18n();
-  const actions: { action: AccessRoleAction; icon: typeof IconEye; color: string }[] = canEdit
-    ? [
-        { action: 'edit', icon: IconPencil, color: 'gray' },
-        { action: 'delete', icon: IconTrash, color: 'red' },
-      ]
-    : [{ action: 'view', icon: IconEye, color: 'gray' }];
+  const rowAction = (
+    action: AccessRoleAction,
+    icon: RowAction<AccessRoleAction>['icon'],
+    color = 'gray',
+  ): RowAction<AccessRoleAction> => ({ action, icon, color, label: t(`accessRoles.row.${action}`) });
+  const actions = canEdit
+    ? [rowAction('edit', IconPencil), rowAction('delete', IconTrash, 'red')]
+    : [rowAction('view', IconEye)];
   return (
     <Table.ScrollContainer minWidth={760}>
       <Table verticalSpacing="sm" highlightOnHover data-testid="access-roles-table">
@@ -60,21 +63,11 @@ export function AccessRolesTable({
                 <RelativeTime iso={role.updatedAt} />
               </Table.Td>
               <Table.Td>
-                <Group gap={4} wrap="nowrap" justify="flex-end">
-                  {actions.map((spec) => (
-                    <ActionIcon
-                      key={spec.action}
-                      variant="subtle"
-                      color={spec.color}
-                      onClick={() => onAction(spec.action, role)}
-                      aria-label={`${t(`accessRoles.row.${spec.action}`)}: ${role.name}`}
-                      data-hint={t(`accessRoles.row.${spec.action}`)}
-                      data-action={spec.action}
-                    >
-                      <spec.icon size={18} aria-hidden />
-                    </ActionIcon>
-                  ))}
-                </Group>
+                <RowActions
+                  actions={actions}
+                  subject={role.name}
+                  onAction={(action) => onAction(action, role)}
+                />
               </Table.Td>
             </Table.Tr>
           ))}

@@ -1,13 +1,16 @@
-import { ActionIcon, Badge, Group, Table, Text } from '@mantine/core';
+import { Badge, Table, Text } from '@mantine/core';
 import { IconEye, IconPencil, IconRefresh, IconTrash } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 import type { Broker, BrokerStatus } from '../../api/types';
+import { type RowAction, RowActions } from '../../components/row-actions';
 import { useI18n } from '../../i18n/i18n';
 import { BrokerActivity, BrokerState, LastSync } from './broker-status';
 
 export type BrokerAction = 'view' | 'edit' | 'sync' | 'delete';
 
 const ACTION_ICONS = { view: IconEye, edit: IconPencil, sync: IconRefresh, delete: IconTrash } as const;
+const EDITOR_ACTIONS: readonly BrokerAction[] = ['edit', 'sync', 'delete'];
+const READER_ACTIONS: readonly BrokerAction[] = ['view'];
 
 /** The integrations with their live status; editors get edit, sync and delete, everyone else view. */
 export function BrokersTable({
@@ -22,7 +25,12 @@ export function BrokersTable({
   onAction: (action: BrokerAction, broker: Broker) => void;
 }): ReactNode {
   const { t } = useI18n();
-  const actions: BrokerAction[] = canEdit ? ['edit', 'sync', 'delete'] : ['view'];
+  const actions: RowAction<BrokerAction>[] = (canEdit ? EDITOR_ACTIONS : READER_ACTIONS).map((action) => ({
+    action,
+    icon: ACTION_ICONS[action],
+    label: t(`brokers.row.${action}`),
+    color: action === 'delete' ? 'red' : 'gray',
+  }));
   return (
     <Table.ScrollContainer minWidth={900}>
       <Table verticalSpacing="sm" highlightOnHover data-testid="brokers-table">
@@ -61,25 +69,11 @@ export function BrokersTable({
                   <BrokerActivity status={status} />
                 </Table.Td>
                 <Table.Td>
-                  <Group gap={4} wrap="nowrap" justify="flex-end">
-                    {actions.map((action) => {
-                      const Icon = ACTION_ICONS[action];
-                      const label = t(`brokers.row.${action}`);
-                      return (
-                        <ActionIcon
-                          key={action}
-                          variant="subtle"
-                          color={action === 'delete' ? 'red' : 'gray'}
-                          onClick={() => onAction(action, broker)}
-                          aria-label={`${label}: ${broker.name}`}
-                          data-hint={label}
-                          data-action={action}
-                        >
-                          <Icon size={18} aria-hidden />
-                        </ActionIcon>
-                      );
-                    })}
-                  </Group>
+                  <RowActions
+                    actions={actions}
+                    subject={broker.name}
+                    onAction={(action) => onAction(action, broker)}
+                  />
                 </Table.Td>
               </Table.Tr>
             );
