@@ -1,9 +1,10 @@
-import { Badge, Button, Group, Table, Text } from '@mantine/core';
+import { Badge, Group, Table, Text } from '@mantine/core';
 import { IconLogout } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 import type { Session } from '../api/types';
 import { useI18n } from '../i18n/i18n';
 import { RelativeTime } from './relative-time';
+import { RowEndButton } from './row-end-button';
 
 /** Live sessions with a sign-out button each; the admin view adds the user column. */
 export function SessionsTable({
@@ -75,19 +76,13 @@ export function SessionsTable({
                 <RelativeTime iso={session.expiresAt} />
               </Table.Td>
               {canEnd && (
-                <Table.Td ta="right">
-                  <Button
-                    size="compact-sm"
-                    variant="light"
-                    color="red"
-                    leftSection={<IconLogout size={14} aria-hidden />}
-                    loading={ending === session.id}
-                    onClick={() => onEnd(session)}
-                    aria-label={t('sessions.endFor', { username: session.username, ip: session.ip })}
-                  >
-                    {t('sessions.end')}
-                  </Button>
-                </Table.Td>
+                <RowEndButton
+                  icon={IconLogout}
+                  label={t('sessions.end')}
+                  ariaLabel={t('sessions.endFor', { username: session.username, ip: session.ip })}
+                  loading={ending === session.id}
+                  onClick={() => onEnd(session)}
+                />
               )}
             </Table.Tr>
           ))}

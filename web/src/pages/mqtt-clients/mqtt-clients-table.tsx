@@ -1,8 +1,9 @@
-import { Badge, Button, Table, Text } from '@mantine/core';
+import { Badge, Table, Text } from '@mantine/core';
 import { IconPlugX } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 import type { MqttClient } from '../../api/types';
 import { RelativeTime } from '../../components/relative-time';
+import { RowEndButton } from '../../components/row-end-button';
 import { useI18n } from '../../i18n/i18n';
 
 export function MqttClientsTable({
@@ -58,19 +59,13 @@ export function MqttClientsTable({
                 <RelativeTime iso={client.connectedAt} />
               </Table.Td>
               {canDisconnect && (
-                <Table.Td ta="right">
-                  <Button
-                    size="compact-sm"
-                    variant="light"
-                    color="red"
-                    leftSection={<IconPlugX size={14} aria-hidden />}
-                    loading={disconnecting === client.clientId}
-                    onClick={() => onDisconnect(client)}
-                    aria-label={t('mqttClients.disconnectFor', { clientId: client.clientId })}
-                  >
-                    {t('mqttClients.disconnect')}
-                  </Button>
-                </Table.Td>
+                <RowEndButton
+                  icon={IconPlugX}
+                  label={t('mqttClients.disconnect')}
+                  ariaLabel={t('mqttClients.disconnectFor', { clientId: client.clientId })}
+                  loading={disconnecting === client.clientId}
+                  onClick={() => onDisconnect(client)}
+                />
               )}
             </Table.Tr>
           ))}
