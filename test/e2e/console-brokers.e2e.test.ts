@@ -162,6 +162,10 @@ describe.skipIf(!chromiumAvailable() || plugin === null)(
       await dialog.getByRole('button', { name: 'Generate token' }).click();
       const token = await dialog.getByLabel('Bearer token', { exact: true }).inputValue();
       expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      await dialog.getByRole('button', { name: 'Configuration for the broker' }).click();
+      const snippet = await dialog.getByTestId('broker-snippet').textContent();
+      expect(snippet).toContain(`url = "${server.url}/api/v1/hooks/emqx/authz"`);
+      expect(snippet).toContain(`"authorization" = "Bearer ${token}"`);
 
       // Looks like an address range to the form; the server knows better and names the field.
       const networks = dialog.getByLabel('Allowed networks');

@@ -613,6 +613,10 @@ export const de: Messages = {
   'brokers.problem.tokenLength': 'Mindestens 16 Zeichen, oder erzeugen Sie ein Token.',
   'brokers.problem.cidr': 'Jeder Eintrag muss ein Adressbereich wie 10.0.0.0/8 oder ::1/128 sein.',
   'brokers.problem.invalid': 'Warden akzeptiert diesen Wert nicht.',
+  'brokers.snippet.title': 'Konfiguration für den Broker',
+  'brokers.snippet.hint':
+    'In {file} einfügen. Mit der Adresse dieses Warden und den Werten oben ausgefüllt; gespeicherte Geheimnisse werden nie angezeigt und erscheinen als Platzhalter.',
+  'brokers.snippet.copy': 'Konfiguration kopieren',
   'brokers.sync.title': '{name} abgleichen',
   'brokers.sync.description':
     'Ein vollständiger Abgleich bringt den Broker auf den Stand von Warden. Diese Vorschau wurde ohne Änderungen berechnet.',

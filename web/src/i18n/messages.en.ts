@@ -589,6 +589,10 @@ export const en = {
   'brokers.problem.tokenLength': 'Use at least 16 characters, or generate a token.',
   'brokers.problem.cidr': 'Each entry must be an address range like 10.0.0.0/8 or ::1/128.',
   'brokers.problem.invalid': 'Warden does not accept this value.',
+  'brokers.snippet.title': 'Configuration for the broker',
+  'brokers.snippet.hint':
+    'Paste into {file}. Filled in with this Warden’s address and the values above; stored secrets are never shown, so they appear as placeholders.',
+  'brokers.snippet.copy': 'Copy configuration',
   'brokers.sync.title': 'Sync {name}',
   'brokers.sync.description':
     'A full reconcile makes the broker match Warden. This preview was computed without changing anything.',

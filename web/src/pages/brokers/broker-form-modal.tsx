@@ -18,6 +18,7 @@ import {
   type FieldProblem,
   fieldsOfPointers,
 } from './broker-draft';
+import { BrokerSnippetPanel } from './broker-snippet-panel';
 import { brokersApi, useRefreshBrokers } from './brokers-api';
 import { KindFields } from './kind-fields';
 
@@ -138,6 +139,7 @@ export function BrokerFormModal({
             </Text>
           </Stack>
           <KindFields draft={draft} set={set} errorOf={errorOf} stored={stored} readOnly={readOnly} />
+          <BrokerSnippetPanel draft={draft} />
           {save.isError && (
             <Alert color="red" variant="light" role="alert">
               {describeError(t, save.error)}
