@@ -5,7 +5,7 @@
  * repairing drift made behind Warden's back, an unreachable broker, removal, and who may see the page.
  */
 import pino from 'pino';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Response } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DynsecClient } from '../../src/integrations/mosquitto-dynsec/dynsec-client.js';
 import {
@@ -93,17 +93,19 @@ describe.skipIf(!chromiumAvailable() || plugin === null)(
       await poll(() => row(page, 'plant-mosquitto').getByTestId('pending-passwords').textContent()).toBe(
         'Users without a broker password: 3',
       );
-      expect(await row(page, 'plant-mosquitto').textContent()).not.toContain('Never');
+      // The first full reconcile ran at start: the row shows when (the status is re-read every 10 s).
+      await poll(() => row(page, 'plant-mosquitto').textContent()).not.toContain('Never');
       await expectAccessible(page, 'brokers');
     });
 
     it('keeps the write-only admin password through an edit and never shows it', async () => {
       const page = await brokersPage();
-      const responses: string[] = [];
-      page.on('response', (response) => {
-        if (response.url().includes('/api/v1/brokers'))
-          void response.text().then((body) => responses.push(body));
-      });
+      // Every brokers API answer the page receives, read before the page closes.
+      const bodies: Promise<string>[] = [];
+      const collect = (response: Response): void => {
+        if (response.url().includes('/api/v1/brokers')) bodies.push(response.text());
+      };
+      page.on('response', collect);
       await row(page, 'plant-mosquitto').locator('[data-action="edit"]').click();
       const dialog = page.getByRole('dialog');
       const password = dialog.getByLabel('Admin password', { exact: true });
@@ -120,7 +122,8 @@ describe.skipIf(!chromiumAvailable() || plugin === null)(
       // The integration restarted with the kept password: still connected.
       await poll(() => stateOf(page, 'plant-mosquitto')).toBe('connected');
       expect(await page.content()).not.toContain(mosquitto.adminPassword);
-      expect(responses.join('\n')).not.toContain(mosquitto.adminPassword);
+      page.off('response', collect);
+      expect((await Promise.all(bodies)).join('\n')).not.toContain(mosquitto.adminPassword);
     });
 
     it('"Sync now" previews the drift made in Mosquitto, applies it, and is then in step', async () => {

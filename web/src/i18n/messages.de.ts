@@ -563,7 +563,8 @@ export const de: Messages = {
   'brokers.form.urlHint':
     'Der MQTT-Listener, mit dem Warden sich verbindet: mqtt://host:1883 oder mqtts://host:8883.',
   'brokers.form.adminUsername': 'Dynamic-Security-Administrator',
-  'brokers.form.adminUsernameHint': 'Der mit mosquitto_ctrl dynsec init angelegte Client.',
+  'brokers.form.adminUsernameHint':
+    'Der mit mosquitto_ctrl dynsec init angelegte Client; ein Name, den kein Warden-Benutzer trägt (nicht admin).',
   'brokers.form.adminPassword': 'Administrator-Passwort',
   'brokers.form.clientIdBinding': 'Client-IDs',
   'brokers.form.clientIdBindingHint':

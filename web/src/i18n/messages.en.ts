@@ -539,7 +539,8 @@ export const en = {
   'brokers.form.url': 'Broker URL',
   'brokers.form.urlHint': 'The MQTT listener Warden connects to: mqtt://host:1883 or mqtts://host:8883.',
   'brokers.form.adminUsername': 'Dynamic-security admin',
-  'brokers.form.adminUsernameHint': 'The client created with mosquitto_ctrl dynsec init.',
+  'brokers.form.adminUsernameHint':
+    'The client created with mosquitto_ctrl dynsec init; a name no Warden user has (not admin).',
   'brokers.form.adminPassword': 'Admin password',
   'brokers.form.clientIdBinding': 'Client IDs',
   'brokers.form.clientIdBindingHint':

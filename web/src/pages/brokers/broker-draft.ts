@@ -7,9 +7,8 @@ export const BROKER_KINDS = [
   'go-auth',
   'vernemq',
 ] as const satisfies readonly BrokerKind[];
-export const HOOK_KINDS: readonly BrokerKind[] = ['emqx', 'go-auth', 'vernemq'];
 /** The server's default when a hook integration names no CIDRs: loopback only. */
-export const LOOPBACK_CIDRS = ['127.0.0.1/32', '::1/128'] as const;
+const LOOPBACK_CIDRS = ['127.0.0.1/32', '::1/128'] as const;
 export const MIN_TOKEN_LENGTH = 16;
 const NAME_PATTERN = /^[A-Za-z0-9_.-]{3,50}$/;
 
@@ -93,7 +92,7 @@ export function draftOf(broker: Broker | null, kind: BrokerKind = 'mosquitto'): 
     kind: broker?.kind ?? kind,
     enabled: broker?.enabled ?? true,
     url: text(config, 'url'),
-    adminUsername: text(config, 'adminUsername', broker ? '' : 'admin'),
+    adminUsername: text(config, 'adminUsername', broker ? '' : 'warden-sync'),
     adminPassword: KEEP,
     clientIdBinding: config.clientIdBinding === 'username' ? 'username' : 'none',
     timeoutMs: number(config, 'timeoutMs', 5_000),
