@@ -1,7 +1,8 @@
-import { Alert, Button, Code, CopyButton, Group, SimpleGrid, Stack, Text } from '@mantine/core';
-import { IconCopy, IconDownload } from '@tabler/icons-react';
+import { Alert, Button, Code, Group, SimpleGrid, Stack, Text } from '@mantine/core';
+import { IconDownload } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 import { useI18n } from '../../i18n/i18n';
+import { CopyTextButton } from '../copy-text-button';
 
 function download(codes: readonly string[], username: string): void {
   const blob = new Blob([`${codes.join('\n')}\n`], { type: 'text/plain' });
@@ -37,13 +38,7 @@ export function RecoveryCodes({
         ))}
       </SimpleGrid>
       <Group gap="sm">
-        <CopyButton value={codes.join('\n')}>
-          {({ copied, copy }) => (
-            <Button variant="light" leftSection={<IconCopy size={16} aria-hidden />} onClick={copy}>
-              {copied ? t('common.copied') : t('mfa.recovery.copy')}
-            </Button>
-          )}
-        </CopyButton>
+        <CopyTextButton value={codes.join('\n')} label={t('mfa.recovery.copy')} variant="light" />
         <Button
           variant="light"
           leftSection={<IconDownload size={16} aria-hidden />}

@@ -1,10 +1,10 @@
-import { Alert, Button, Center, Code, CopyButton, Group, Image, Loader, Stack, Text } from '@mantine/core';
-import { IconCopy } from '@tabler/icons-react';
+import { Alert, Button, Center, Code, Group, Image, Loader, Stack, Text } from '@mantine/core';
 import { useMutation } from '@tanstack/react-query';
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { api, unwrap } from '../../api/client';
 import { describeError } from '../../i18n/errors';
 import { useI18n } from '../../i18n/i18n';
+import { CopyTextButton } from '../copy-text-button';
 import { RecoveryCodes } from './recovery-codes';
 import { TotpCodeInput } from './totp-code-input';
 
@@ -85,18 +85,12 @@ export function TotpEnrolment({ username, onDone }: { username: string; onDone: 
             <Code fz="sm" data-testid="totp-secret" style={{ wordBreak: 'break-all' }}>
               {enrolment.secret}
             </Code>
-            <CopyButton value={enrolment.secret}>
-              {({ copied, copy }) => (
-                <Button
-                  size="compact-sm"
-                  variant="subtle"
-                  leftSection={<IconCopy size={14} aria-hidden />}
-                  onClick={copy}
-                >
-                  {copied ? t('common.copied') : t('common.copy')}
-                </Button>
-              )}
-            </CopyButton>
+            <CopyTextButton
+              value={enrolment.secret}
+              label={t('common.copy')}
+              size="compact-sm"
+              variant="subtle"
+            />
           </Group>
         </div>
         {confirm.isError && (

@@ -1,6 +1,7 @@
-import { Accordion, Button, Code, CopyButton, Group, Text } from '@mantine/core';
-import { IconCheck, IconCopy, IconFileCode } from '@tabler/icons-react';
+import { Accordion, Code, Group, Text } from '@mantine/core';
+import { IconFileCode } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
+import { CopyTextButton } from '../../components/copy-text-button';
 import { useI18n } from '../../i18n/i18n';
 import type { BrokerDraft } from './broker-draft';
 import { brokerSnippet } from './broker-snippets';
@@ -20,22 +21,14 @@ export function BrokerSnippetPanel({ draft }: { draft: BrokerDraft }): ReactNode
             <Text size="xs" c="dimmed" style={{ flex: 1 }}>
               {t('brokers.snippet.hint', { file: snippet.file })}
             </Text>
-            <CopyButton value={snippet.text}>
-              {({ copied, copy }) => (
-                <Button
-                  size="xs"
-                  variant="subtle"
-                  color={copied ? 'teal' : 'gray'}
-                  leftSection={
-                    copied ? <IconCheck size={14} aria-hidden /> : <IconCopy size={14} aria-hidden />
-                  }
-                  onClick={copy}
-                  style={{ flexShrink: 0 }}
-                >
-                  {t(copied ? 'common.copied' : 'brokers.snippet.copy')}
-                </Button>
-              )}
-            </CopyButton>
+            <CopyTextButton
+              value={snippet.text}
+              label={t('brokers.snippet.copy')}
+              size="xs"
+              variant="subtle"
+              color="gray"
+              style={{ flexShrink: 0 }}
+            />
           </Group>
           {/* Long lines scroll sideways: a region keyboard users can focus and scroll too. */}
           <Code

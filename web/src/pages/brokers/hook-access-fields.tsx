@@ -14,6 +14,7 @@ import {
 import { IconCheck, IconCopy, IconKey } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 import type { BrokerKind } from '../../api/types';
+import { CopyTextButton } from '../../components/copy-text-button';
 import { useI18n } from '../../i18n/i18n';
 import { generateToken, MIN_TOKEN_LENGTH } from './broker-draft';
 import type { FieldsProps } from './broker-fields';
@@ -97,21 +98,13 @@ export function HookAccessFields({ draft, set, errorOf, stored, readOnly }: Fiel
               {t('brokers.form.generateToken')}
             </Button>
             {draft.token.value !== '' && (
-              <CopyButton value={draft.token.value}>
-                {({ copied, copy }) => (
-                  <Button
-                    variant="subtle"
-                    size="xs"
-                    color={copied ? 'teal' : 'gray'}
-                    leftSection={
-                      copied ? <IconCheck size={14} aria-hidden /> : <IconCopy size={14} aria-hidden />
-                    }
-                    onClick={copy}
-                  >
-                    {t(copied ? 'common.copied' : 'brokers.form.copyToken')}
-                  </Button>
-                )}
-              </CopyButton>
+              <CopyTextButton
+                value={draft.token.value}
+                label={t('brokers.form.copyToken')}
+                size="xs"
+                variant="subtle"
+                color="gray"
+              />
             )}
           </Group>
         )}
