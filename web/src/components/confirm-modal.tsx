@@ -1,9 +1,9 @@
-import { Alert, Button, Group, Stack, Text } from '@mantine/core';
+import { Button, Group, Stack, Text } from '@mantine/core';
 import { useMutation } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
-import { describeError } from '../i18n/errors';
 import { useI18n } from '../i18n/i18n';
 import { Dialog } from './dialog';
+import { FailureAlert } from './failure-alert';
 
 /** A yes/no question about one action; the action runs on confirm and its failure stays in the dialog. */
 export function ConfirmModal({
@@ -38,11 +38,7 @@ export function ConfirmModal({
         <Stack gap="md">
           <Text size="sm">{message}</Text>
           {children}
-          {action.isError && (
-            <Alert color="red" variant="light" role="alert">
-              {describeError(t, action.error)}
-            </Alert>
-          )}
+          {action.isError && <FailureAlert error={action.error} />}
           <Group justify="flex-end" gap="sm">
             <Button variant="default" onClick={onClose}>
               {t('common.cancel')}

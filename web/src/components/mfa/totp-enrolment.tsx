@@ -5,6 +5,7 @@ import { api, unwrap } from '../../api/client';
 import { describeError } from '../../i18n/errors';
 import { useI18n } from '../../i18n/i18n';
 import { CopyTextButton } from '../copy-text-button';
+import { FailureAlert } from '../failure-alert';
 import { RecoveryCodes } from './recovery-codes';
 import { TotpCodeInput } from './totp-code-input';
 
@@ -93,11 +94,7 @@ export function TotpEnrolment({ username, onDone }: { username: string; onDone: 
             />
           </Group>
         </div>
-        {confirm.isError && (
-          <Alert color="red" variant="light" role="alert">
-            {describeError(t, confirm.error)}
-          </Alert>
-        )}
+        {confirm.isError && <FailureAlert error={confirm.error} />}
         <TotpCodeInput value={code} onChange={setCode} />
         <Button type="submit" loading={confirm.isPending} disabled={code.length !== 6}>
           {t('mfa.enrol.confirm')}

@@ -1,11 +1,11 @@
-import { Alert, Button, Checkbox, Group, PasswordInput, Stack, Text } from '@mantine/core';
+import { Button, Checkbox, Group, PasswordInput, Stack, Text } from '@mantine/core';
 import { useMutation } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
 import { api, unwrap } from '../../api/client';
 import type { User } from '../../api/types';
-import { describeError } from '../../i18n/errors';
 import { useI18n } from '../../i18n/i18n';
 import { Dialog } from '../dialog';
+import { FailureAlert } from '../failure-alert';
 import { useNotify } from '../notify';
 import { NewPasswordFields, useNewPassword } from './new-password-fields';
 
@@ -72,11 +72,7 @@ export function ChangePasswordModal({
               onChange={(event) => setMustChange(event.currentTarget.checked)}
             />
           )}
-          {change.isError && (
-            <Alert color="red" variant="light" role="alert">
-              {describeError(t, change.error)}
-            </Alert>
-          )}
+          {change.isError && <FailureAlert error={change.error} />}
           <Group justify="flex-end" gap="sm">
             <Button variant="default" onClick={onClose}>
               {t('common.cancel')}

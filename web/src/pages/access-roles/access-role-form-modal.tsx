@@ -1,11 +1,11 @@
-import { Alert, Button, Group, Stack, Textarea, TextInput } from '@mantine/core';
+import { Button, Group, Stack, Textarea, TextInput } from '@mantine/core';
 import { useMutation } from '@tanstack/react-query';
 import { type ReactNode, useMemo, useState } from 'react';
 import { ApiError } from '../../api/client';
 import type { AccessRole } from '../../api/types';
 import { Dialog } from '../../components/dialog';
+import { FailureAlert } from '../../components/failure-alert';
 import { useNotify } from '../../components/notify';
-import { describeError } from '../../i18n/errors';
 import { useI18n } from '../../i18n/i18n';
 import { accessRolesApi, useRefreshAccessRoles } from './access-roles-api';
 import { RulesEditor } from './rules-editor';
@@ -98,11 +98,7 @@ export function AccessRoleFormModal({
             invalidIndexes={invalidIndexes}
             readOnly={readOnly}
           />
-          {save.isError && (
-            <Alert color="red" variant="light" role="alert">
-              {describeError(t, save.error)}
-            </Alert>
-          )}
+          {save.isError && <FailureAlert error={save.error} />}
           <Group justify="flex-end" gap="sm" mt="xs">
             <Button variant="default" onClick={onClose}>
               {readOnly ? t('common.close') : t('common.cancel')}

@@ -1,11 +1,11 @@
-import { Alert, Button, Group, SegmentedControl, Stack, Switch, Text, TextInput } from '@mantine/core';
+import { Button, Group, SegmentedControl, Stack, Switch, Text, TextInput } from '@mantine/core';
 import { useMutation } from '@tanstack/react-query';
 import { type ReactNode, useMemo, useState } from 'react';
 import { ApiError } from '../../api/client';
 import type { Broker } from '../../api/types';
 import { Dialog } from '../../components/dialog';
+import { FailureAlert } from '../../components/failure-alert';
 import { useNotify } from '../../components/notify';
-import { describeError } from '../../i18n/errors';
 import { useI18n } from '../../i18n/i18n';
 import type { MessageKey } from '../../i18n/messages.en';
 import {
@@ -140,11 +140,7 @@ export function BrokerFormModal({
           </Stack>
           <KindFields draft={draft} set={set} errorOf={errorOf} stored={stored} readOnly={readOnly} />
           <BrokerSnippetPanel draft={draft} />
-          {save.isError && (
-            <Alert color="red" variant="light" role="alert">
-              {describeError(t, save.error)}
-            </Alert>
-          )}
+          {save.isError && <FailureAlert error={save.error} />}
           <Group justify="flex-end" gap="sm">
             <Button variant="default" onClick={onClose}>
               {readOnly ? t('common.close') : t('common.cancel')}

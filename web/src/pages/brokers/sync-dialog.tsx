@@ -4,8 +4,8 @@ import type { ReactNode } from 'react';
 import { ApiError } from '../../api/client';
 import type { Broker, SyncReport } from '../../api/types';
 import { Dialog } from '../../components/dialog';
+import { FailureAlert } from '../../components/failure-alert';
 import { useNotify } from '../../components/notify';
-import { describeError } from '../../i18n/errors';
 import { useI18n } from '../../i18n/i18n';
 import { brokersApi, useRefreshBrokers } from './brokers-api';
 
@@ -21,16 +21,14 @@ const ACTION_COLORS: Readonly<Record<string, string>> = {
 
 /** A failure in the console's words; for an unreachable broker also the broker's own message (the cause). */
 function SyncError({ error }: { error: unknown }): ReactNode {
-  const { t } = useI18n();
   return (
-    <Alert color="red" variant="light" role="alert">
-      <Text size="sm">{describeError(t, error)}</Text>
+    <FailureAlert error={error}>
       {error instanceof ApiError && error.code === 'broker.unreachable' && (
         <Text size="xs" c="dimmed" mt={4} data-testid="sync-cause">
           {error.message}
         </Text>
       )}
-    </Alert>
+    </FailureAlert>
   );
 }
 

@@ -1,10 +1,10 @@
-import { Alert, Button, PasswordInput, Stack, Text } from '@mantine/core';
+import { Button, PasswordInput, Stack, Text } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
 import { api, unwrap } from '../../api/client';
 import { ME_KEY } from '../../auth/session';
+import { FailureAlert } from '../../components/failure-alert';
 import { NewPasswordFields, useNewPassword } from '../../components/password/new-password-fields';
-import { describeError } from '../../i18n/errors';
 import { useI18n } from '../../i18n/i18n';
 
 /** A temporary or expired password must be replaced before the console opens. */
@@ -28,11 +28,7 @@ export function ForcedPasswordStep(): ReactNode {
     >
       <Stack gap="md">
         <Text size="sm">{t('login.passwordChange.explain')}</Text>
-        {change.isError && (
-          <Alert color="red" variant="light" role="alert">
-            {describeError(t, change.error)}
-          </Alert>
-        )}
+        {change.isError && <FailureAlert error={change.error} />}
         <PasswordInput
           label={t('password.current')}
           value={currentPassword}

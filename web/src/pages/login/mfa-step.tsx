@@ -1,10 +1,10 @@
-import { Alert, Anchor, Button, Stack, Text, TextInput } from '@mantine/core';
+import { Anchor, Button, Stack, Text, TextInput } from '@mantine/core';
 import { useMutation } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
 import { api, unwrap } from '../../api/client';
 import { useSetMe } from '../../auth/session';
+import { FailureAlert } from '../../components/failure-alert';
 import { TotpCodeInput } from '../../components/mfa/totp-code-input';
-import { describeError } from '../../i18n/errors';
 import { useI18n } from '../../i18n/i18n';
 
 /** The second factor: a code from the authenticator app, or one of the single-use recovery codes. */
@@ -33,11 +33,7 @@ export function MfaStep(): ReactNode {
     >
       <Stack gap="md">
         <Text size="sm">{t(useRecovery ? 'login.mfa.recoveryExplain' : 'login.mfa.explain')}</Text>
-        {verify.isError && (
-          <Alert color="red" variant="light" role="alert" data-testid="login-error">
-            {describeError(t, verify.error)}
-          </Alert>
-        )}
+        {verify.isError && <FailureAlert error={verify.error} testId="login-error" />}
         {useRecovery ? (
           <TextInput
             label={t('login.mfa.recoveryCode')}

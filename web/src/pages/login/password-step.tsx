@@ -1,9 +1,9 @@
-import { Alert, Button, PasswordInput, Stack, TextInput } from '@mantine/core';
+import { Button, PasswordInput, Stack, TextInput } from '@mantine/core';
 import { useMutation } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
 import { api, unwrap } from '../../api/client';
 import { useSetMe } from '../../auth/session';
-import { describeError } from '../../i18n/errors';
+import { FailureAlert } from '../../components/failure-alert';
 import { useI18n } from '../../i18n/i18n';
 
 export function PasswordStep(): ReactNode {
@@ -24,11 +24,7 @@ export function PasswordStep(): ReactNode {
       }}
     >
       <Stack gap="md">
-        {login.isError && (
-          <Alert color="red" variant="light" role="alert" data-testid="login-error">
-            {describeError(t, login.error)}
-          </Alert>
-        )}
+        {login.isError && <FailureAlert error={login.error} testId="login-error" />}
         <TextInput
           label={t('login.username')}
           value={username}

@@ -1,5 +1,4 @@
 import {
-  Alert,
   Badge,
   Button,
   Card,
@@ -17,10 +16,10 @@ import { api, unwrap } from '../../api/client';
 import type { User } from '../../api/types';
 import { ME_KEY } from '../../auth/session';
 import { Dialog } from '../../components/dialog';
+import { FailureAlert } from '../../components/failure-alert';
 import { TotpCodeInput } from '../../components/mfa/totp-code-input';
 import { TotpEnrolment } from '../../components/mfa/totp-enrolment';
 import { useNotify } from '../../components/notify';
-import { describeError } from '../../i18n/errors';
 import { useI18n } from '../../i18n/i18n';
 
 /** Turning MFA off proves presence: a current code, or the password when the phone is not at hand. */
@@ -70,11 +69,7 @@ function DisableMfaModal({ onClose }: { onClose: () => void }): ReactNode {
               required
             />
           )}
-          {disable.isError && (
-            <Alert color="red" variant="light" role="alert">
-              {describeError(t, disable.error)}
-            </Alert>
-          )}
+          {disable.isError && <FailureAlert error={disable.error} />}
           <Group justify="flex-end" gap="sm">
             <Button variant="default" onClick={onClose}>
               {t('common.cancel')}

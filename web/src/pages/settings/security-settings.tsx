@@ -19,9 +19,9 @@ import type { SecuritySettings as Settings } from '../../api/types';
 import { canWrite, ROLES, type Role } from '../../auth/permissions';
 import { useCurrentUser } from '../../auth/session';
 import { ErrorAlert } from '../../components/error-alert';
+import { FailureAlert } from '../../components/failure-alert';
 import { useNotify } from '../../components/notify';
 import { PASSWORD_POLICY_KEY } from '../../components/password/use-password-policy';
-import { describeError } from '../../i18n/errors';
 import { formatMinutes } from '../../i18n/format';
 import { useI18n } from '../../i18n/i18n';
 import type { MessageKey } from '../../i18n/messages.en';
@@ -236,11 +236,7 @@ function SecurityForm({ saved, editable }: { saved: Settings; editable: boolean 
             </SimpleGrid>
           </Section>
 
-          {save.isError && (
-            <Alert color="red" variant="light" role="alert">
-              {describeError(t, save.error)}
-            </Alert>
-          )}
+          {save.isError && <FailureAlert error={save.error} />}
           {editable && (
             <Group justify="flex-end" gap="sm">
               <Button variant="default" disabled={!dirty} onClick={() => setDraft(saved)}>

@@ -1,5 +1,4 @@
 import {
-  Alert,
   Button,
   Group,
   MultiSelect,
@@ -15,9 +14,9 @@ import type { CreateUserBody, UpdateUserBody, User } from '../../api/types';
 import { defaultScopes, mayGrant, ROLES, type Role, type Scope } from '../../auth/permissions';
 import { useCurrentUser } from '../../auth/session';
 import { Dialog } from '../../components/dialog';
+import { FailureAlert } from '../../components/failure-alert';
 import { useNotify } from '../../components/notify';
 import { NewPasswordFields, useNewPassword } from '../../components/password/new-password-fields';
-import { describeError } from '../../i18n/errors';
 import { formatMinutes } from '../../i18n/format';
 import { useI18n } from '../../i18n/i18n';
 import { useAccessRoleNames } from '../access-roles/access-roles-api';
@@ -197,11 +196,7 @@ export function UserFormModal({ user, onClose }: { user: User | null; onClose: (
           />
           {!editing && <NewPasswordFields state={password} />}
           <RoleSummary granted={scopes} />
-          {save.isError && (
-            <Alert color="red" variant="light" role="alert">
-              {describeError(t, save.error, { username })}
-            </Alert>
-          )}
+          {save.isError && <FailureAlert error={save.error} values={{ username }} />}
           <Group justify="flex-end" gap="sm" mt="xs">
             <Button variant="default" onClick={onClose}>
               {t('common.cancel')}
