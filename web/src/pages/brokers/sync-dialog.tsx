@@ -89,10 +89,10 @@ export function SyncDialog({ broker, onClose }: { broker: Broker; onClose: () =>
   const notify = useNotify();
   const refresh = useRefreshBrokers();
   const preview = useQuery({
-    queryKey: ['brokers', 'dry-run', broker.name],
+    // Outside the page's ['brokers'] key: refreshing the list must not re-run (and re-audit) a dry run.
+    queryKey: ['broker-dry-run', broker.name],
     queryFn: () => brokersApi.sync(broker.name, true),
     gcTime: 0,
-    staleTime: 0,
     retry: false,
   });
   const apply = useMutation({
