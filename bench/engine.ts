@@ -20,7 +20,7 @@ import {
   decide,
   type Identity,
   type RoleRules,
-} from '../src/modules/access/engine/index.js';
+} from '../src/modules/access-engine/index.js';
 import { naiveDecide, seededRandom } from '../test/helpers/naive-access-reference.js';
 import { machineLine, percentile } from './lib/stats.js';
 
@@ -414,7 +414,7 @@ function writeSection(body: string): void {
 }
 
 const ACCESS_ENGINE_NOTES = [
-  '`npm run bench:engine` (bench/engine.ts) times `decide` (src/modules/access/engine) against the naive',
+  '`npm run bench:engine` (bench/engine.ts) times `decide` (src/modules/access-engine) against the naive',
   'reference of the differential test (test/helpers/naive-access-reference.ts) on the same queries. Each query',
   "holds the connection's identity and compiled set, as a broker hook does. Rates and p50/p99 latencies are",
   'per decision over batches of 1,000 (naive: 100), by CPU time of the process ("on one core") and by the wall',

@@ -29,7 +29,7 @@ import { systemClock } from '../src/core/clock.js';
 import { PasswordHasher } from '../src/core/crypto/password-hasher.js';
 import { DomainEventBus } from '../src/core/events.js';
 import { migrateToLatest, openDatabase } from '../src/db/database.js';
-import { CLI_CONTEXT } from '../src/modules/roles/operation-context.js';
+import { CLI_CONTEXT } from '../src/modules/permissions/operation-context.js';
 import { createServices, type Services } from '../src/services.js';
 import { fmt, machineLine, percentile } from './lib/stats.js';
 

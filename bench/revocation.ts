@@ -7,7 +7,7 @@
  */
 import type { MqttClient } from 'mqtt';
 import mqtt from 'mqtt';
-import { CLI_CONTEXT } from '../src/modules/roles/operation-context.js';
+import { CLI_CONTEXT } from '../src/modules/permissions/operation-context.js';
 import type { Services } from '../src/services.js';
 import {
   createRole,

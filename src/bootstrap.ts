@@ -1,7 +1,7 @@
 import { generatePassword } from './core/crypto/tokens.js';
 import { AppError } from './core/errors/app-error.js';
-import { SYSTEM_CONTEXT } from './modules/roles/operation-context.js';
-import { defaultScopes } from './modules/roles/roles.policy.js';
+import { SYSTEM_CONTEXT } from './modules/permissions/operation-context.js';
+import { defaultScopes } from './modules/permissions/permissions.policy.js';
 import { hasProtectedUser } from './modules/users/users.repository.js';
 import type { Services } from './services.js';
 

@@ -1,9 +1,10 @@
 import type { ErrorCatalog } from './core/errors/app-error.js';
 import { coreError } from './core/errors/core-errors.js';
-import { accessError } from './modules/access/access.errors.js';
+import { accessRoleError } from './modules/access-roles/access-roles.errors.js';
 import { authError } from './modules/auth/auth.errors.js';
 import { brokerError } from './modules/brokers/brokers.errors.js';
 import { mfaError } from './modules/mfa/mfa.errors.js';
+import { mqttError } from './modules/mqtt/mqtt.errors.js';
 import { sessionError } from './modules/sessions/sessions.errors.js';
 import { settingsError } from './modules/settings/settings.errors.js';
 import { userError } from './modules/users/users.errors.js';
@@ -16,7 +17,8 @@ export const ERROR_CATALOG_SLICES: ReadonlyArray<{ feature: string; catalog: Err
   { feature: 'Sessions', catalog: sessionError.catalog },
   { feature: 'Multi-factor authentication', catalog: mfaError.catalog },
   { feature: 'Passwords and settings', catalog: settingsError.catalog },
-  { feature: 'MQTT access control', catalog: accessError.catalog },
+  { feature: 'Access roles', catalog: accessRoleError.catalog },
+  { feature: 'MQTT clients', catalog: mqttError.catalog },
   { feature: 'Broker integrations and hooks', catalog: brokerError.catalog },
 ];
 

@@ -6,22 +6,25 @@ import type { DomainEventBus } from './core/events.js';
 import type { Engine } from './db/database.js';
 import type { Database } from './db/schema.js';
 import { type AccessService, createAccessService } from './modules/access/access.service.js';
-import { type AccessRolesService, createAccessRolesService } from './modules/access/access-roles.service.js';
-import { startLiveEnforcement } from './modules/access/live-enforcement.js';
-import { createMqttAuthService, type MqttAuthService } from './modules/access/mqtt-auth.service.js';
 import {
-  createMqttConnectionsService,
-  type MqttConnectionsService,
-} from './modules/access/mqtt-connections.service.js';
+  type AccessRolesService,
+  createAccessRolesService,
+} from './modules/access-roles/access-roles.service.js';
 import { type AuditService, createAuditService } from './modules/audit/audit.service.js';
 import { type AuthService, createAuthService } from './modules/auth/auth.service.js';
-import { createThrottleService, type ThrottleService } from './modules/auth/throttle.service.js';
 import { createBrokerCredentials, withPasswordCapture } from './modules/brokers/broker-credentials.js';
 import { createDirectory } from './modules/brokers/broker-directory.js';
 import { type BrokersService, createBrokersService } from './modules/brokers/brokers.service.js';
 import { createMfaService, type MfaService } from './modules/mfa/mfa.service.js';
+import { startLiveEnforcement } from './modules/mqtt/live-enforcement.js';
+import { createMqttAuthService, type MqttAuthService } from './modules/mqtt/mqtt-auth.service.js';
+import {
+  createMqttConnectionsService,
+  type MqttConnectionsService,
+} from './modules/mqtt/mqtt-connections.service.js';
 import { createSessionsService, type SessionsService } from './modules/sessions/sessions.service.js';
 import { createSettingsService, type SettingsService } from './modules/settings/settings.service.js';
+import { createThrottleService, type ThrottleService } from './modules/throttle/throttle.service.js';
 import { createUsersService, type UsersService } from './modules/users/users.service.js';
 
 /** The infrastructure every service is built from; tests build it with a manual clock and a temp database. */

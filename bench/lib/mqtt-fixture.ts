@@ -15,8 +15,8 @@ import { PasswordHasher, type PasswordHasherOptions } from '../../src/core/crypt
 import { DomainEventBus } from '../../src/core/events.js';
 import { migrateToLatest, openDatabase } from '../../src/db/database.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
-import type { CreateAccessRoleInput } from '../../src/modules/access/access-roles.schemas.js';
-import { CLI_CONTEXT } from '../../src/modules/roles/operation-context.js';
+import type { CreateAccessRoleInput } from '../../src/modules/access-roles/access-roles.schemas.js';
+import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { DEFAULT_SECURITY_SETTINGS } from '../../src/modules/settings/settings.schemas.js';
 import { insertUser } from '../../src/modules/users/users.repository.js';
 import { createServices, type Services } from '../../src/services.js';

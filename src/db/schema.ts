@@ -1,6 +1,5 @@
-import type { AccessRolesTable, UserAccessRolesTable } from '../modules/access/access.table.js';
+import type { AccessRolesTable, UserAccessRolesTable } from '../modules/access-roles/access-roles.table.js';
 import type { AuditEventsTable } from '../modules/audit/audit.table.js';
-import type { LoginThrottleTable } from '../modules/auth/throttle.table.js';
 import type {
   BrokerCredentialsTable,
   BrokerIntegrationsTable,
@@ -9,6 +8,7 @@ import type {
 import type { RecoveryCodesTable } from '../modules/mfa/mfa.table.js';
 import type { SessionsTable } from '../modules/sessions/sessions.table.js';
 import type { SettingsTable } from '../modules/settings/settings.table.js';
+import type { LoginThrottleTable } from '../modules/throttle/throttle.table.js';
 import type {
   PasswordHistoryTable,
   UserCountsTable,

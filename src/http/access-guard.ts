@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { coreError } from '../core/errors/core-errors.js';
 import { hookThrottled } from '../modules/brokers/brokers.errors.js';
-import type { OperationContext } from '../modules/roles/operation-context.js';
-import { authorize, type Requirement } from '../modules/roles/roles.policy.js';
+import type { OperationContext } from '../modules/permissions/operation-context.js';
+import { authorize, type Requirement } from '../modules/permissions/permissions.policy.js';
 import { SESSION_COOKIE } from './session-cookie.js';
 
 /** Routes added by plugins we do not write (API docs UI, console assets) are public by nature. */

@@ -6,7 +6,7 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from 'fastify';
-import type { Actor, Requirement, SessionStage } from '../modules/roles/roles.policy.js';
+import type { Actor, Requirement, SessionStage } from '../modules/permissions/permissions.policy.js';
 import type { ResolvedSession } from '../modules/sessions/sessions.service.js';
 import type { Services } from '../services.js';
 import type { RouteAccess } from './access-guard.js';

@@ -11,7 +11,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import type { DomainEvents } from '../core/events.js';
-import type { AccessRule } from '../modules/access/engine/index.js';
+import type { AccessRule } from '../modules/access-engine/index.js';
 
 export const BROKER_KINDS = ['mosquitto', 'emqx', 'go-auth', 'vernemq'] as const;
 /** Which broker an integration talks to. */

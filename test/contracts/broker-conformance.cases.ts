@@ -7,7 +7,7 @@
  * skipped silently: the runner asserts every case on every adapter.
  */
 
-import type { AccessRule, QoS } from '../../src/modules/access/engine/index.js';
+import type { AccessRule, QoS } from '../../src/modules/access-engine/index.js';
 
 export const ADAPTERS = ['engine', 'aedes', 'mosquitto', 'emqx', 'go-auth', 'vernemq'] as const;
 export type Adapter = (typeof ADAPTERS)[number];

@@ -4,9 +4,9 @@ import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
-import { toRuleJson } from '../../src/modules/access/access-roles.service.js';
-import { type AccessRule, compileRoles, decide } from '../../src/modules/access/engine/index.js';
-import { CLI_CONTEXT } from '../../src/modules/roles/operation-context.js';
+import { type AccessRule, compileRoles, decide } from '../../src/modules/access-engine/index.js';
+import { toRuleJson } from '../../src/modules/access-roles/access-roles.service.js';
+import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { type MosquittoInstance, mosquittoPlugin, startMosquitto } from '../helpers/mosquitto.js';
 import { createTestContext, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 import {

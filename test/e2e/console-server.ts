@@ -5,7 +5,7 @@ import { ensureRootUser } from '../../src/bootstrap.js';
 import { systemClock } from '../../src/core/clock.js';
 import { PasswordHasher } from '../../src/core/crypto/password-hasher.js';
 import { DomainEventBus } from '../../src/core/events.js';
-import { CLI_CONTEXT } from '../../src/modules/roles/operation-context.js';
+import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import type { CreateUserInput } from '../../src/modules/users/users.schemas.js';
 import { createServices, type Services } from '../../src/services.js';
 import { createTestDatabase } from '../helpers/databases.js';

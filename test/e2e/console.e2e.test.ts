@@ -4,8 +4,8 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_CONTEXT } from '../../src/modules/roles/operation-context.js';
-import { ROLES } from '../../src/modules/roles/roles.policy.js';
+import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
+import { ROLES } from '../../src/modules/permissions/permissions.policy.js';
 import type { SecuritySettings } from '../../src/modules/settings/settings.schemas.js';
 import { chromiumAvailable, launchChromium } from './browser.js';
 import {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CLI_CONTEXT } from '../../src/modules/roles/operation-context.js';
+import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import {
   dynsecAdmin,
   type MosquittoInstance,

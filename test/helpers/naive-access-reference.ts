@@ -1,6 +1,6 @@
 /**
  * A deliberately naive reference for the access-rule semantics of SPEC §3, written independently of
- * src/modules/access/engine for the differential test: a linear scan over every rule, one regular
+ * src/modules/access-engine for the differential test: a linear scan over every rule, one regular
  * expression per rule and query, placeholders expanded with String.replace, subscription coverage decided
  * by brute force over witness names. Slow on purpose (memoised only where the test's run time needs it);
  * keep it simple rather than fast, and never use it in production.
@@ -12,7 +12,7 @@ import type {
   DecisionReason,
   Identity,
   RoleRules,
-} from '../../src/modules/access/engine/index.js';
+} from '../../src/modules/access-engine/index.js';
 
 export interface NaiveDecision {
   allowed: boolean;

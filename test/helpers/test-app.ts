@@ -8,7 +8,7 @@ import { PasswordHasher, type PasswordHasherOptions } from '../../src/core/crypt
 import { DomainEventBus } from '../../src/core/events.js';
 import type { Engine } from '../../src/db/database.js';
 import { totpCodeAt, totpStep } from '../../src/modules/mfa/mfa.crypto.js';
-import { CLI_CONTEXT } from '../../src/modules/roles/operation-context.js';
+import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import type { CreateUserInput } from '../../src/modules/users/users.schemas.js';
 import { createServices, type Services } from '../../src/services.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';

@@ -16,7 +16,7 @@ import {
   type Identity,
   type QoS,
   type RoleRules,
-} from '../../src/modules/access/engine/index.js';
+} from '../../src/modules/access-engine/index.js';
 import { type NaiveDecision, naiveDecide, seededRandom } from '../helpers/naive-access-reference.js';
 
 const SEED = 20_260_101;

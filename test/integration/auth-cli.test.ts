@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureRootUser } from '../../src/bootstrap.js';
 import { loadConfig } from '../../src/config/config.js';
 import { SECRET_KEY_FILE } from '../../src/core/crypto/secret-key.js';
-import { CLI_CONTEXT } from '../../src/modules/roles/operation-context.js';
+import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { type CliResult, runCliCaptured } from '../helpers/cli.js';
 import { STRONG_PASSWORD, totpCode } from '../helpers/test-app.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MAX_DELAY_MS, progressiveDelayMs } from '../../src/modules/auth/throttle.service.js';
+import { MAX_DELAY_MS, progressiveDelayMs } from '../../src/modules/throttle/throttle.service.js';
 import { ENGINES } from '../helpers/databases.js';
 import { createTestContext, ROOT_PASSWORD, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 

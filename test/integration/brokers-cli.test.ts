@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureRootUser } from '../../src/bootstrap.js';
 import { loadConfig } from '../../src/config/config.js';
-import { CLI_CONTEXT } from '../../src/modules/roles/operation-context.js';
+import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { openRuntime } from '../../src/runtime.js';
 import { type CliResult, runCliCaptured } from '../helpers/cli.js';
 import { type MosquittoInstance, mosquittoPlugin, startMosquitto } from '../helpers/mosquitto.js';

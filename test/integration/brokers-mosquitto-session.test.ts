@@ -2,7 +2,7 @@ import net from 'node:net';
 import { Aedes } from 'aedes';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CONTROL_TOPIC, RESPONSE_TOPIC } from '../../src/integrations/mosquitto-dynsec/dynsec-client.js';
-import { CLI_CONTEXT } from '../../src/modules/roles/operation-context.js';
+import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { createTestContext, type TestContext } from '../helpers/test-app.js';
 
 /**

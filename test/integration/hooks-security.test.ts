@@ -1,6 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CLI_CONTEXT } from '../../src/modules/roles/operation-context.js';
+import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { emqxAuthz, goAuthAcl, type ReplayRequest, vernemqPublish } from '../contracts/broker-replay.js';
 import { createTestContext, ROOT_PASSWORD, type TestContext } from '../helpers/test-app.js';
 

@@ -5,8 +5,8 @@ import {
   CreateAccessRoleBody,
   ListAccessRolesQuery,
   type PublicAccessRole,
-} from '../../modules/access/access-roles.schemas.js';
-import { CLI_CONTEXT } from '../../modules/roles/operation-context.js';
+} from '../../modules/access-roles/access-roles.schemas.js';
+import { CLI_CONTEXT } from '../../modules/permissions/operation-context.js';
 import type { Services } from '../../services.js';
 import { optionalInteger, optionalString, parse, requirePositional } from '../args.js';
 import { type CliIo, emit, formatTable, UsageError } from '../output.js';

@@ -6,7 +6,7 @@ import {
   type PublicBroker,
   UpdateBrokerBody,
 } from '../../modules/brokers/brokers.schemas.js';
-import { CLI_CONTEXT } from '../../modules/roles/operation-context.js';
+import { CLI_CONTEXT } from '../../modules/permissions/operation-context.js';
 import type { Services } from '../../services.js';
 import { optionalString, parse, requirePositional } from '../args.js';
 import { type CliIo, emit, formatTable, UsageError } from '../output.js';

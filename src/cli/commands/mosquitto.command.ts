@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { CLI_CONTEXT } from '../../modules/roles/operation-context.js';
+import { CLI_CONTEXT } from '../../modules/permissions/operation-context.js';
 import type { Services } from '../../services.js';
 import { optionalString, parse } from '../args.js';
 import { type CliIo, emit, UsageError } from '../output.js';

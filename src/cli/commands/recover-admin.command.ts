@@ -1,5 +1,5 @@
 import { generatePassword } from '../../core/crypto/tokens.js';
-import { CLI_CONTEXT } from '../../modules/roles/operation-context.js';
+import { CLI_CONTEXT } from '../../modules/permissions/operation-context.js';
 import type { Services } from '../../services.js';
 import { parse } from '../args.js';
 import { type CliIo, emit } from '../output.js';

@@ -1,5 +1,5 @@
 import { parseWith } from '../../core/validation.js';
-import { CLI_CONTEXT } from '../../modules/roles/operation-context.js';
+import { CLI_CONTEXT } from '../../modules/permissions/operation-context.js';
 import { PageQuery } from '../../modules/sessions/sessions.schemas.js';
 import type { Services } from '../../services.js';
 import { optionalInteger, optionalString, parse, requirePositional } from '../args.js';

@@ -1,4 +1,4 @@
-import { CLI_CONTEXT } from '../../modules/roles/operation-context.js';
+import { CLI_CONTEXT } from '../../modules/permissions/operation-context.js';
 import type { SecuritySettings } from '../../modules/settings/settings.schemas.js';
 import type { Services } from '../../services.js';
 import { parse, requirePositional } from '../args.js';

@@ -1,6 +1,6 @@
 import { generatePassword } from '../../core/crypto/tokens.js';
 import { parseWith } from '../../core/validation.js';
-import { CLI_CONTEXT } from '../../modules/roles/operation-context.js';
+import { CLI_CONTEXT } from '../../modules/permissions/operation-context.js';
 import {
   CreateUserBody,
   ListUsersQuery,

@@ -2,8 +2,8 @@ import { TLSSocket } from 'node:tls';
 import type { Aedes, AedesOptions, Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { AccessSubject } from '../../modules/access/access.service.js';
-import { decide, type QoS } from '../../modules/access/engine/index.js';
-import type { MqttRefusal } from '../../modules/access/mqtt-auth.service.js';
+import { decide, type QoS } from '../../modules/access-engine/index.js';
+import type { MqttRefusal } from '../../modules/mqtt/mqtt-auth.service.js';
 import type { Services } from '../../services.js';
 import { AedesConnection } from './aedes-connection.js';
 

@@ -1,7 +1,7 @@
 import type { Aedes, Client } from 'aedes';
-import { DecisionMemo } from '../../modules/access/decision-memo.js';
-import type { Identity, QoS } from '../../modules/access/engine/index.js';
-import type { MqttConnection } from '../../modules/access/mqtt-connections.service.js';
+import type { Identity, QoS } from '../../modules/access-engine/index.js';
+import { DecisionMemo } from '../../modules/mqtt/decision-memo.js';
+import type { MqttConnection } from '../../modules/mqtt/mqtt-connections.service.js';
 
 /** The part of aedes' persistence (documented aedes-persistence interface) used to drop stored subscriptions. */
 interface SubscriptionStore {

@@ -1,7 +1,7 @@
 import { toIso } from '../../core/clock.js';
 import type { AccessService, SubjectDecision } from '../../modules/access/access.service.js';
-import { type AccessRequest, decide } from '../../modules/access/engine/index.js';
-import type { MqttAuthService } from '../../modules/access/mqtt-auth.service.js';
+import { type AccessRequest, decide } from '../../modules/access-engine/index.js';
+import type { MqttAuthService } from '../../modules/mqtt/mqtt-auth.service.js';
 import type {
   BrokerIntegration,
   HookKind,

@@ -13,7 +13,7 @@
  *   closed: such an allow is left out, such a deny applies unconditionally.
  */
 
-import type { AccessRule } from '../../modules/access/engine/index.js';
+import type { AccessRule } from '../../modules/access-engine/index.js';
 import type { DirectoryRole, DirectoryUser } from '../broker-integration.js';
 
 /** Marks the clients Warden manages (clients outside it, like the admin, are never touched). */

@@ -1,5 +1,5 @@
+import { UsernameParams } from '../../http/common-schemas.js';
 import type { App } from '../../http/fastify-types.js';
-import { UsernameParams } from '../users/users.schemas.js';
 import {
   EffectiveAccessQuery,
   EffectiveAccessSchema,

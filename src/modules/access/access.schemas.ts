@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { AccessRuleSchema } from './access-roles.schemas.js';
+import { AccessRuleSchema } from '../access-roles/access-roles.schemas.js';
 
 const QosSchema = Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)]);
 

@@ -1,8 +1,4 @@
 import type { DomainEventBus, DomainEvents } from '../../core/events.js';
-import { userError } from '../users/users.errors.js';
-import type { UserRow } from '../users/users.table.js';
-import type { EffectiveAccess, ExplainInput, Explanation } from './access.schemas.js';
-import { type RoleData, toRuleJson } from './access-roles.service.js';
 import {
   type AccessDecision,
   type AccessRequest,
@@ -12,7 +8,11 @@ import {
   decide,
   explain,
   validateTopicName,
-} from './engine/index.js';
+} from '../access-engine/index.js';
+import { type RoleData, toRuleJson } from '../access-roles/access-roles.service.js';
+import { userError } from '../users/users.errors.js';
+import type { UserRow } from '../users/users.table.js';
+import type { EffectiveAccess, ExplainInput, Explanation } from './access.schemas.js';
 
 /** What MQTT decisions for one user are made with: its identity and its compiled, ordered role list. */
 export interface AccessSubject {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { type Static, Type } from 'typebox';
+import { PageSizeSchema } from '../../http/common-schemas.js';
 import type { App } from '../../http/fastify-types.js';
-import { PageSizeSchema } from '../users/users.schemas.js';
 import type { AuditFilter } from './audit.repository.js';
 
 const tags = ['audit'];

@@ -2,8 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.js';
 import { toIso } from '../../core/clock.js';
 import type { Database } from '../../db/schema.js';
-import type { OperationContext } from '../roles/operation-context.js';
-import { actorName } from '../roles/roles.policy.js';
+import type { OperationContext } from '../permissions/operation-context.js';
+import { actorName } from '../permissions/permissions.policy.js';
 import type { AuditAction } from './audit.actions.js';
 import {
   type AuditFilter,

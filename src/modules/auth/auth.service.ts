@@ -7,12 +7,13 @@ import { lockFor } from '../../db/dialects/locks.js';
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { MfaLoginInput } from '../mfa/mfa.schemas.js';
-import type { MfaService, SelfContext } from '../mfa/mfa.service.js';
-import type { OperationContext } from '../roles/operation-context.js';
-import type { SessionStage } from '../roles/roles.policy.js';
+import type { MfaService } from '../mfa/mfa.service.js';
+import type { OperationContext, SelfContext } from '../permissions/operation-context.js';
+import type { SessionStage } from '../permissions/permissions.policy.js';
 import { sessionError } from '../sessions/sessions.errors.js';
 import type { ClientMeta, ResolvedSession, SessionsService } from '../sessions/sessions.service.js';
 import type { SettingsService } from '../settings/settings.service.js';
+import { isThrottled, type ThrottleService } from '../throttle/throttle.service.js';
 import { userTarget } from '../users/users.mapper.js';
 import { findUserById } from '../users/users.repository.js';
 import type { PublicUser } from '../users/users.schemas.js';
@@ -20,7 +21,6 @@ import type { UsersService } from '../users/users.service.js';
 import type { UserRow } from '../users/users.table.js';
 import { authError } from './auth.errors.js';
 import { nextLoginStage, nextStep } from './login-stage.js';
-import { isThrottled, type ThrottleService } from './throttle.service.js';
 
 export type NextStep = Exclude<SessionStage, 'active'> | null;
 

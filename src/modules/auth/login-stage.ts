@@ -1,4 +1,4 @@
-import type { SessionStage } from '../roles/roles.policy.js';
+import type { SessionStage } from '../permissions/permissions.policy.js';
 import type { SecuritySettings } from '../settings/settings.schemas.js';
 import type { UserRow } from '../users/users.table.js';
 

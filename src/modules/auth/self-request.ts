@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { coreError } from '../../core/errors/core-errors.js';
 import { operationContext } from '../../http/access-guard.js';
-import type { SelfContext } from '../mfa/mfa.service.js';
+import type { SelfContext } from '../permissions/operation-context.js';
 import type { ResolvedSession } from '../sessions/sessions.service.js';
 
 /** The caller's session and a context whose actor is that user, for routes where a user acts on itself. */

@@ -1,6 +1,6 @@
 import { AppError } from '../../core/errors/app-error.js';
 import type { DirectoryRole, DirectoryUser, WardenDirectory } from '../../integrations/broker-integration.js';
-import type { AccessRolesService } from '../access/access-roles.service.js';
+import type { AccessRolesService } from '../access-roles/access-roles.service.js';
 import type { PublicUser } from '../users/users.schemas.js';
 import type { UsersService } from '../users/users.service.js';
 

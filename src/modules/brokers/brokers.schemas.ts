@@ -1,13 +1,13 @@
 import { type Static, type TSchema, Type } from 'typebox';
+import { NAME_PATTERN } from '../../http/common-schemas.js';
 import { BROKER_KINDS } from '../../integrations/broker-integration.js';
 import { CLIENT_ID_BINDINGS } from '../../integrations/mosquitto-dynsec/dynsec-model.js';
-import { USERNAME_PATTERN } from '../users/users.schemas.js';
 
 /**
  * Integration names follow the username rules (3–50 characters of `[A-Za-z0-9_.-]`), are unique
  * case-insensitively and immutable: they are the key in `/api/v1/brokers/{name}`.
  */
-export const BrokerNameSchema = Type.String({ minLength: 3, maxLength: 50, pattern: USERNAME_PATTERN });
+export const BrokerNameSchema = Type.String({ minLength: 3, maxLength: 50, pattern: NAME_PATTERN });
 const KindSchema = Type.Enum(BROKER_KINDS, { type: 'string' });
 
 /** A write-only secret: sent to set it, omitted to keep the stored one; never returned. */

@@ -15,7 +15,7 @@ import type {
 import type { HookServices } from '../../integrations/hooks/hook-integration.js';
 import { type DynsecExport, exportDynsec } from '../../integrations/mosquitto-dynsec/dynsec-export.js';
 import type { AuditService } from '../audit/audit.service.js';
-import type { OperationContext } from '../roles/operation-context.js';
+import type { OperationContext } from '../permissions/operation-context.js';
 import { openConfig, prepareConfig, publicConfig, type StoredConfig } from './broker-config.js';
 import type { BrokerCredentials } from './broker-credentials.js';
 import { BrokerRuntime, type MissedPasswordPush } from './broker-runtime.js';

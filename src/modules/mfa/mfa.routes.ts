@@ -1,8 +1,7 @@
 import { operationContext } from '../../http/access-guard.js';
-import { NoContent } from '../../http/common-schemas.js';
+import { NoContent, UsernameParams } from '../../http/common-schemas.js';
 import type { App } from '../../http/fastify-types.js';
 import { selfRequest } from '../auth/self-request.js';
-import { UsernameParams } from '../users/users.schemas.js';
 import { ConfirmTotpBody, ConfirmTotpResponse, DisableMfaBody, TotpEnrolmentSchema } from './mfa.schemas.js';
 
 const tags = ['mfa'];

@@ -6,10 +6,9 @@ import type { SecretBox } from '../../core/crypto/secret-box.js';
 import { coreError } from '../../core/errors/core-errors.js';
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
-import { isThrottled, type ThrottleService } from '../auth/throttle.service.js';
-import type { OperationContext } from '../roles/operation-context.js';
-import type { Actor } from '../roles/roles.policy.js';
+import type { OperationContext, SelfContext } from '../permissions/operation-context.js';
 import type { SettingsService } from '../settings/settings.service.js';
+import { isThrottled, type ThrottleService } from '../throttle/throttle.service.js';
 import { userError } from '../users/users.errors.js';
 import { userTarget } from '../users/users.mapper.js';
 import { findUserById, findUserByUsername } from '../users/users.repository.js';
@@ -33,9 +32,6 @@ import {
   storePendingTotp,
 } from './mfa.repository.js';
 import type { DisableMfaInput, MfaLoginInput } from './mfa.schemas.js';
-
-/** A request made by a signed-in user about themselves. */
-export type SelfContext = OperationContext & { readonly actor: Extract<Actor, { type: 'user' }> };
 
 export interface TotpEnrolment {
   secret: string;

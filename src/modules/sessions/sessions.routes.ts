@@ -1,9 +1,8 @@
 import { operationContext } from '../../http/access-guard.js';
-import { NoContent } from '../../http/common-schemas.js';
+import { NoContent, UsernameParams } from '../../http/common-schemas.js';
 import type { App } from '../../http/fastify-types.js';
 import { clearSessionCookie } from '../../http/session-cookie.js';
 import { selfRequest } from '../auth/self-request.js';
-import { UsernameParams } from '../users/users.schemas.js';
 import {
   AllSessionsQuery,
   EndedSchema,

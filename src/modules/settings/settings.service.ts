@@ -4,7 +4,7 @@ import type { DomainEventBus } from '../../core/events.js';
 import { parseWith } from '../../core/validation.js';
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
-import type { OperationContext } from '../roles/operation-context.js';
+import type { OperationContext } from '../permissions/operation-context.js';
 import { settingsError } from './settings.errors.js';
 import {
   DEFAULT_SECURITY_SETTINGS,

@@ -1,5 +1,5 @@
 import { toIso } from '../../core/clock.js';
-import type { Role, Scope } from '../roles/roles.policy.js';
+import type { Role, Scope } from '../permissions/permissions.policy.js';
 import type { PublicUser, UserKind } from './users.schemas.js';
 import type { UserRow } from './users.table.js';
 

@@ -1,5 +1,5 @@
 import { operationContext } from '../../http/access-guard.js';
-import { NoContent } from '../../http/common-schemas.js';
+import { NoContent, UsernameParams } from '../../http/common-schemas.js';
 import type { App } from '../../http/fastify-types.js';
 import {
   CreateUserBody,
@@ -7,7 +7,6 @@ import {
   SetPasswordBody,
   UpdateUserBody,
   UserListSchema,
-  UsernameParams,
   UserSchema,
 } from './users.schemas.js';
 

@@ -1,14 +1,13 @@
 import { type Static, Type } from 'typebox';
-import { ROLES, SCOPES } from '../roles/roles.policy.js';
+import { NameSchema, PageSizeSchema } from '../../http/common-schemas.js';
+import { ROLES, SCOPES } from '../permissions/permissions.policy.js';
 
-/** SPEC §1: 3–50 characters of `[A-Za-z0-9_.-]`. */
-export const USERNAME_PATTERN = '^[A-Za-z0-9_.-]{3,50}$';
 export const USER_KINDS = ['person', 'service', 'device'] as const;
 export type UserKind = (typeof USER_KINDS)[number];
 export const MAX_SESSION_TIMEOUT_MINUTES = 525600;
-export const PAGE_SIZES = [25, 50, 100, 250] as const;
 
-export const UsernameSchema = Type.String({ minLength: 3, maxLength: 50, pattern: USERNAME_PATTERN });
+/** Usernames follow the common name rule (docs/permissions.md). */
+export const UsernameSchema = NameSchema;
 const EmailSchema = Type.String({ format: 'email', maxLength: 254 });
 /** Accepts the alias `editor` (= operator); responses always carry the canonical name. */
 export const RoleInputSchema = Type.Enum([...ROLES, 'editor'], { type: 'string' });
@@ -93,12 +92,6 @@ export const UserSchema = Type.Object({
 });
 export type PublicUser = Static<typeof UserSchema>;
 
-export const PageSizeSchema = Type.Unsafe<(typeof PAGE_SIZES)[number]>({
-  type: 'integer',
-  enum: [...PAGE_SIZES],
-  default: 25,
-});
-
 export const ListUsersQuery = Type.Object(
   {
     search: Type.Optional(Type.String({ maxLength: 100 })),
@@ -117,5 +110,3 @@ export const UserListSchema = Type.Object({
   page: Type.Integer(),
   pageSize: Type.Integer(),
 });
-
-export const UsernameParams = Type.Object({ username: Type.String({ maxLength: 100 }) });

@@ -7,9 +7,9 @@ import type { DomainEventBus } from '../../core/events.js';
 import type { Engine } from '../../db/database.js';
 import { lockFor } from '../../db/dialects/locks.js';
 import type { Database } from '../../db/schema.js';
-import type { AccessRolesService } from '../access/access-roles.service.js';
+import type { AccessRolesService } from '../access-roles/access-roles.service.js';
 import { type AuditService, changedFields } from '../audit/audit.service.js';
-import type { OperationContext } from '../roles/operation-context.js';
+import type { OperationContext } from '../permissions/operation-context.js';
 import {
   type Actor,
   canGrant,
@@ -19,7 +19,7 @@ import {
   parseRole,
   type Role,
   type Scope,
-} from '../roles/roles.policy.js';
+} from '../permissions/permissions.policy.js';
 import { deleteSessionsOfUser } from '../sessions/sessions.repository.js';
 import { checkPasswordPolicy } from '../settings/password-policy.js';
 import { settingsError } from '../settings/settings.errors.js';

@@ -1,6 +1,6 @@
 /**
  * What the signed-in user may see and do in the console. The console asks the very same pure policy the
- * server's access guard asks (SPEC §2, src/modules/roles/roles.policy.ts), so a button is shown exactly when
+ * server's access guard asks (SPEC §2, src/modules/permissions/permissions.policy.ts), so a button is shown exactly when
  * the API would accept its request; the API still refuses anything else.
  */
 import {
@@ -13,7 +13,7 @@ import {
   ROLES,
   type Role,
   type Scope,
-} from '../../../src/modules/roles/roles.policy';
+} from '../../../src/modules/permissions/permissions.policy';
 import type { User } from '../api/types';
 
 export type { Requirement, Role, Scope };

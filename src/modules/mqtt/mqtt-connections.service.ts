@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
 import { toIso } from '../../core/clock.js';
 import type { Database } from '../../db/schema.js';
+import type { QoS } from '../access-engine/index.js';
 import type { AuditService } from '../audit/audit.service.js';
-import type { OperationContext } from '../roles/operation-context.js';
-import { accessError } from './access.errors.js';
-import type { QoS } from './engine/index.js';
+import type { OperationContext } from '../permissions/operation-context.js';
+import { mqttError } from './mqtt.errors.js';
 import type { ListMqttClientsInput, MqttClientInfo, MqttClientList } from './mqtt-clients.schemas.js';
 
 /**
@@ -92,7 +92,7 @@ export function createMqttConnectionsService(deps: { db: Kysely<Database>; audit
     /** Disconnects a client (audited `mqtt.disconnect`); it may reconnect if its credentials still work. */
     async disconnect(ctx: OperationContext, clientId: string): Promise<void> {
       const connection = byClientId.get(clientId);
-      if (!connection) throw accessError('mqtt.client_not_found', `No connected client "${clientId}"`);
+      if (!connection) throw mqttError('mqtt.client_not_found', `No connected client "${clientId}"`);
       await deps.db.transaction().execute((trx) =>
         deps.audit.record(trx, ctx, {
           action: 'mqtt.disconnect',

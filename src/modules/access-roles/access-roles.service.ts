@@ -7,10 +7,10 @@ import { coreError } from '../../core/errors/core-errors.js';
 import type { DomainEventBus } from '../../core/events.js';
 import type { Engine } from '../../db/database.js';
 import type { Database } from '../../db/schema.js';
+import { type AccessRule, validateRule } from '../access-engine/index.js';
 import { type AuditService, changedFields } from '../audit/audit.service.js';
-import type { OperationContext } from '../roles/operation-context.js';
-import { accessError } from './access.errors.js';
-import type { AccessRoleRow } from './access.table.js';
+import type { OperationContext } from '../permissions/operation-context.js';
+import { accessRoleError } from './access-roles.errors.js';
 import {
   assignedNamesByUser,
   assignedRoleIds,
@@ -34,7 +34,7 @@ import {
   type PublicAccessRole,
   type UpdateAccessRoleInput,
 } from './access-roles.schemas.js';
-import { type AccessRule, validateRule } from './engine/index.js';
+import type { AccessRoleRow } from './access-roles.table.js';
 
 /** A role as the rule engine needs it: identity, version (for cache keys) and its ordered rules. */
 export interface RoleData {
@@ -87,7 +87,7 @@ function toPublicRole(row: AccessRoleRow, userCount: number): PublicAccessRole {
  */
 export function normalizeRules(rules: readonly AccessRule[]): AccessRuleJson[] {
   if (rules.length > MAX_RULES_PER_ROLE) {
-    throw accessError(
+    throw accessRoleError(
       'access_role.too_many_rules',
       `A role holds at most ${MAX_RULES_PER_ROLE} rules, got ${rules.length}`,
     );
@@ -101,7 +101,7 @@ export function normalizeRules(rules: readonly AccessRule[]): AccessRuleJson[] {
     return json;
   });
   if (errors.length > 0) {
-    throw accessError(
+    throw accessRoleError(
       'access_role.invalid_rule',
       errors.length === 1 ? `Rule ${errors[0]?.index} is invalid` : `${errors.length} rules are invalid`,
       { errors },
@@ -136,7 +136,7 @@ export function createAccessRolesService(deps: {
     lock: 'update' | null = null,
   ): Promise<AccessRoleRow> {
     const row = await findRoleByName(trx, name, lock ? { engine, mode: lock } : null);
-    if (!row) throw accessError('access_role.not_found', `No access role named "${name}"`);
+    if (!row) throw accessRoleError('access_role.not_found', `No access role named "${name}"`);
     return row;
   }
 
@@ -172,7 +172,10 @@ export function createAccessRolesService(deps: {
         .transaction()
         .execute(async (trx) => {
           if (await findRoleByName(trx, input.name)) {
-            throw accessError('access_role.exists', `An access role named "${input.name}" already exists`);
+            throw accessRoleError(
+              'access_role.exists',
+              `An access role named "${input.name}" already exists`,
+            );
           }
           await insertRole(trx, {
             id: randomUUID(),
@@ -194,7 +197,10 @@ export function createAccessRolesService(deps: {
         })
         .catch((error: unknown) => {
           if (isUniqueViolation(error)) {
-            throw accessError('access_role.exists', `An access role named "${input.name}" already exists`);
+            throw accessRoleError(
+              'access_role.exists',
+              `An access role named "${input.name}" already exists`,
+            );
           }
           throw error;
         });
@@ -212,10 +218,10 @@ export function createAccessRolesService(deps: {
       const { role, changed } = await db.transaction().execute(async (trx) => {
         const current = await mustFind(trx, name, 'update');
         if (input.name !== undefined && input.name.toLowerCase() !== current.name_lower) {
-          throw accessError('access_role.name_immutable', 'Access-role names cannot be changed');
+          throw accessRoleError('access_role.name_immutable', 'Access-role names cannot be changed');
         }
         if (input.version !== undefined && input.version !== current.version) {
-          throw accessError(
+          throw accessRoleError(
             'access_role.version_conflict',
             `The role is at version ${current.version}, the update was made for version ${input.version}`,
           );
@@ -248,7 +254,7 @@ export function createAccessRolesService(deps: {
         const current = await mustFind(trx, name, 'update');
         const holders = (await holderCounts(trx, [current.id])).get(current.id) ?? 0;
         if (holders > 0 && !options.force) {
-          throw accessError(
+          throw accessRoleError(
             'access_role.in_use',
             `${holders} user(s) hold "${current.name}"; remove it from them or delete with force`,
           );
@@ -296,7 +302,7 @@ export function createAccessRolesService(deps: {
         return [];
       });
       if (missing.length > 0) {
-        throw accessError('access_role.unknown', 'accessRoles names roles that do not exist', {
+        throw accessRoleError('access_role.unknown', 'accessRoles names roles that do not exist', {
           errors: missing,
         });
       }

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { PageSizeSchema, USERNAME_PATTERN } from '../users/users.schemas.js';
+import { NAME_PATTERN, PageSizeSchema } from '../../http/common-schemas.js';
 
 /** At most this many rules per role: bounds compile time and keeps a role reviewable. */
 export const MAX_RULES_PER_ROLE = 500;
@@ -8,7 +8,7 @@ export const MAX_RULES_PER_ROLE = 500;
  * Access-role names follow the username rules (3–50 characters of `[A-Za-z0-9_.-]`) and, like usernames, are
  * unique case-insensitively and immutable: they are the natural key in URLs and in users' `accessRoles`.
  */
-export const AccessRoleNameSchema = Type.String({ minLength: 3, maxLength: 50, pattern: USERNAME_PATTERN });
+export const AccessRoleNameSchema = Type.String({ minLength: 3, maxLength: 50, pattern: NAME_PATTERN });
 
 const TOPIC_DESCRIPTION = 'MQTT topic filter (+, #); may use ${username} and ${clientid}';
 

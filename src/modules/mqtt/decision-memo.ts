@@ -1,5 +1,5 @@
-import type { AccessSubject } from './access.service.js';
-import { type CompiledRuleSet, decide, type Identity, type QoS } from './engine/index.js';
+import type { AccessSubject } from '../access/access.service.js';
+import { type CompiledRuleSet, decide, type Identity, type QoS } from '../access-engine/index.js';
 
 /** Topics remembered per connection; beyond it the memo starts over (topics of one device repeat). */
 const MAX_TOPICS = 256;

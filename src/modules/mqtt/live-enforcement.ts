@@ -1,6 +1,6 @@
 import type { DomainEventBus } from '../../core/events.js';
-import type { AccessService, AccessSubject } from './access.service.js';
-import { decide } from './engine/index.js';
+import type { AccessService, AccessSubject } from '../access/access.service.js';
+import { decide } from '../access-engine/index.js';
 import type { MqttConnection, MqttConnectionsService } from './mqtt-connections.service.js';
 
 /** The subscriptions of `connection` that `subject` no longer allows (at their QoS). */

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Engine } from '../../db/database.js';
 import type { Database } from '../../db/schema.js';
-import type { AccessRoleRow, NewAccessRoleRow } from './access.table.js';
+import type { AccessRoleRow, NewAccessRoleRow } from './access-roles.table.js';
 
 /** Plain data-access functions for access roles and their assignments; `db` may be a transaction. */
 

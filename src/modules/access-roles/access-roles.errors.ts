@@ -1,7 +1,7 @@
 import { defineErrors } from '../../core/errors/app-error.js';
 
-/** Error codes of MQTT access control: access roles, assignments and connected clients. */
-export const accessError = defineErrors({
+/** Error codes of access roles and their assignments to users. */
+export const accessRoleError = defineErrors({
   'access_role.not_found': {
     status: 404,
     title: 'Access role not found',
@@ -44,10 +44,5 @@ export const accessError = defineErrors({
     title: 'Unknown access role',
     description:
       'An `accessRoles` list names a role that does not exist; `errors[].index` points at each one.',
-  },
-  'mqtt.client_not_found': {
-    status: 404,
-    title: 'MQTT client not connected',
-    description: 'No client with this client id is connected to the embedded broker.',
   },
 });

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { PageSizeSchema } from '../users/users.schemas.js';
+import { PageSizeSchema } from '../../http/common-schemas.js';
 
 export const MqttClientSchema = Type.Object({
   clientId: Type.String(),

@@ -4,8 +4,8 @@ import { AppError } from '../../core/errors/app-error.js';
 import type { Engine } from '../../db/database.js';
 import { lockFor } from '../../db/dialects/locks.js';
 import type { Database } from '../../db/schema.js';
+import { authError } from '../auth/auth.errors.js';
 import type { SettingsService } from '../settings/settings.service.js';
-import { authError } from './auth.errors.js';
 
 /** Failures of one account before the progressive delay starts, and its ceiling. */
 export const FREE_ATTEMPTS = 3;

@@ -5,7 +5,7 @@ import { AppError } from '../../core/errors/app-error.js';
 import type { DomainEventBus } from '../../core/events.js';
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
-import type { ThrottleService } from '../auth/throttle.service.js';
+import type { ThrottleService } from '../throttle/throttle.service.js';
 import { userTarget } from '../users/users.mapper.js';
 import type { UserRow } from '../users/users.table.js';
 import { CredentialCache, type VerifiedCredential } from './credential-cache.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { AccessSubject } from './access.service.js';
+import type { AccessSubject } from '../access/access.service.js';
+import { type AccessRule, compileRoles, decide, type QoS } from '../access-engine/index.js';
 import { DecisionMemo } from './decision-memo.js';
-import { type AccessRule, compileRoles, decide, type QoS } from './engine/index.js';
 
 function subject(rules: AccessRule[]): AccessSubject {
   return { userId: 'u1', username: 'dev-1', roles: [], compiled: compileRoles([{ name: 'r', rules }]) };
