@@ -30,7 +30,7 @@ import { PasswordHasher } from '../src/core/crypto/password-hasher.js';
 import { DomainEventBus } from '../src/core/events.js';
 import { migrateToLatest, openDatabase } from '../src/db/database.js';
 import { CLI_CONTEXT } from '../src/modules/permissions/operation-context.js';
-import { createServices, type Services } from '../src/services.js';
+import { createServices, type Services, startServices } from '../src/services.js';
 import { fmt, machineLine, percentile } from './lib/stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -51,7 +51,12 @@ const AUTHZ_BODY = JSON.stringify({
 const FAST_HASH = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 
 /** Warden's services on a fresh SQLite database in a temp dir. */
-async function openWarden(): Promise<{ services: Services; close(): Promise<void> }> {
+async function openWarden(): Promise<{
+  services: Services;
+  /** What `warden serve` starts: followers, live enforcement, the broker integrations. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-bench-hook-'));
   const handle = openDatabase({ databaseUrl: null, dataDir: dir });
   await migrateToLatest(handle.db);
@@ -78,10 +83,14 @@ async function openWarden(): Promise<{ services: Services; close(): Promise<void
     kind: 'device',
     accessRoles: ['sensor'],
   });
+  let stopServices: (() => Promise<void>) | null = null;
   return {
     services,
+    start: async () => {
+      stopServices = await startServices(services, { logger: pino({ level: 'silent' }) });
+    },
     close: async () => {
-      await services.brokers.stop();
+      await stopServices?.();
       await handle.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
@@ -95,7 +104,7 @@ async function serve(kind: 'warden' | 'empty'): Promise<void> {
   if (kind === 'warden') {
     const warden = await openWarden();
     await warden.services.brokers.create(CLI_CONTEXT, { name: 'emqx', kind: 'emqx', config: {} });
-    await warden.services.brokers.start({ logger: pino({ level: 'silent' }) });
+    await warden.start();
     const app = await buildApp({ services: warden.services, logger: false });
     // The same app's cheapest POST: what every Warden request costs before any hook code runs.
     app.post('/bench/noop', { config: { access: { kind: 'public' } } }, async () => ({ result: 'allow' }));
@@ -294,7 +303,7 @@ async function revocationLatency(): Promise<number[] | null> {
       kind: 'mosquitto',
       config: { url: mosquitto.url, adminUsername: 'dynsec-admin', adminPassword: 'Dynsec-Adm1n!' },
     });
-    await services.brokers.start({ logger: pino({ level: 'silent' }) });
+    await warden.start();
     for (let attempt = 0; !(await services.brokers.status('mosquitto')).lastSyncAt; attempt += 1) {
       if (attempt > 400) throw new Error('the first Mosquitto sync did not finish');
       await sleep(25);

@@ -2,7 +2,6 @@ import { generatePassword } from './core/crypto/tokens.js';
 import { AppError } from './core/errors/app-error.js';
 import { SYSTEM_CONTEXT } from './modules/permissions/operation-context.js';
 import { defaultScopes } from './modules/permissions/permissions.policy.js';
-import { hasProtectedUser } from './modules/users/users.repository.js';
 import type { Services } from './services.js';
 
 export const ROOT_USERNAME = 'admin';
@@ -12,7 +11,7 @@ export type RootBootstrap =
   | { created: true; username: string; generatedPassword: string | null };
 
 /**
- * SPEC §1: at first start create the protected root user `admin`. Its password is WARDEN_ADMIN_PASSWORD, or a
+ * At first start create the protected root user `admin` (docs/permissions.md). Its password is WARDEN_ADMIN_PASSWORD, or a
  * generated one that must be changed at first login and that the caller prints exactly once. A restart finds the
  * protected user and does nothing.
  */
@@ -20,7 +19,7 @@ export async function ensureRootUser(
   services: Services,
   adminPassword: string | null,
 ): Promise<RootBootstrap> {
-  if (await hasProtectedUser(services.infra.db)) return { created: false };
+  if (await services.userReader.findRoot()) return { created: false };
   const password = adminPassword ?? generatePassword();
   try {
     await services.users.create(

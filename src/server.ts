@@ -8,6 +8,7 @@ import { type Config, ConfigError } from './config/config.js';
 import { loggerOptions } from './core/logging/logger.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './integrations/aedes/embedded-broker.js';
 import { openRuntime, type Runtime } from './runtime.js';
+import { startServices } from './services.js';
 
 /** The built console, next to `dist/` (or `src/` when run with tsx). */
 export const DEFAULT_WEB_ROOT = path.resolve(
@@ -43,13 +44,15 @@ export async function startServer(
     trustProxy: config.trustProxy,
     webRoot: options.webRoot ?? DEFAULT_WEB_ROOT,
   });
-  // External broker integrations run before the API listens, so the first hook request finds them.
-  const brokers = runtime.services.brokers;
-  await brokers.start({ logger: logger.child({ component: 'brokers' }) });
+  // Followers, live enforcement and the broker integrations run before the API listens, so the first request
+  // (a broker hook, a change) finds them.
+  const stopServices = await startServices(runtime.services, {
+    logger: logger.child({ component: 'brokers' }),
+  });
   try {
     await app.listen({ port: config.httpPort, host: config.httpHost });
   } catch (error) {
-    await brokers.stop();
+    await stopServices();
     await app.close();
     await runtime.close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -86,7 +89,7 @@ export async function startServer(
         );
       }
     } catch (error) {
-      await brokers.stop();
+      await stopServices();
       await app.close();
       await runtime.close();
       throw error;
@@ -104,7 +107,7 @@ export async function startServer(
     close: async () => {
       // MQTT first: its clients are disconnected before the services they depend on go away.
       await broker?.close();
-      await brokers.stop();
+      await stopServices();
       await app.close();
       await runtime.close();
     },

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { Clock } from './core/clock.js';
 import type { PasswordHasher } from './core/crypto/password-hasher.js';
 import { createSecretBox } from './core/crypto/secret-box.js';
@@ -12,7 +13,7 @@ import {
 } from './modules/access-roles/access-roles.service.js';
 import { type AuditService, createAuditService } from './modules/audit/audit.service.js';
 import { type AuthService, createAuthService } from './modules/auth/auth.service.js';
-import { createBrokerCredentials, withPasswordCapture } from './modules/brokers/broker-credentials.js';
+import { createBrokerCredentials } from './modules/brokers/broker-credentials.js';
 import { createDirectory } from './modules/brokers/broker-directory.js';
 import { type BrokersService, createBrokersService } from './modules/brokers/brokers.service.js';
 import { createMfaService, type MfaService } from './modules/mfa/mfa.service.js';
@@ -25,6 +26,7 @@ import {
 import { createSessionsService, type SessionsService } from './modules/sessions/sessions.service.js';
 import { createSettingsService, type SettingsService } from './modules/settings/settings.service.js';
 import { createThrottleService, type ThrottleService } from './modules/throttle/throttle.service.js';
+import { createUserReader, type UserReader } from './modules/users/users.reader.js';
 import { createUsersService, type UsersService } from './modules/users/users.service.js';
 
 /** The infrastructure every service is built from; tests build it with a manual clock and a temp database. */
@@ -43,6 +45,8 @@ export interface Services {
   readonly infra: Infrastructure;
   readonly audit: AuditService;
   readonly settings: SettingsService;
+  /** Read-only user rows for the modules that decide about users. */
+  readonly userReader: UserReader;
   readonly users: UsersService;
   readonly sessions: SessionsService;
   readonly throttle: ThrottleService;
@@ -58,20 +62,45 @@ export interface Services {
   readonly brokers: BrokersService;
 }
 
+/**
+ * Wiring only: every service is built once, in dependency order (each from services built before it), and
+ * construction has no side effects — nothing subscribes, connects or starts here. The CLI uses the services as
+ * they are; the server then calls {@link startServices}.
+ */
 export function createServices(infra: Infrastructure): Services {
   const { db, engine, clock, hasher, events } = infra;
+  const secretBox = createSecretBox(infra.secretKey);
   const audit = createAuditService({ db, clock });
   const settings = createSettingsService({ db, clock, audit, events });
+  const userReader = createUserReader({ db });
   const accessRoles = createAccessRolesService({ db, engine, clock, audit, events });
-  // Password-setting operations report the new password to the broker credentials (defined below, called later).
-  const users = withPasswordCapture(
-    createUsersService({ db, engine, clock, hasher, audit, settings, events, accessRoles }),
-    { capture: (username, password) => brokerCredentials.capture(username, password) },
-  );
-  const sessions = createSessionsService({ db, clock, settings, audit });
+  const sessions = createSessionsService({ db, clock, settings, audit, users: userReader });
   const throttle = createThrottleService({ db, engine, clock, settings });
-  const secretBox = createSecretBox(infra.secretKey);
-  const mfa = createMfaService({ db, clock, hasher, audit, settings, throttle, secretBox });
+  const mfa = createMfaService({
+    db,
+    clock,
+    hasher,
+    audit,
+    settings,
+    throttle,
+    secretBox,
+    users: userReader,
+  });
+  // The users service's password sink: stores the broker-format record; delivery to brokers is started later.
+  const brokerCredentials = createBrokerCredentials({ db, clock, box: secretBox });
+  const users = createUsersService({
+    db,
+    engine,
+    clock,
+    hasher,
+    audit,
+    settings,
+    events,
+    accessRoles,
+    sessions,
+    mfa,
+    passwords: brokerCredentials,
+  });
   const auth = createAuthService({
     db,
     engine,
@@ -81,30 +110,21 @@ export function createServices(infra: Infrastructure): Services {
     settings,
     sessions,
     users,
+    userReader,
     throttle,
     mfa,
   });
-  const access = createAccessService({ users, accessRoles, events });
+  const access = createAccessService({ users: userReader, accessRoles });
   const mqttAuth = createMqttAuthService({
     db,
     clock,
     hasher,
     throttle,
     audit,
-    users,
-    events,
+    users: userReader,
     secretKey: infra.secretKey,
   });
   const mqttConnections = createMqttConnectionsService({ db, audit });
-  startLiveEnforcement({ events, access, connections: mqttConnections });
-  const brokerCredentials = createBrokerCredentials({
-    db,
-    clock,
-    box: secretBox,
-    users,
-    onPassword: (username, password) => brokers.passwordSet(username, password),
-    onError: (error) => brokers.reportError(error),
-  });
   const brokers = createBrokersService({
     db,
     clock,
@@ -116,13 +136,14 @@ export function createServices(infra: Infrastructure): Services {
     hookServices: {
       access,
       mqttAuth,
-      userExists: async (username) => (await users.findRow(username)) !== undefined,
+      userExists: async (username) => (await userReader.findRow(username)) !== undefined,
     },
   });
   return {
     infra,
     audit,
     settings,
+    userReader,
     users,
     sessions,
     throttle,
@@ -133,5 +154,32 @@ export function createServices(infra: Infrastructure): Services {
     mqttAuth,
     mqttConnections,
     brokers,
+  };
+}
+
+/**
+ * The one place where services start following changes and enforcing them live: decision caches follow user and
+ * access-role changes, live enforcement closes and trims MQTT connections, broker integrations start and receive
+ * passwords as they are set. Only a serving process calls it (src/server.ts; tests that exercise live behaviour
+ * do the same); the returned function stops everything it started.
+ */
+export async function startServices(
+  services: Services,
+  options: { logger?: Logger } = {},
+): Promise<() => Promise<void>> {
+  const { events } = services.infra;
+  const stopAccess = services.access.start(events);
+  const stopCredentials = services.mqttAuth.start(events);
+  const stopEnforcement = startLiveEnforcement({
+    events,
+    access: services.access,
+    connections: services.mqttConnections,
+  });
+  await services.brokers.start(options);
+  return async () => {
+    await services.brokers.stop();
+    stopEnforcement();
+    stopCredentials();
+    stopAccess();
   };
 }

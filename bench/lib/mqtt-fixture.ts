@@ -19,7 +19,7 @@ import type { CreateAccessRoleInput } from '../../src/modules/access-roles/acces
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { DEFAULT_SECURITY_SETTINGS } from '../../src/modules/settings/settings.schemas.js';
 import { insertUser } from '../../src/modules/users/users.repository.js';
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type Services, startServices } from '../../src/services.js';
 
 export const DEVICE_PASSWORD = 'Dev1ce-Passw0rd!';
 
@@ -48,9 +48,11 @@ export async function openBenchServices(hasher: PasswordHasherOptions = {}): Pro
     ...DEFAULT_SECURITY_SETTINGS,
     throttle: { ...DEFAULT_SECURITY_SETTINGS.throttle, maxAttemptsPerIp: 100_000 },
   });
+  const stopServices = await startServices(services);
   return {
     services,
     close: async () => {
+      await stopServices();
       await handle.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
@@ -86,8 +88,6 @@ export async function seedDevices(
         active: 1,
         password_hash: hash,
         password_changed_at: now,
-        totp_secret: null,
-        totp_last_step: null,
         last_login_at: null,
         created_at: now,
         updated_at: now,

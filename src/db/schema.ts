@@ -5,7 +5,7 @@ import type {
   BrokerIntegrationsTable,
   BrokerPasswordSyncTable,
 } from '../modules/brokers/brokers.table.js';
-import type { RecoveryCodesTable } from '../modules/mfa/mfa.table.js';
+import type { RecoveryCodesTable, UserMfaTable } from '../modules/mfa/mfa.table.js';
 import type { SessionsTable } from '../modules/sessions/sessions.table.js';
 import type { SettingsTable } from '../modules/settings/settings.table.js';
 import type { LoginThrottleTable } from '../modules/throttle/throttle.table.js';
@@ -25,6 +25,7 @@ export interface Database {
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
   settings: SettingsTable;
+  user_mfa: UserMfaTable;
   recovery_codes: RecoveryCodesTable;
   login_throttle: LoginThrottleTable;
   access_roles: AccessRolesTable;

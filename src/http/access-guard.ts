@@ -2,7 +2,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { coreError } from '../core/errors/core-errors.js';
 import { hookThrottled } from '../modules/brokers/brokers.errors.js';
 import type { OperationContext } from '../modules/permissions/operation-context.js';
-import { authorize, type Requirement } from '../modules/permissions/permissions.policy.js';
+import {
+  authorize,
+  authorizeSelf,
+  type Decision,
+  type Requirement,
+} from '../modules/permissions/permissions.policy.js';
+import { refusal } from '../modules/permissions/refusal.js';
 import { SESSION_COOKIE } from './session-cookie.js';
 
 /** Routes added by plugins we do not write (API docs UI, console assets) are public by nature. */
@@ -12,7 +18,7 @@ const PUBLIC: Requirement = { kind: 'public' };
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
- * SPEC §4: a state-changing request from another site is refused. Browsers say so with Sec-Fetch-Site, or at
+ * A state-changing request from another site is refused (docs/authentication.md). Browsers say so with Sec-Fetch-Site, or at
  * least with an Origin that differs from the Host; clients without either (curl, services, brokers) are not
  * browsers and are unaffected.
  */
@@ -46,11 +52,34 @@ export interface RouteAccess {
   readonly access: Requirement;
 }
 
+type Refused = Extract<Decision, { allowed: false }>;
+
 export function installAccessGuard(app: FastifyInstance): void {
   app.decorateRequest('actor', null);
   app.decorateRequest('stage', null);
   app.decorateRequest('auth', null);
   app.decorateRequest('hookIntegration', null);
+  /** A refusal that stands unless the parsed body shows the request is about the actor itself. */
+  const pendingSelf = new WeakMap<FastifyRequest, { decision: Refused; field: string }>();
+
+  /**
+   * Refuses with the decision's code and machine-readable `denial`. A refused write by a signed-in actor is
+   * audited (`access.denied`, with the route and what was missing), so attempts show in the log.
+   */
+  async function refuse(request: FastifyRequest, decision: Refused): Promise<never> {
+    if (request.actor && STATE_CHANGING.has(request.method)) {
+      const ctx = operationContext(request);
+      await app.services.infra.db.transaction().execute((trx) =>
+        app.services.audit.record(trx, ctx, {
+          action: 'access.denied',
+          target: `route:${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+          outcome: 'failure',
+          details: { error: decision.code, denial: decision.denial },
+        }),
+      );
+    }
+    throw refusal(decision);
+  }
 
   const declared: RouteAccess[] = [];
   app.decorate('routeAccess', declared);
@@ -77,7 +106,7 @@ export function installAccessGuard(app: FastifyInstance): void {
       const admission = app.services.brokers.hooks.admit(requirement.broker, request);
       if (admission.kind === 'throttled') throw hookThrottled(admission.retryAfterMs);
       const decision = authorize(null, null, requirement, admission.kind === 'admitted');
-      if (!decision.allowed) throw coreError(decision.code, 'A valid hook credential is required');
+      if (!decision.allowed) throw refusal(decision);
       if (admission.kind === 'admitted') request.hookIntegration = admission.integration;
       return;
     }
@@ -92,11 +121,24 @@ export function installAccessGuard(app: FastifyInstance): void {
     }
     if (!requirement) return;
     const decision = authorize(request.actor, request.stage, requirement);
-    if (!decision.allowed) {
-      throw coreError(
-        decision.code,
-        decision.code === 'auth.required' ? 'Sign in first' : 'You are not permitted to do this',
-      );
+    if (decision.allowed) return;
+    // A question a user may always ask about itself is decided once the body names whom it is about.
+    if (requirement.kind === 'read' && requirement.unlessSelf && decision.denial.reason === 'scope') {
+      pendingSelf.set(request, { decision, field: requirement.unlessSelf });
+      return;
     }
+    await refuse(request, decision);
+  });
+
+  app.addHook('preHandler', async (request) => {
+    const pending = pendingSelf.get(request);
+    if (!pending || !request.actor) return;
+    const subject = (request.body as Record<string, unknown> | undefined)?.[pending.field];
+    const decision = authorizeSelf(
+      request.actor,
+      typeof subject === 'string' ? subject : undefined,
+      pending.decision,
+    );
+    if (!decision.allowed) await refuse(request, decision);
   });
 }

@@ -11,10 +11,13 @@ export interface Problem {
   instance: string;
   requestId: string;
   errors?: readonly ProblemItem[];
+  /** Extension members, e.g. `denial` on a 403 (what was missing). */
+  [extension: string]: unknown;
 }
 
 export function problemFor(error: AppError, request: FastifyRequest): Problem {
   return {
+    ...error.extensions,
     type: `https://warden.dev/problems/${error.code}`,
     title: error.title,
     status: error.status,

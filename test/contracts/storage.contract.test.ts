@@ -12,7 +12,7 @@ import {
   insertSession,
 } from '../../src/modules/sessions/sessions.repository.js';
 import {
-  countActiveAdmins,
+  countUserManagers,
   deleteUserRow,
   findUserById,
   findUserByUsername,
@@ -39,8 +39,6 @@ function userRow(username: string, overrides: Partial<NewUserRow> = {}): NewUser
     active: 1,
     password_hash: 'x',
     password_changed_at: now,
-    totp_secret: null,
-    totp_last_step: null,
     last_login_at: null,
     created_at: now,
     updated_at: now,
@@ -210,12 +208,17 @@ describe.each(ENGINES)('storage contract on %s', (engine) => {
     expect(operators.total).toBe(10);
   });
 
-  it('counts active admins, optionally excluding one', async () => {
-    const a = userRow('admin-a', { role: 'admin' });
+  it('counts the admins who can manage users (active, person, password, user_management), optionally excluding one', async () => {
+    const manager = { role: 'admin', scopes: '["user_management","log_management"]' };
+    const a = userRow('admin-a', manager);
     await insertUser(database.db, a);
-    await insertUser(database.db, userRow('admin-b', { role: 'admin', active: 0 }));
-    expect(await countActiveAdmins(database.db)).toBe(1);
-    expect(await countActiveAdmins(database.db, a.id)).toBe(0);
+    await insertUser(database.db, userRow('admin-inactive', { ...manager, active: 0 }));
+    await insertUser(database.db, userRow('admin-no-scope', { role: 'admin', scopes: '["log_management"]' }));
+    await insertUser(database.db, userRow('admin-device', { ...manager, kind: 'device' }));
+    await insertUser(database.db, userRow('admin-no-password', { ...manager, password_hash: null }));
+    await insertUser(database.db, userRow('operator-scoped', { ...manager, role: 'operator' }));
+    expect(await countUserManagers(database.db)).toBe(1);
+    expect(await countUserManagers(database.db, a.id)).toBe(0);
   });
 
   it('cascades sessions and password history when a user is deleted', async () => {

@@ -7,7 +7,7 @@ import { PasswordHasher } from '../../src/core/crypto/password-hasher.js';
 import { DomainEventBus } from '../../src/core/events.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import type { CreateUserInput } from '../../src/modules/users/users.schemas.js';
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type Services, startServices } from '../../src/services.js';
 import { createTestDatabase } from '../helpers/databases.js';
 import { FAST_HASH, ROOT_PASSWORD, STRONG_PASSWORD } from '../helpers/test-app.js';
 import { WEB_DIST } from './console-build.js';
@@ -40,6 +40,7 @@ export async function startConsoleServer(): Promise<ConsoleServer> {
     secretKey: randomBytes(32).toString('base64url'),
   });
   await ensureRootUser(services, ROOT_PASSWORD);
+  const stopServices = await startServices(services);
   const app: FastifyInstance = await buildApp({ services, webRoot: WEB_DIST });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
@@ -52,6 +53,7 @@ export async function startConsoleServer(): Promise<ConsoleServer> {
     },
     async close() {
       await app.close();
+      await stopServices();
       await database.destroy();
     },
   };

@@ -270,7 +270,7 @@ describe.skipIf(plugin === null)(
       await t.createUser({ username: 'old-timer', kind: 'device', accessRoles: ['sensor'] });
       await t.database.db
         .deleteFrom('broker_credentials')
-        .where('user_id', '=', (await t.services.users.findRow('old-timer'))?.id ?? '')
+        .where('user_id', '=', (await t.services.userReader.findRow('old-timer'))?.id ?? '')
         .execute();
       const exported = await t.services.brokers.exportDynsec();
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-export-'));

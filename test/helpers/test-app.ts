@@ -10,7 +10,7 @@ import type { Engine } from '../../src/db/database.js';
 import { totpCodeAt, totpStep } from '../../src/modules/mfa/mfa.crypto.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import type { CreateUserInput } from '../../src/modules/users/users.schemas.js';
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type Services, startServices } from '../../src/services.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
 
 export const ROOT_PASSWORD = 'Root-Passw0rd!';
@@ -54,6 +54,8 @@ export async function createTestContext(
     secretKey: randomBytes(32).toString('base64url'),
   });
   await ensureRootUser(services, ROOT_PASSWORD);
+  // As the server does: caches follow changes and live enforcement runs.
+  const stopServices = await startServices(services);
   const app = await buildApp({ services });
   await app.ready();
 
@@ -87,6 +89,7 @@ export async function createTestContext(
     },
     async close() {
       await app.close();
+      await stopServices();
       await database.destroy();
     },
   };
@@ -105,13 +108,15 @@ export function totpCode(secret: string, atMs: number, stepOffset = 0): string {
 }
 
 /**
- * Enrols a TOTP authenticator for the session's user through the API and returns the secret and recovery
- * codes; moves the clock on one step so the confirming code is not the next one a test sends.
+ * Enrols a TOTP authenticator for the session's user through the API and returns the secret, the recovery
+ * codes and the session cookie to use from now on (a session held at `mfa_enroll` gets a new token when the
+ * enrolment completes its login); moves the clock on one step so the confirming code is not the next one a
+ * test sends.
  */
 export async function enrolTotp(
   t: TestContext,
   cookie: string,
-): Promise<{ secret: string; recoveryCodes: string[] }> {
+): Promise<{ secret: string; recoveryCodes: string[]; cookie: string }> {
   const begin = await t.call('POST', '/api/v1/me/mfa/totp', { cookie });
   if (begin.statusCode !== 200) throw new Error(`enrol failed: ${begin.statusCode} ${begin.body}`);
   const { secret } = begin.json() as { secret: string };
@@ -121,5 +126,10 @@ export async function enrolTotp(
   });
   if (confirm.statusCode !== 200) throw new Error(`confirm failed: ${confirm.statusCode} ${confirm.body}`);
   t.clock.advance(30_000);
-  return { secret, recoveryCodes: (confirm.json() as { recoveryCodes: string[] }).recoveryCodes };
+  const rotated = confirm.cookies.some((c) => c.name === 'warden_session');
+  return {
+    secret,
+    recoveryCodes: (confirm.json() as { recoveryCodes: string[] }).recoveryCodes,
+    cookie: rotated ? sessionCookie(confirm) : cookie,
+  };
 }

@@ -95,7 +95,7 @@ describe('warden sessions / settings / users reset-mfa', () => {
   it('users reset-mfa clears the authenticator; the user enrols again at the next login', async () => {
     // Enrol bob, then reopen: the persisted key still opens the sealed secret.
     const secret = await withRuntime(async ({ services }) => {
-      const row = await services.users.findRow('bob');
+      const row = await services.userReader.findRow('bob');
       const ctx = {
         ...CLI_CONTEXT,
         actor: {
@@ -112,10 +112,10 @@ describe('warden sessions / settings / users reset-mfa', () => {
       return base32;
     });
     await withRuntime(async ({ services, handle }) => {
-      const row = await services.users.findRow('bob');
-      expect(row?.mfa_enabled).toBe(1);
+      const row = await services.userReader.findRow('bob');
+      expect(await services.mfa.status(row?.id ?? '')).toEqual({ enabled: true, enrollRequired: false });
       const outcome = await handle.db.transaction().execute((trx) =>
-        services.mfa.verifyLoginFactor(trx, row as NonNullable<typeof row>, {
+        services.mfa.verifyLoginFactor(trx, row?.id ?? '', {
           code: totpCode(secret, Date.now(), 1),
         }),
       );
@@ -130,8 +130,8 @@ describe('warden sessions / settings / users reset-mfa', () => {
     expect(JSON.parse(missing.err).code).toBe('user.not_found');
 
     await withRuntime(async ({ services }) => {
-      const row = await services.users.findRow('bob');
-      expect(row).toMatchObject({ mfa_enabled: 0, totp_secret: null, mfa_enroll_required: 1 });
+      const row = await services.userReader.findRow('bob');
+      expect(await services.mfa.status(row?.id ?? '')).toEqual({ enabled: false, enrollRequired: true });
       const login = await services.auth.login(META, 'req', 'bob', STRONG_PASSWORD);
       expect(login.next).toBe('mfa_enroll');
       const [event] = (await services.audit.list({ action: 'user.mfa_reset' }, 1, 25)).items;

@@ -74,7 +74,7 @@ describe('hook security: credential or allowed network, rate limits, no engine f
     const peek = vi.spyOn(t.services.access, 'peek');
     const decide = vi.spyOn(t.services.access, 'decide');
     const authenticate = vi.spyOn(t.services.mqttAuth, 'authenticate');
-    const findRow = vi.spyOn(t.services.users, 'findRow');
+    const findRow = vi.spyOn(t.services.userReader, 'findRow');
     for (const authorization of [
       undefined,
       'Bearer wrong-token-0123456789',

@@ -100,7 +100,7 @@ describe('HTTP conventions', () => {
   });
 
   it('hashes passwords with argon2id m=19456 t=2 p=1', async () => {
-    const row = await t.services.users.findRow('admin');
+    const row = await t.services.userReader.findRow('admin');
     expect(row?.password_hash).toMatch(
       new RegExp(
         `^\\$argon2id\\$v=19\\$m=${ARGON2_PARAMS.memoryCost},t=${ARGON2_PARAMS.timeCost},p=${ARGON2_PARAMS.parallelism}\\$`,

@@ -11,12 +11,27 @@ import {
   totpCode,
 } from '../helpers/test-app.js';
 
+/** A user's id and MFA state as stored (no `user_mfa` row reads as no MFA at all). */
 async function userRow(t: TestContext, username: string) {
-  return t.database.db
+  const row = await t.database.db
     .selectFrom('users')
-    .selectAll()
-    .where('username_lower', '=', username.toLowerCase())
+    .leftJoin('user_mfa', 'user_mfa.user_id', 'users.id')
+    .select([
+      'users.id',
+      'user_mfa.enabled',
+      'user_mfa.enroll_required',
+      'user_mfa.totp_secret',
+      'user_mfa.totp_last_step',
+    ])
+    .where('users.username_lower', '=', username.toLowerCase())
     .executeTakeFirstOrThrow();
+  return {
+    id: row.id,
+    mfa_enabled: row.enabled ?? 0,
+    mfa_enroll_required: row.enroll_required ?? 0,
+    totp_secret: row.totp_secret,
+    totp_last_step: row.totp_last_step,
+  };
 }
 
 async function loginResponse(t: TestContext, username: string, password = STRONG_PASSWORD) {
@@ -118,10 +133,11 @@ describe('TOTP enrolment', () => {
     const carol = await t.login('carol');
     await enrolTotp(t, carol);
     const bobRow = await userRow(t, 'bob');
+    const carolRow = await userRow(t, 'carol');
     await t.database.db
-      .updateTable('users')
+      .updateTable('user_mfa')
       .set({ totp_secret: bobRow.totp_secret })
-      .where('username', '=', 'carol')
+      .where('user_id', '=', carolRow.id)
       .execute();
 
     const pending = sessionCookie(await loginResponse(t, 'carol'));
@@ -174,11 +190,40 @@ describe('MFA at login', () => {
     });
     expect(done.statusCode).toBe(200);
     expect(done.json()).toMatchObject({ next: null, user: { username: 'bob', mfaEnabled: true } });
-    expect((await t.call('GET', '/api/v1/me/sessions', { cookie: pending })).statusCode).toBe(200);
+    // A completed step issues a new token; the one of the password step is void.
+    expect((await t.call('GET', '/api/v1/me/sessions', { cookie: sessionCookie(done) })).statusCode).toBe(
+      200,
+    );
+    expect((await t.call('GET', '/api/v1/me', { cookie: pending })).statusCode).toBe(401);
     expect((await auditOf(t, 'auth.mfa'))[0]).toMatchObject({
       outcome: 'success',
       details: { method: 'totp' },
     });
+  });
+
+  it('session fixation: a token planted before the MFA step never becomes a full session', async () => {
+    // The attacker's copy of the token the password step issued (planted in the victim's browser).
+    const planted = sessionCookie(await loginResponse(t, 'bob'));
+    const step = await t.call('POST', '/api/v1/auth/mfa', {
+      cookie: planted,
+      payload: { code: totpCode(secret, t.clock.now()) },
+    });
+    expect(step.statusCode).toBe(200);
+    const fresh = sessionCookie(step);
+    expect(fresh).not.toBe(planted);
+    for (const cookie of [planted]) {
+      expect((await t.call('GET', '/api/v1/me', { cookie })).statusCode).toBe(401);
+      expect((await t.call('GET', '/api/v1/me/sessions', { cookie })).statusCode).toBe(401);
+    }
+    const me = await t.call('GET', '/api/v1/me', { cookie: fresh });
+    expect(me.json()).toMatchObject({ next: null, user: { username: 'bob' } });
+    // The planted session's row is gone, not merely upgraded under a new token.
+    const plantedId = planted.split('=')[1]?.split('.')[0];
+    const ids = (await t.call('GET', '/api/v1/me/sessions', { cookie: fresh }))
+      .json()
+      .items.map((session: { id: string }) => session.id);
+    expect(ids).not.toContain(plantedId);
+    expect(ids).toContain(fresh.split('=')[1]?.split('.')[0]);
   });
 
   it('the MFA step answers 400 on a complete session', async () => {
@@ -295,7 +340,7 @@ describe('MFA at login', () => {
     });
     expect(mfa.json().next).toBe('password_change');
     const change = await t.call('PUT', '/api/v1/me/password', {
-      cookie: pending,
+      cookie: sessionCookie(mfa),
       payload: { currentPassword: STRONG_PASSWORD, password: 'An0ther-Passw0rd!' },
     });
     expect(change.statusCode).toBe(200);
@@ -405,9 +450,10 @@ describe('disabling and resetting MFA', () => {
     const login = await loginResponse(t, 'bob');
     expect(login.json().next).toBe('mfa_enroll');
     const pending = sessionCookie(login);
-    const { recoveryCodes } = await enrolTotp(t, pending);
+    const { recoveryCodes, cookie } = await enrolTotp(t, pending);
     expect(recoveryCodes).toHaveLength(10);
-    expect((await t.call('GET', '/api/v1/me', { cookie: pending })).json().next).toBeNull();
+    expect((await t.call('GET', '/api/v1/me', { cookie })).json().next).toBeNull();
+    expect((await t.call('GET', '/api/v1/me', { cookie: pending })).statusCode).toBe(401);
     expect((await userRow(t, 'bob')).mfa_enroll_required).toBe(0);
 
     expect((await t.call('DELETE', '/api/v1/users/ghost/mfa', { cookie: root })).statusCode).toBe(404);
@@ -465,7 +511,9 @@ describe('MFA required for a role', () => {
     });
     expect(confirm.statusCode).toBe(200);
     expect(confirm.json().next).toBeNull();
-    expect((await t.call('GET', '/api/v1/me/sessions', { cookie: pending })).statusCode).toBe(200);
+    expect((await t.call('GET', '/api/v1/me/sessions', { cookie: sessionCookie(confirm) })).statusCode).toBe(
+      200,
+    );
 
     // From now on the login asks for the code.
     t.clock.advance(30_000);
@@ -525,7 +573,7 @@ describe.each(ENGINES)('single use under races (%s)', (engine) => {
     const code = totpCode(secret, t.clock.now());
     const outcomes = await Promise.all(
       Array.from({ length: RACERS }, () =>
-        t.database.db.transaction().execute((trx) => t.services.mfa.verifyLoginFactor(trx, row, { code })),
+        t.database.db.transaction().execute((trx) => t.services.mfa.verifyLoginFactor(trx, row.id, { code })),
       ),
     );
     expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
@@ -545,7 +593,7 @@ describe.each(ENGINES)('single use under races (%s)', (engine) => {
         t.database.db
           .transaction()
           .execute((trx) =>
-            t.services.mfa.verifyLoginFactor(trx, row, { recoveryCode: recoveryCodes[4] as string }),
+            t.services.mfa.verifyLoginFactor(trx, row.id, { recoveryCode: recoveryCodes[4] as string }),
           ),
       ),
     );

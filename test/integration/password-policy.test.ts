@@ -165,6 +165,31 @@ describe('password policy enforcement', () => {
     expect((await change('Th1rd-Passw0rd!', 'F0urth-Passw0rd!')).statusCode).toBe(200);
   });
 
+  it('password history: the current password always counts as used, even with historyCount 0', async () => {
+    const bob = await t.login('bob');
+    const same = await t.call('PUT', '/api/v1/me/password', {
+      cookie: bob,
+      payload: { currentPassword: STRONG_PASSWORD, password: STRONG_PASSWORD },
+    });
+    expect(same.statusCode).toBe(400);
+    expect(same.json().code).toBe('password.reused');
+  });
+
+  it('password history: kept while historyCount is 0, so raising the count applies at once', async () => {
+    const bob = await t.login('bob');
+    const change = (currentPassword: string, password: string) =>
+      t.call('PUT', '/api/v1/me/password', { cookie: bob, payload: { currentPassword, password } });
+    expect((await change(STRONG_PASSWORD, 'Sec0nd-Passw0rd!')).statusCode).toBe(200);
+    t.clock.advance(1000);
+    expect((await change('Sec0nd-Passw0rd!', 'Th1rd-Passw0rd!')).statusCode).toBe(200);
+    t.clock.advance(1000);
+    await setPolicy({ historyCount: 3 });
+    const back = await change('Th1rd-Passw0rd!', STRONG_PASSWORD);
+    expect(back.statusCode).toBe(400);
+    expect(back.json().code).toBe('password.reused');
+    expect((await change('Th1rd-Passw0rd!', 'Th1rd-Passw0rd!')).json().code).toBe('password.reused');
+  });
+
   it('max age: an expired password holds the login at password_change, where little is allowed', async () => {
     await setPolicy({ maxAgeDays: 90 });
     t.clock.advance(91 * DAY_MS);
@@ -194,7 +219,10 @@ describe('password policy enforcement', () => {
     });
     expect(change.statusCode).toBe(200);
     expect(change.json().next).toBeNull();
-    expect((await t.call('GET', '/api/v1/me/sessions', { cookie: held })).statusCode).toBe(200);
+    expect((await t.call('GET', '/api/v1/me/sessions', { cookie: sessionCookie(change) })).statusCode).toBe(
+      200,
+    );
+    expect((await t.call('GET', '/api/v1/me', { cookie: held })).statusCode).toBe(401);
     const again = await t.call('POST', '/api/v1/auth/login', {
       payload: { username: 'bob', password: 'Fr3sh-Passw0rd!' },
     });

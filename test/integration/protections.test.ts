@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { countActiveAdmins } from '../../src/modules/users/users.repository.js';
+import { countUserManagers } from '../../src/modules/users/users.repository.js';
 import { ENGINES } from '../helpers/databases.js';
 import { createTestContext, ROOT_PASSWORD, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 
@@ -80,8 +80,8 @@ describe('root user and last-admin protections', () => {
     expect((await call('DELETE', '/api/v1/users/retired', root)).statusCode).toBe(204);
   });
 
-  it('a refused change writes nothing (no half-applied update, no audit event)', async () => {
-    const before = (await call('GET', '/api/v1/audit?action=user.update', root)).json().total;
+  it('a refused change writes nothing but the record of its refusal (no half-applied update)', async () => {
+    const before = (await call('GET', '/api/v1/audit?action=user.update&outcome=success', root)).json().total;
     const res = await call('PATCH', '/api/v1/users/admin', root, {
       description: 'changed',
       role: 'viewer',
@@ -89,7 +89,14 @@ describe('root user and last-admin protections', () => {
     });
     expect(res.statusCode).toBe(403);
     expect((await call('GET', '/api/v1/users/admin', root)).json().description).not.toBe('changed');
-    expect((await call('GET', '/api/v1/audit?action=user.update', root)).json().total).toBe(before);
+    expect((await call('GET', '/api/v1/audit?action=user.update&outcome=success', root)).json().total).toBe(
+      before,
+    );
+    const refused = (await call('GET', '/api/v1/audit?action=user.update&outcome=failure', root)).json();
+    expect(refused.items[0]).toMatchObject({
+      target: 'user:admin',
+      details: { error: 'user.protected' },
+    });
   });
 });
 
@@ -134,7 +141,7 @@ describe.each(ENGINES)('last active admin under 100 racing requests on %s', (eng
       expect(statuses.filter((s) => s === 409).length).toBeGreaterThan(0);
       for (const r of responses.filter((r) => r.statusCode === 409))
         expect(r.json().code).toBe('user.last_admin');
-      expect(await countActiveAdmins(t.database.db)).toBeGreaterThanOrEqual(1);
+      expect(await countUserManagers(t.database.db)).toBeGreaterThanOrEqual(1);
     } finally {
       await t.close();
     }

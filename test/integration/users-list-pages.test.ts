@@ -23,8 +23,6 @@ describe.each(ENGINES)('deep pages of the user list on %s', (engine) => {
       active,
       password_hash: null,
       password_changed_at: null,
-      totp_secret: null,
-      totp_last_step: null,
       last_login_at: null,
       created_at: 0,
       updated_at: 0,

@@ -27,12 +27,13 @@ export class AppError extends Error {
   readonly errors: readonly ProblemItem[] | undefined;
   /** Extra response headers (e.g. Retry-After for 429). */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Extension members of the problem document (RFC 9457 §3.2), e.g. `denial` on a 403 saying what was missing.
+   * Never secrets: they are sent to the client as they are.
+   */
+  readonly extensions: Readonly<Record<string, unknown>>;
 
-  constructor(
-    code: string,
-    spec: ErrorSpec,
-    options: { detail?: string; errors?: readonly ProblemItem[]; headers?: Record<string, string> } = {},
-  ) {
+  constructor(code: string, spec: ErrorSpec, options: AppErrorOptions & { detail?: string } = {}) {
     super(options.detail ?? spec.title);
     this.name = 'AppError';
     this.code = code;
@@ -40,16 +41,20 @@ export class AppError extends Error {
     this.title = spec.title;
     this.errors = options.errors;
     this.headers = options.headers ?? {};
+    this.extensions = options.extensions ?? {};
   }
+}
+
+/** What an error carries besides its code and detail. */
+export interface AppErrorOptions {
+  readonly errors?: readonly ProblemItem[];
+  readonly headers?: Record<string, string>;
+  readonly extensions?: Record<string, unknown>;
 }
 
 export interface ErrorFactory<C extends string> {
   readonly catalog: Readonly<Record<C, ErrorSpec>>;
-  (
-    code: C,
-    detail?: string,
-    extra?: { errors?: readonly ProblemItem[]; headers?: Record<string, string> },
-  ): AppError;
+  (code: C, detail?: string, extra?: AppErrorOptions): AppError;
 }
 
 /**
@@ -59,11 +64,7 @@ export interface ErrorFactory<C extends string> {
 export function defineErrors<const T extends ErrorCatalog>(
   catalog: T,
 ): ErrorFactory<Extract<keyof T, string>> {
-  const factory = (
-    code: Extract<keyof T, string>,
-    detail?: string,
-    extra: { errors?: readonly ProblemItem[]; headers?: Record<string, string> } = {},
-  ): AppError =>
+  const factory = (code: Extract<keyof T, string>, detail?: string, extra: AppErrorOptions = {}): AppError =>
     new AppError(code, catalog[code] as ErrorSpec, {
       ...(detail === undefined ? {} : { detail }),
       ...extra,

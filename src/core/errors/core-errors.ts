@@ -30,7 +30,14 @@ export const coreError = defineErrors({
   'auth.forbidden': {
     status: 403,
     title: 'Not permitted',
-    description: "The actor's role or scopes do not allow this operation.",
+    description:
+      "The actor's role, scopes or login step do not allow this operation, or it tried to grant a role or scope it does not hold; `denial` says what was missing.",
+  },
+  'auth.target_forbidden': {
+    status: 403,
+    title: 'Not permitted on this user',
+    description:
+      "The target user's role or scopes exceed the actor's, or it is the root user and the actor does not hold every scope; `denial` names the target and what it holds.",
   },
   'auth.cross_site': {
     status: 403,

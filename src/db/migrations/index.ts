@@ -3,6 +3,7 @@ import * as m001 from './001-core.js';
 import * as m002 from './002-access.js';
 import * as m003 from './003-user-list.js';
 import * as m004 from './004-brokers.js';
+import * as m005 from './005-user-mfa.js';
 
 /**
  * The one migration set for both engines, listed statically so it works the same from `src` (tsx, tests) and
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '002-access': m002,
   '003-user-list': m003,
   '004-brokers': m004,
+  '005-user-mfa': m005,
 };
 
 export const migrationProvider: MigrationProvider = {

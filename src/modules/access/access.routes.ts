@@ -15,10 +15,16 @@ export async function accessRoutes(app: App): Promise<void> {
   app.post(
     '/api/v1/access/explain',
     {
-      config: { access: { kind: 'read' } },
+      // Asking about someone else reveals their rules (and whether they exist): the directory's or the rules'
+      // managers may; anyone may ask about themselves.
+      config: {
+        access: { kind: 'read', anyOf: ['user_management', 'asset_management'], unlessSelf: 'username' },
+      },
       schema: {
         tags,
         summary: 'Explain an MQTT access decision for a user: the deciding rule, its role and expanded topic',
+        description:
+          'About another user this needs `user_management` or `asset_management`; anyone may ask about themselves.',
         body: ExplainBody,
         response: { 200: ExplanationSchema },
       },

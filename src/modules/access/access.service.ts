@@ -45,7 +45,6 @@ export interface AccessServiceDeps {
     rolesByIds(ids: readonly string[]): Promise<RoleData[]>;
     roleByName(name: string): Promise<RoleData | undefined>;
   };
-  events: DomainEventBus;
   /** Distinct role lists kept compiled; users holding the same list share one entry. */
   maxCompiledSets?: number;
 }
@@ -83,9 +82,9 @@ function expandForDisplay(
 }
 
 /**
- * Per-user compiled rule sets for live decisions (SPEC §3): the embedded broker asks `peek` on its hot path,
+ * Per-user compiled rule sets for live decisions (docs/access-rules.md): the embedded broker asks `peek` on its hot path,
  * everything else `subject`/`decide`/`explain`. Compiled sets are cached by ordered role list and the roles'
- * versions, so every user holding the same list shares one. Entries follow `user.changed` and
+ * versions, so every user holding the same list shares one. Once started, entries follow `user.changed` and
  * `access_role.changed` as they are emitted: revocations apply at once, re-reads replace an entry only when
  * done (decisions never see a gap), and every change is announced through `onSubjectChange`.
  */
@@ -102,6 +101,8 @@ export function createAccessService(deps: AccessServiceDeps) {
    */
   const userEpochs = new Map<string, number>();
   let roleEpoch = 0;
+  /** Whether `start` subscribed to changes; until then nothing read is kept. */
+  let following = false;
   const listeners = new Set<(change: SubjectChange) => void | Promise<void>>();
   /**
    * Cache updates in flight. Reads through `entryFor` wait for them, so whoever made a change (API, CLI) reads
@@ -149,8 +150,9 @@ export function createAccessService(deps: AccessServiceDeps) {
     const row = await deps.users.findRow(username);
     if (!row) return null;
     const roleIds = await deps.accessRoles.roleIdsOf(row.id);
-    const missing = roleIds.filter((id) => !roles.has(id));
-    for (const role of await deps.accessRoles.rolesByIds(missing)) storeRole(role);
+    // Role data not followed may be stale: then every role is read again (versions only grow).
+    const wanted = following ? roleIds.filter((id) => !roles.has(id)) : roleIds;
+    for (const role of await deps.accessRoles.rolesByIds(wanted)) storeRole(role);
     const entry: UserEntry = {
       userId: row.id,
       username: row.username,
@@ -170,7 +172,8 @@ export function createAccessService(deps: AccessServiceDeps) {
       const rolesAt = roleEpoch;
       const entry = await readEntry(username);
       const stable = (userEpochs.get(k) ?? 0) === userEpoch && roleEpoch === rolesAt;
-      if (stable) {
+      // Only a cache that follows changes may keep what it read (a CLI process reads afresh every time).
+      if (stable && following) {
         if (entry) entries.set(k, entry);
         else entries.delete(k);
       }
@@ -256,15 +259,28 @@ export function createAccessService(deps: AccessServiceDeps) {
     return affected.map((entry) => ({ username: entry.username, subject: entry.subject }));
   }
 
-  deps.events.on('user.changed', async (event) => {
-    const change = await tracked(applyUserChange(event));
-    if (change) await notify(change);
-  });
-  deps.events.on('access_role.changed', async (event) => {
-    for (const change of await tracked(applyRoleChange(event))) await notify(change);
-  });
-
   return {
+    /**
+     * Follows committed changes of users and access roles, keeping the cache exact. Started by the server (and
+     * tests that exercise live decisions), never by construction; returns the stop function.
+     */
+    start(events: DomainEventBus): () => void {
+      following = true;
+      const offUsers = events.on('user.changed', async (event) => {
+        const change = await tracked(applyUserChange(event));
+        if (change) await notify(change);
+      });
+      const offRoles = events.on('access_role.changed', async (event) => {
+        for (const change of await tracked(applyRoleChange(event))) await notify(change);
+      });
+      return () => {
+        following = false;
+        entries.clear();
+        offUsers();
+        offRoles();
+      };
+    },
+
     /**
      * The subject as currently known, without I/O: `undefined` when the user was not loaded yet, `null` when it
      * is inactive or gone. The broker's synchronous delivery check uses this.

@@ -19,6 +19,7 @@ export const AUDIT_ACTIONS = [
   'access_role.create',
   'access_role.update',
   'access_role.delete',
+  'access.denied',
   'mqtt.disconnect',
   'mqtt.connect',
   'broker.update',

@@ -1,4 +1,4 @@
-import type { Kysely, SelectQueryBuilder } from 'kysely';
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { AuditEventRow, AuditEventsTable } from './audit.table.js';
 
@@ -17,19 +17,38 @@ export interface AuditFilter {
   to?: number;
 }
 
+/** `value` as a LIKE pattern matching itself literally (`%`, `_` and `\\` escaped). */
+function literal(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * The filters of docs/audit.md: `actor` is an actor name (`user:alice`, `cli`, `system`, `anonymous`,
+ * `apikey:<id>`) or a bare username (`alice` = `user:alice`); `action` is exact (`user.create`) or, ending in a
+ * dot or without one, a prefix (`user.` and `user` both match every user action); `target` matches as a
+ * case-insensitive substring.
+ */
 function applyFilter(
   query: SelectQueryBuilder<Database, 'audit_events', object>,
   filter: AuditFilter,
 ): SelectQueryBuilder<Database, 'audit_events', object> {
   let q = query;
-  if (filter.actor) q = q.where('actor_name', '=', filter.actor);
-  // `user.` matches every user action: a trailing dot is a prefix filter.
-  if (filter.action) {
-    q = filter.action.endsWith('.')
-      ? q.where('action', 'like', `${filter.action}%`)
-      : q.where('action', '=', filter.action);
+  if (filter.actor) {
+    const actor = filter.actor;
+    q = actor.includes(':')
+      ? q.where('actor_name', '=', actor)
+      : q.where((eb) => eb.or([eb('actor_name', '=', actor), eb('actor_name', '=', `user:${actor}`)]));
   }
-  if (filter.target) q = q.where('target', '=', filter.target);
+  if (filter.action) {
+    const action = filter.action;
+    const prefix = action.endsWith('.') ? action : action.includes('.') ? null : `${action}.`;
+    q = prefix
+      ? q.where(sql<boolean>`action like ${`${literal(prefix)}%`} escape '\\'`)
+      : q.where('action', '=', action);
+  }
+  if (filter.target) {
+    q = q.where(sql<boolean>`lower(target) like ${`%${literal(filter.target.toLowerCase())}%`} escape '\\'`);
+  }
   if (filter.outcome) q = q.where('outcome', '=', filter.outcome);
   if (filter.from !== undefined) q = q.where('at', '>=', filter.from);
   if (filter.to !== undefined) q = q.where('at', '<=', filter.to);

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.js';
 import { toIso } from '../../core/clock.js';
+import { AppError } from '../../core/errors/app-error.js';
 import type { Database } from '../../db/schema.js';
 import type { OperationContext } from '../permissions/operation-context.js';
 import { actorName } from '../permissions/permissions.policy.js';
@@ -13,14 +14,22 @@ import {
 } from './audit.repository.js';
 import type { AuditEventRow } from './audit.table.js';
 
+/** Who an event is recorded for, when not the operation's actor (a login is made by the claimed user). */
+export interface AuditActor {
+  readonly type: 'user' | 'anonymous';
+  readonly name: string;
+}
+
 export interface AuditEventInput {
   readonly action: AuditAction;
+  /** Overrides the context's actor: logins are recorded as the account's user, or `anonymous` for no account. */
+  readonly actor?: AuditActor;
   readonly target?: string;
   readonly outcome?: 'success' | 'failure';
   readonly details?: Record<string, unknown>;
 }
 
-/** An audit event as the API returns it (SPEC §5). */
+/** An audit event as the API returns it (docs/audit.md). */
 export interface AuditEvent {
   id: number;
   at: string;
@@ -118,21 +127,58 @@ function csvRow(event: AuditEvent): string {
   return `${cells.map(csvCell).join(',')}\r\n`;
 }
 
+/** Refusals worth a record: not permitted (403) and conflicts such as the last-admin rule (409). */
+function isRefusal(error: unknown): error is AppError {
+  return error instanceof AppError && (error.status === 403 || error.status === 409);
+}
+
 export interface AuditService {
   /** Writes an event with the caller's transaction, so it commits or rolls back with the change. */
   record(trx: Kysely<Database>, ctx: OperationContext, event: AuditEventInput): Promise<void>;
+  /**
+   * Runs a write. When it is refused (an AppError with status 403 or 409: not permitted on the target, protected,
+   * last admin, conflict), the refusal is recorded as a failed `action` on `target` — in a transaction of its own,
+   * since the write's transaction rolled back with everything in it — and the error is rethrown.
+   */
+  refusable<T>(
+    ctx: OperationContext,
+    event: { readonly action: AuditAction; readonly target: string },
+    work: () => Promise<T>,
+  ): Promise<T>;
   list(filter: AuditFilter, page: number, pageSize: number): Promise<{ items: AuditEvent[]; total: number }>;
   /** Lines of a CSV (with header) or JSON-array export, streamed. */
   export(filter: AuditFilter, format: 'csv' | 'json'): AsyncGenerator<string>;
 }
 
 export function createAuditService(deps: { db: Kysely<Database>; clock: Clock }): AuditService {
-  return {
+  const service: AuditService = {
+    async refusable(ctx, event, work) {
+      try {
+        return await work();
+      } catch (error) {
+        if (isRefusal(error)) {
+          await deps.db.transaction().execute((trx) =>
+            service.record(trx, ctx, {
+              ...event,
+              outcome: 'failure',
+              // `error`, not `code`: audit details never keep a key named code (it could be a TOTP code).
+              details: {
+                error: error.code,
+                reason: error.message,
+                ...(error.extensions.denial ? { denial: error.extensions.denial } : {}),
+              },
+            }),
+          );
+        }
+        throw error;
+      }
+    },
+
     async record(trx, ctx, event) {
       await insertAuditEvent(trx, {
         at: deps.clock.now(),
-        actor_type: ctx.actor.type,
-        actor_name: actorName(ctx.actor),
+        actor_type: event.actor?.type ?? ctx.actor.type,
+        actor_name: event.actor?.name ?? actorName(ctx.actor),
         action: event.action,
         target: event.target ?? '',
         outcome: event.outcome ?? 'success',
@@ -165,4 +211,5 @@ export function createAuditService(deps: { db: Kysely<Database>; clock: Clock })
       if (format === 'json') yield '\n]\n';
     },
   };
+  return service;
 }

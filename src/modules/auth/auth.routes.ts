@@ -46,9 +46,11 @@ export async function authRoutes(app: App): Promise<void> {
         response: { 200: UserWithNextSchema },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { ctx, session } = selfRequest(request);
-      return auth.completeMfa(ctx, session, request.body);
+      const { user, next, token } = await auth.completeMfa(ctx, session, request.body);
+      setSessionCookie(request, reply, token);
+      return { user, next };
     },
   );
 
@@ -93,15 +95,16 @@ export async function authRoutes(app: App): Promise<void> {
         response: { 200: NextOnlySchema },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { ctx, session } = selfRequest(request);
-      const next = await auth.changeOwnPassword(
+      const progress = await auth.changeOwnPassword(
         ctx,
         session,
         request.body.currentPassword,
         request.body.password,
       );
-      return { next };
+      if (progress) setSessionCookie(request, reply, progress.token);
+      return { next: progress?.next ?? null };
     },
   );
 }

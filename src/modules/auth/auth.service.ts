@@ -15,7 +15,7 @@ import type { ClientMeta, ResolvedSession, SessionsService } from '../sessions/s
 import type { SettingsService } from '../settings/settings.service.js';
 import { isThrottled, type ThrottleService } from '../throttle/throttle.service.js';
 import { userTarget } from '../users/users.mapper.js';
-import { findUserById } from '../users/users.repository.js';
+import type { UserReader } from '../users/users.reader.js';
 import type { PublicUser } from '../users/users.schemas.js';
 import type { UsersService } from '../users/users.service.js';
 import type { UserRow } from '../users/users.table.js';
@@ -28,6 +28,12 @@ export interface LoginResult {
   token: string;
   user: PublicUser;
   next: NextStep;
+}
+
+/** Where a login stands after a step: the next step, and the new session token (the old one is void). */
+export interface LoginProgress {
+  readonly next: NextStep;
+  readonly token: string;
 }
 
 /** Why a login failed: written to the audit log only; the client always sees auth.invalid_credentials. */
@@ -49,7 +55,8 @@ export function createAuthService(deps: {
   audit: AuditService;
   settings: SettingsService;
   sessions: SessionsService;
-  users: UsersService;
+  users: Pick<UsersService, 'get' | 'changeOwnPassword' | 'recordLogin'>;
+  userReader: UserReader;
   throttle: ThrottleService;
   mfa: MfaService;
 }) {
@@ -61,14 +68,22 @@ export function createAuthService(deps: {
 
   async function auditLogin(
     ctx: OperationContext,
-    username: string,
+    account: { username: string; exists: boolean },
     outcome: 'success' | 'failure',
     details: Record<string, unknown>,
     trx: Kysely<Database> = db,
   ): Promise<void> {
-    // A login is not performed by anyone we know yet: the actor is the system, the target names the claimed
-    // user so the log can be searched by it, and the reason says what really happened.
-    await audit.record(trx, ctx, { action: 'auth.login', target: userTarget(username), outcome, details });
+    // A login is made by the account's user (searchable as actor and target); an attempt on a name no account
+    // has is made by nobody known: `anonymous`.
+    await audit.record(trx, ctx, {
+      action: 'auth.login',
+      actor: account.exists
+        ? { type: 'user', name: `user:${account.username}` }
+        : { type: 'anonymous', name: 'anonymous' },
+      target: userTarget(account.username),
+      outcome,
+      details,
+    });
   }
 
   /** Why this row may not log in at all (before looking at the password), or null. */
@@ -90,34 +105,39 @@ export function createAuthService(deps: {
     }
   }
 
-  /** Marks a completed login on the user (last login time). */
-  async function completeLogin(trx: Kysely<Database>, user: UserRow, at: number): Promise<void> {
-    await trx.updateTable('users').set({ last_login_at: at }).where('id', '=', user.id).execute();
-  }
-
   /**
-   * Moves a pending session on after one login step (MFA verified, password replaced, MFA enrolled) and
-   * returns the next step; completes the login when none is left.
+   * Moves a pending session on after one login step (MFA verified, password replaced, MFA enrolled): the session
+   * gets a new token (the one that was presented at the earlier step is void, so a token planted before the step
+   * never becomes a full session) and the next step; the login completes when none is left.
    */
   async function advance(
     trx: Kysely<Database>,
     sessionId: string,
     user: UserRow,
     progress: { mfaVerified: boolean },
-  ): Promise<NextStep> {
+  ): Promise<LoginProgress> {
     const security = await deps.settings.getSecurity(trx);
-    const fresh = (await findUserById(trx, user.id)) ?? user;
-    const stage = nextLoginStage(fresh, security, clock.now(), progress);
-    await deps.sessions.setStage(trx, sessionId, stage);
-    if (stage === 'active') await completeLogin(trx, fresh, clock.now());
-    return nextStep(stage);
+    const fresh = (await deps.userReader.findRowById(user.id, trx)) ?? user;
+    const stage = nextLoginStage(
+      fresh,
+      await deps.mfa.status(fresh.id, trx),
+      security,
+      clock.now(),
+      progress,
+    );
+    const { token } = await deps.sessions.rotate(trx, sessionId, stage);
+    if (stage === 'active') await deps.users.recordLogin(trx, fresh.id, clock.now());
+    return { next: nextStep(stage), token };
   }
 
   /**
    * After a self-service step that a pending session was held at (`password_change`, `mfa_enroll`): the next
-   * login step, or null when the login is now complete. A complete session stays as it is.
+   * login step with the session's new token, or null when the session was already complete (it stays as it is).
    */
-  async function continueLogin(session: ResolvedSession, heldAt: SessionStage): Promise<NextStep> {
+  async function continueLogin(
+    session: ResolvedSession,
+    heldAt: SessionStage,
+  ): Promise<LoginProgress | null> {
     if (session.stage !== heldAt) return null;
     // Being held at a later stage means the second factor, if any, was already verified.
     return db
@@ -140,10 +160,10 @@ export function createAuthService(deps: {
       // Under a flood, refuse before touching the database for a verification that could not run anyway.
       deps.hasher.assertCapacity();
       const ctx = anonymousContext(meta, requestId);
-      const row = await deps.users.findRow(username);
-      const claimed = row?.username ?? username;
+      const row = await deps.userReader.findRow(username);
+      const account = { username: row?.username ?? username, exists: row !== undefined };
       const refused = refusal(row);
-      await reserve(username, meta.ip, () => auditLogin(ctx, claimed, 'failure', { reason: 'throttled' }));
+      await reserve(username, meta.ip, () => auditLogin(ctx, account, 'failure', { reason: 'throttled' }));
       let verified: boolean;
       try {
         verified =
@@ -158,14 +178,16 @@ export function createAuthService(deps: {
       if (refused !== null || !verified || !row) {
         await db.transaction().execute(async (trx) => {
           await deps.throttle.failed(username, trx);
-          await auditLogin(ctx, claimed, 'failure', { reason: refused ?? 'wrong_password' }, trx);
+          await auditLogin(ctx, account, 'failure', { reason: refused ?? 'wrong_password' }, trx);
         });
         throw authError('auth.invalid_credentials', 'Invalid username or password');
       }
 
       const security = await deps.settings.getSecurity();
       const loginAt = clock.now();
-      const stage = nextLoginStage(row, security, loginAt, { mfaVerified: false });
+      const stage = nextLoginStage(row, await deps.mfa.status(row.id), security, loginAt, {
+        mfaVerified: false,
+      });
       // One transaction settles the throttle, checks the session cap and starts the session: one commit per
       // login (each is a disk sync on SQLite), and the cap is checked under the throttle's lock, so racing
       // logins cannot both take the last slot.
@@ -176,15 +198,15 @@ export function createAuthService(deps: {
           await lockFor(trx, deps.engine, 'throttle');
           const live = await deps.sessions.countLiveNonAdmin(trx);
           if (live >= security.maxConcurrentSessions) {
-            await auditLogin(ctx, row.username, 'failure', { reason: 'session_limit', live }, trx);
+            await auditLogin(ctx, account, 'failure', { reason: 'session_limit', live }, trx);
             return null;
           }
         }
         const started = await deps.sessions.start(trx, row, stage, meta);
-        if (stage === 'active') await completeLogin(trx, row, loginAt);
+        if (stage === 'active') await deps.users.recordLogin(trx, row.id, loginAt);
         await auditLogin(
           ctx,
-          row.username,
+          account,
           'success',
           { next: nextStep(stage), session: started.session.id },
           trx,
@@ -206,7 +228,7 @@ export function createAuthService(deps: {
       ctx: OperationContext,
       session: ResolvedSession,
       factor: MfaLoginInput,
-    ): Promise<{ user: PublicUser; next: NextStep }> {
+    ): Promise<{ user: PublicUser } & LoginProgress> {
       if (session.stage !== 'mfa')
         throw authError('auth.no_login_in_progress', 'No second factor is pending');
       const { username } = session.user;
@@ -226,8 +248,8 @@ export function createAuthService(deps: {
         db.transaction().execute((trx) => auditMfa(trx, 'failure', { reason: 'throttled' })),
       );
       const result = await db.transaction().execute(async (trx) => {
-        const user = (await findUserById(trx, session.user.id)) ?? session.user;
-        const outcome = await deps.mfa.verifyLoginFactor(trx, user, factor);
+        const user = (await deps.userReader.findRowById(session.user.id, trx)) ?? session.user;
+        const outcome = await deps.mfa.verifyLoginFactor(trx, user.id, factor);
         if (!outcome.ok) {
           // Committed: the failed code is part of the record and counts against the budget.
           await deps.throttle.failed(username, trx);
@@ -235,17 +257,16 @@ export function createAuthService(deps: {
           return null;
         }
         await deps.throttle.succeeded(username, ctx.ip, { clearAccount: true }, trx);
-        const next = await advance(trx, session.session.id, user, { mfaVerified: true });
+        const progress = await advance(trx, session.session.id, user, { mfaVerified: true });
         await auditMfa(trx, 'success', {
           method: outcome.method,
-          next,
+          next: progress.next,
           ...(outcome.recoveryCodesLeft === null ? {} : { codesLeft: outcome.recoveryCodesLeft }),
         });
-        return { next };
+        return progress;
       });
       if (!result) throw authError('auth.invalid_code', 'Invalid code');
-      const { next } = result;
-      return { user: await deps.users.get(username), next };
+      return { user: await deps.users.get(username), ...result };
     },
 
     /**
@@ -257,7 +278,7 @@ export function createAuthService(deps: {
       session: ResolvedSession,
       currentPassword: string,
       password: string,
-    ): Promise<NextStep> {
+    ): Promise<LoginProgress | null> {
       const { username } = session.user;
       await reserve(username, ctx.ip, () =>
         db.transaction().execute((trx) =>

@@ -1,3 +1,4 @@
+import type { MfaStatus } from '../mfa/mfa.service.js';
 import type { SessionStage } from '../permissions/permissions.policy.js';
 import type { SecuritySettings } from '../settings/settings.schemas.js';
 import type { UserRow } from '../users/users.table.js';
@@ -13,10 +14,8 @@ export function passwordExpired(user: UserRow, security: SecuritySettings, now: 
   );
 }
 
-export function mfaRequired(user: UserRow, security: SecuritySettings): boolean {
-  return (
-    user.mfa_enroll_required === 1 || (security.mfaRequiredRoles as readonly string[]).includes(user.role)
-  );
+export function mfaRequired(user: UserRow, mfa: MfaStatus, security: SecuritySettings): boolean {
+  return mfa.enrollRequired || (security.mfaRequiredRoles as readonly string[]).includes(user.role);
 }
 
 /**
@@ -25,13 +24,14 @@ export function mfaRequired(user: UserRow, security: SecuritySettings): boolean 
  */
 export function nextLoginStage(
   user: UserRow,
+  mfa: MfaStatus,
   security: SecuritySettings,
   now: number,
   progress: { mfaVerified: boolean },
 ): SessionStage {
-  if (user.mfa_enabled === 1 && !progress.mfaVerified) return 'mfa';
+  if (mfa.enabled && !progress.mfaVerified) return 'mfa';
   if (user.must_change_password === 1 || passwordExpired(user, security, now)) return 'password_change';
-  if (user.mfa_enabled !== 1 && mfaRequired(user, security)) return 'mfa_enroll';
+  if (!mfa.enabled && mfaRequired(user, mfa, security)) return 'mfa_enroll';
   return 'active';
 }
 

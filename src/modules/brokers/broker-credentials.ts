@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
 import type { SecretBox } from '../../core/crypto/secret-box.js';
+import { fallbackLogger } from '../../core/logging/logger.js';
 import type { Database } from '../../db/schema.js';
 import {
   type DynsecPasswordRecord,
@@ -8,7 +10,7 @@ import {
   isDynsecPasswordRecord,
 } from '../../integrations/mosquitto-dynsec/dynsec-password.js';
 import type { PasswordLedger } from '../../integrations/mosquitto-dynsec/mosquitto-integration.js';
-import type { UsersService } from '../users/users.service.js';
+import type { PasswordSink } from '../users/users.service.js';
 import {
   currentCredentials,
   markPasswordSynced,
@@ -18,52 +20,65 @@ import {
 
 const sealContext = (userId: string): string => `broker-credential:${userId}`;
 
-export interface BrokerCredentials {
+/** Where just-set passwords go once their broker record is stored. */
+export interface PasswordDelivery {
   /**
-   * A password was committed for `username`: stores its Mosquitto (PBKDF2-SHA512) record sealed, then hands
-   * the plaintext to the broker integrations (`onPassword`). Never throws into the user operation, which has
-   * already succeeded; failures go to `onError`.
+   * Hands the plaintext to the broker integrations: resolves at once in the server (running adapters push in the
+   * background), after the one-off pushes in the CLI, so that they finish before the command exits.
    */
-  capture(username: string, password: string): Promise<void>;
+  deliver(username: string, password: string): Promise<void>;
+  readonly logger: Logger;
+}
+
+export interface BrokerCredentials extends PasswordSink {
   /** Current Mosquitto password records by username (for `warden mosquitto export-dynsec`). */
   mosquittoRecords(): Promise<Map<string, DynsecPasswordRecord>>;
   readonly ledger: PasswordLedger;
+  /**
+   * From now on passwords are also delivered to `delivery` (the server's running integrations, or the CLI's
+   * one-off pushes); returns the function that stops it. Without one, records are stored and nothing is pushed.
+   */
+  deliverTo(delivery: PasswordDelivery): () => void;
 }
 
 /**
- * Broker-format credentials. The plaintext exists only while a password is being set, so that is when the
- * record Mosquitto needs is derived. Mosquitto's format is a weak hash (101 iterations), so it is kept sealed
- * with the secret box and leaves Warden only inside an exported dynamic-security.json.
+ * Broker-format credentials: the users service's password sink. The plaintext exists only while a password is
+ * being set, so that is when the record Mosquitto needs is derived. Mosquitto's format is a weak hash (101
+ * iterations), so it is kept sealed with the secret box and leaves Warden only inside an exported
+ * dynamic-security.json. Depends on nothing but the database, so the users service can be built with it.
  */
 export function createBrokerCredentials(deps: {
   db: Kysely<Database>;
   clock: Clock;
   box: SecretBox;
-  users: Pick<UsersService, 'findRow'>;
-  /**
-   * Fans the plaintext out to the integrations: resolves at once in the server (running adapters push in the
-   * background), after the one-off pushes in the CLI, so that they finish before the command exits.
-   */
-  onPassword: (username: string, password: string) => Promise<void>;
-  onError: (error: unknown) => void;
 }): BrokerCredentials {
   const { db, clock, box } = deps;
+  let delivery: PasswordDelivery | null = null;
   return {
-    async capture(username, password) {
+    async passwordSet(user, password) {
       try {
-        const row = await deps.users.findRow(username);
-        if (!row) return;
         const record = hashDynsecPassword(password);
         await upsertCredential(db, {
-          user_id: row.id,
-          mosquitto: box.seal(Buffer.from(JSON.stringify(record), 'utf8'), sealContext(row.id)),
-          password_changed_at: row.password_changed_at,
+          user_id: user.userId,
+          mosquitto: box.seal(Buffer.from(JSON.stringify(record), 'utf8'), sealContext(user.userId)),
+          password_changed_at: user.passwordChangedAt,
           updated_at: clock.now(),
         });
-        await deps.onPassword(row.username, password);
+        await delivery?.deliver(user.username, password);
       } catch (error) {
-        deps.onError(error);
+        // The user operation has committed; the broker's status shows the password as pending.
+        (delivery?.logger ?? fallbackLogger()).error(
+          { err: error instanceof Error ? error.message : String(error), username: user.username },
+          'capturing a broker credential failed',
+        );
       }
+    },
+
+    deliverTo(next) {
+      delivery = next;
+      return () => {
+        if (delivery === next) delivery = null;
+      };
     },
 
     async mosquittoRecords() {
@@ -80,39 +95,6 @@ export function createBrokerCredentials(deps: {
     ledger: {
       unsynced: (integrationId, exclude, limit) => unsyncedPasswords(db, integrationId, exclude, limit),
       synced: (integrationId, username) => markPasswordSynced(db, integrationId, username, clock.now()),
-    },
-  };
-}
-
-/**
- * The users service with its password-setting operations reporting the new password to `capture` after they
- * commit: the least invasive hook — the users service stays unaware of brokers, no domain event ever carries
- * a password (events get logged), and every path (API, console, CLI, bootstrap, break-glass) goes through
- * these four methods.
- */
-export function withPasswordCapture(
-  users: UsersService,
-  credentials: Pick<BrokerCredentials, 'capture'>,
-): UsersService {
-  return {
-    ...users,
-    async create(ctx, input, options) {
-      const user = await users.create(ctx, input, options);
-      await credentials.capture(user.username, input.password);
-      return user;
-    },
-    async setPassword(ctx, username, password, options) {
-      await users.setPassword(ctx, username, password, options);
-      await credentials.capture(username, password);
-    },
-    async changeOwnPassword(ctx, currentPassword, password) {
-      await users.changeOwnPassword(ctx, currentPassword, password);
-      await credentials.capture(ctx.actor.username, password);
-    },
-    async recoverRoot(ctx, password) {
-      const user = await users.recoverRoot(ctx, password);
-      await credentials.capture(user.username, password);
-      return user;
     },
   };
 }

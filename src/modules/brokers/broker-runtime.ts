@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
 import type { SecretBox } from '../../core/crypto/secret-box.js';
 import type { DomainEventBus } from '../../core/events.js';
+import { fallbackLogger } from '../../core/logging/logger.js';
 import type { Database } from '../../db/schema.js';
 import {
   type BrokerChange,
@@ -64,8 +65,7 @@ export class BrokerRuntime {
   }
 
   get logger(): Logger {
-    this.#logger ??= pino({ level: 'warn' }, pino.destination(2));
-    return this.#logger;
+    return this.#logger ?? fallbackLogger();
   }
 
   /** An adapter for `row` (not started). Throws when a stored secret cannot be opened. */

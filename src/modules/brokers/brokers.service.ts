@@ -64,7 +64,7 @@ function isUniqueViolation(error: unknown): boolean {
 const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
- * External broker integrations (issue 6): their settings (validated per kind, secrets sealed, never returned),
+ * External broker integrations (docs/brokers.md): their settings (validated per kind, secrets sealed, never returned),
  * their runtime (started with the server, fed every change) and on-demand syncs. Every settings change and
  * every manual sync is audited in the transaction that records it.
  */
@@ -80,8 +80,8 @@ export function createBrokersService(deps: {
 }) {
   const { db, clock, audit, box } = deps;
   const runtime = new BrokerRuntime(deps);
-  /** Set in processes that run no integration (the CLI): passwords then go out over one-off sessions. */
-  let onMissedPush: ((missed: MissedPasswordPush) => void) | null = null;
+  /** Stops delivering just-set passwords to this process's integrations (running ones or one-off pushes). */
+  let stopDelivery: (() => void) | null = null;
 
   async function mustFind(trx: Kysely<Database>, name: string): Promise<BrokerIntegrationRow> {
     const row = await findIntegrationByName(trx, name);
@@ -304,33 +304,41 @@ export function createBrokersService(deps: {
       return row.name;
     },
 
-    /** Starts the enabled integrations (the server does; the CLI does not). */
-    start: (options: { logger?: Logger } = {}): Promise<void> => runtime.start(options),
-    stop: (): Promise<void> => runtime.stop(),
+    /**
+     * Starts the enabled integrations and delivers just-set passwords to them (the server does; the CLI does
+     * not). Returns once they run; `stop` undoes it.
+     */
+    async start(options: { logger?: Logger } = {}): Promise<void> {
+      await runtime.start(options);
+      stopDelivery?.();
+      stopDelivery = deps.credentials.deliverTo({
+        deliver: async (username, password) => runtime.passwordSet(username, password),
+        logger: runtime.logger,
+      });
+    },
+    async stop(): Promise<void> {
+      stopDelivery?.();
+      stopDelivery = null;
+      await runtime.stop();
+    },
     /** For tests and benchmarks: resolves once every running adapter's queued work is done. */
     async idle(): Promise<void> {
       for (const row of await listIntegrations(db)) await runtime.running(row.id)?.idle();
     },
     /**
-     * Hands a just-set password to the broker integrations (wired to the users service's capture). In the server
-     * the running adapters push it (or queue it while their broker is down) in the background; after
-     * `enableOneOffPasswordPushes` it is pushed over one-off sessions before this resolves.
-     */
-    async passwordSet(username: string, password: string): Promise<void> {
-      if (onMissedPush === null) return runtime.passwordSet(username, password);
-      for (const missed of await runtime.pushPassword(username, password)) onMissedPush(missed);
-    },
-    /**
      * For a process that runs no integration (the CLI), which would otherwise leave every password it sets
-     * pending: from now on passwords set here are pushed to the enabled Mosquitto integrations at once.
-     * `onMissed` hears of each integration that could not take one (its user stays in `pendingPasswords`).
+     * pending: from now on passwords set here are pushed to the enabled Mosquitto integrations over one-off
+     * sessions before the operation returns. `onMissed` hears of each integration that could not take one (its
+     * user stays in `pendingPasswords`).
      */
     enableOneOffPasswordPushes(onMissed: (missed: MissedPasswordPush) => void): void {
-      onMissedPush = onMissed;
-    },
-    /** Where password-capture failures are reported. */
-    reportError: (error: unknown): void => {
-      runtime.logger.error({ err: describeError(error) }, 'capturing a broker credential failed');
+      stopDelivery?.();
+      stopDelivery = deps.credentials.deliverTo({
+        deliver: async (username, password) => {
+          for (const missed of await runtime.pushPassword(username, password)) onMissed(missed);
+        },
+        logger: runtime.logger,
+      });
     },
   };
 }

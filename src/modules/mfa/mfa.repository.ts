@@ -1,12 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import type { UserMfaRow } from './mfa.table.js';
 
 /**
- * MFA state: the TOTP columns of `users` (secret sealed with the secret box, last used time step, flags) and the
- * `recovery_codes` table. Every "use once" rule is a single conditional UPDATE, so racing requests cannot both
- * succeed: the database decides which one changes the row.
+ * MFA state: `user_mfa` (the sealed TOTP secret, its last used time step, the enabled and must-enrol flags) and
+ * `recovery_codes`. This module is the only one that touches either table. Every "use once" rule is a single
+ * conditional UPDATE, so racing requests cannot both succeed: the database decides which one changes the row.
  */
+
+/** A user's MFA row, or undefined when the user has no MFA state at all. */
+export function findUserMfa(db: Kysely<Database>, userId: string): Promise<UserMfaRow | undefined> {
+  return db.selectFrom('user_mfa').selectAll().where('user_id', '=', userId).executeTakeFirst();
+}
+
+/** Which of `userIds` have an enabled authenticator. */
+export async function usersWithMfaEnabled(
+  db: Kysely<Database>,
+  userIds: readonly string[],
+): Promise<Set<string>> {
+  if (userIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('user_mfa')
+    .select('user_id')
+    .where('user_id', 'in', userIds)
+    .where('enabled', '=', 1)
+    .execute();
+  return new Set(rows.map((row) => row.user_id));
+}
 
 /** Stores a new, not yet confirmed secret; false when MFA got enabled meanwhile. */
 export async function storePendingTotp(
@@ -16,12 +37,23 @@ export async function storePendingTotp(
   now: number,
 ): Promise<boolean> {
   const result = await db
-    .updateTable('users')
-    .set({ totp_secret: sealedSecret, totp_last_step: null, updated_at: now })
-    .where('id', '=', userId)
-    .where('mfa_enabled', '=', 0)
+    .insertInto('user_mfa')
+    .values({
+      user_id: userId,
+      enabled: 0,
+      enroll_required: 0,
+      totp_secret: sealedSecret,
+      totp_last_step: null,
+      updated_at: now,
+    })
+    .onConflict((oc) =>
+      oc
+        .column('user_id')
+        .doUpdateSet({ totp_secret: sealedSecret, totp_last_step: null, updated_at: now })
+        .where('user_mfa.enabled', '=', 0),
+    )
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
 }
 
 /**
@@ -36,10 +68,10 @@ export async function enableTotp(
   now: number,
 ): Promise<boolean> {
   const result = await db
-    .updateTable('users')
-    .set({ mfa_enabled: 1, mfa_enroll_required: 0, totp_last_step: step, updated_at: now })
-    .where('id', '=', userId)
-    .where('mfa_enabled', '=', 0)
+    .updateTable('user_mfa')
+    .set({ enabled: 1, enroll_required: 0, totp_last_step: step, updated_at: now })
+    .where('user_id', '=', userId)
+    .where('enabled', '=', 0)
     .where('totp_secret', '=', sealedSecret)
     .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
     .executeTakeFirst();
@@ -49,10 +81,10 @@ export async function enableTotp(
 /** Consumes a time step of the enabled secret: true for the first use, false for a replay or an older step. */
 export async function consumeTotpStep(db: Kysely<Database>, userId: string, step: number): Promise<boolean> {
   const result = await db
-    .updateTable('users')
+    .updateTable('user_mfa')
     .set({ totp_last_step: step })
-    .where('id', '=', userId)
-    .where('mfa_enabled', '=', 1)
+    .where('user_id', '=', userId)
+    .where('enabled', '=', 1)
     .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
@@ -97,22 +129,38 @@ export async function countUnusedRecoveryCodes(db: Kysely<Database>, userId: str
   return Number(n);
 }
 
-/** Removes the authenticator and the recovery codes; `enrollRequired` makes the next login enrol again. */
+/**
+ * Removes the authenticator and the recovery codes; `enrollRequired` makes the next login enrol again (the row
+ * stays only to carry that duty).
+ */
 export async function clearMfa(
   db: Kysely<Database>,
   userId: string,
   options: { enrollRequired: boolean; now: number },
 ): Promise<void> {
+  await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+  if (!options.enrollRequired) {
+    await db.deleteFrom('user_mfa').where('user_id', '=', userId).execute();
+    return;
+  }
   await db
-    .updateTable('users')
-    .set({
-      mfa_enabled: 0,
+    .insertInto('user_mfa')
+    .values({
+      user_id: userId,
+      enabled: 0,
+      enroll_required: 1,
       totp_secret: null,
       totp_last_step: null,
-      mfa_enroll_required: options.enrollRequired ? 1 : 0,
       updated_at: options.now,
     })
-    .where('id', '=', userId)
+    .onConflict((oc) =>
+      oc.column('user_id').doUpdateSet({
+        enabled: 0,
+        enroll_required: 1,
+        totp_secret: null,
+        totp_last_step: null,
+        updated_at: options.now,
+      }),
+    )
     .execute();
-  await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
 }

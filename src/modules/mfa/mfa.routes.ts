@@ -1,6 +1,7 @@
 import { operationContext } from '../../http/access-guard.js';
 import { NoContent, UsernameParams } from '../../http/common-schemas.js';
 import type { App } from '../../http/fastify-types.js';
+import { setSessionCookie } from '../../http/session-cookie.js';
 import { selfRequest } from '../auth/self-request.js';
 import { ConfirmTotpBody, ConfirmTotpResponse, DisableMfaBody, TotpEnrolmentSchema } from './mfa.schemas.js';
 
@@ -37,10 +38,12 @@ export async function mfaRoutes(app: App): Promise<void> {
         response: { 200: ConfirmTotpResponse },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { ctx, session } = selfRequest(request);
       const { recoveryCodes } = await mfa.confirmTotp(ctx, request.body.code);
-      return { recoveryCodes, next: await auth.continueLogin(session, 'mfa_enroll') };
+      const progress = await auth.continueLogin(session, 'mfa_enroll');
+      if (progress) setSessionCookie(request, reply, progress.token);
+      return { recoveryCodes, next: progress?.next ?? null };
     },
   );
 

@@ -7,11 +7,12 @@ import { coreError } from '../../core/errors/core-errors.js';
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { OperationContext, SelfContext } from '../permissions/operation-context.js';
+import { canActOn } from '../permissions/permissions.policy.js';
+import { enforce } from '../permissions/refusal.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import { isThrottled, type ThrottleService } from '../throttle/throttle.service.js';
-import { userError } from '../users/users.errors.js';
-import { userTarget } from '../users/users.mapper.js';
-import { findUserById, findUserByUsername } from '../users/users.repository.js';
+import { policyTarget, userTarget } from '../users/users.mapper.js';
+import type { UserReader } from '../users/users.reader.js';
 import type { UserRow } from '../users/users.table.js';
 import {
   hashRecoveryCode,
@@ -28,10 +29,27 @@ import {
   consumeTotpStep,
   countUnusedRecoveryCodes,
   enableTotp,
+  findUserMfa,
   replaceRecoveryCodes,
   storePendingTotp,
+  usersWithMfaEnabled,
 } from './mfa.repository.js';
 import type { DisableMfaInput, MfaLoginInput } from './mfa.schemas.js';
+
+/** What login and the user directory need to know of a user's MFA. */
+export interface MfaStatus {
+  /** A confirmed authenticator is enrolled. */
+  readonly enabled: boolean;
+  /** The next login must enrol one (an admin reset it, or it was required and is missing). */
+  readonly enrollRequired: boolean;
+}
+
+const NO_MFA: MfaStatus = Object.freeze({ enabled: false, enrollRequired: false });
+
+/** A user's MFA state as the service works with it: the status plus the sealed secret. */
+interface MfaState extends MfaStatus {
+  readonly sealedSecret: string | null;
+}
 
 export interface TotpEnrolment {
   secret: string;
@@ -63,6 +81,7 @@ export function createMfaService(deps: {
   settings: SettingsService;
   throttle: ThrottleService;
   secretBox: SecretBox;
+  users: UserReader;
 }) {
   const { db, clock, audit, secretBox } = deps;
 
@@ -71,14 +90,24 @@ export function createMfaService(deps: {
     return `totp:${userId}`;
   }
 
-  function openSecret(user: UserRow): Uint8Array | null {
-    return user.totp_secret ? secretBox.open(user.totp_secret, secretContext(user.id)) : null;
+  function openSecret(userId: string, state: MfaState): Uint8Array | null {
+    return state.sealedSecret ? secretBox.open(state.sealedSecret, secretContext(userId)) : null;
   }
 
-  async function currentUser(ctx: SelfContext): Promise<UserRow> {
-    const user = await findUserById(db, ctx.actor.userId);
+  async function stateOf(userId: string, trx: Kysely<Database> = db): Promise<MfaState> {
+    const row = await findUserMfa(trx, userId);
+    if (!row) return { ...NO_MFA, sealedSecret: null };
+    return {
+      enabled: row.enabled === 1,
+      enrollRequired: row.enroll_required === 1,
+      sealedSecret: row.totp_secret,
+    };
+  }
+
+  async function currentUser(ctx: SelfContext): Promise<{ user: UserRow; state: MfaState }> {
+    const user = await deps.users.findRowById(ctx.actor.userId);
     if (!user) throw coreError('auth.required');
-    return user;
+    return { user, state: await stateOf(user.id) };
   }
 
   async function auditFailure(
@@ -98,23 +127,44 @@ export function createMfaService(deps: {
   }
 
   /** Whether `proof` (a current TOTP code, consumed, or the password) shows the user is present. */
-  async function proofHolds(user: UserRow, proof: DisableMfaInput): Promise<boolean> {
+  async function proofHolds(user: UserRow, state: MfaState, proof: DisableMfaInput): Promise<boolean> {
     if ('password' in proof) {
       return user.password_hash !== null && (await deps.hasher.verify(user.password_hash, proof.password));
     }
-    const key = openSecret(user);
+    const key = openSecret(user.id, state);
     const step = key ? matchTotpStep(key, proof.code, clock.now()) : null;
     return step !== null && (await consumeTotpStep(db, user.id, step));
   }
 
   return {
+    /** A user's MFA status (no row: none). `db` may be the caller's transaction. */
+    async status(userId: string, trx: Kysely<Database> = db): Promise<MfaStatus> {
+      const { enabled, enrollRequired } = await stateOf(userId, trx);
+      return { enabled, enrollRequired };
+    },
+
+    /** Which of `userIds` have an enabled authenticator (for the user directory). */
+    enabledAmong(trx: Kysely<Database>, userIds: readonly string[]): Promise<Set<string>> {
+      return usersWithMfaEnabled(trx, userIds);
+    },
+
+    /**
+     * Removes a user's authenticator and recovery codes inside the caller's transaction (break-glass recovery);
+     * returns whether one was enabled.
+     */
+    async clear(trx: Kysely<Database>, userId: string): Promise<boolean> {
+      const { enabled } = await stateOf(userId, trx);
+      await clearMfa(trx, userId, { enrollRequired: false, now: clock.now() });
+      return enabled;
+    },
+
     /**
      * Starts enrolment: a new secret, stored sealed but not yet enabled, returned once as base32, URI and QR code.
      * Starting again replaces a pending secret; an enabled authenticator must be disabled first.
      */
     async beginTotp(ctx: SelfContext): Promise<TotpEnrolment> {
-      const user = await currentUser(ctx);
-      if (user.mfa_enabled === 1) throw mfaError('mfa.already_enabled');
+      const { user, state } = await currentUser(ctx);
+      if (state.enabled) throw mfaError('mfa.already_enabled');
       const key = newTotpKey();
       const otpauthUri = totpKeyUri(user.username, key);
       const stored = await storePendingTotp(
@@ -133,11 +183,11 @@ export function createMfaService(deps: {
      * issued (returned once, stored hashed). Of racing confirmations exactly one succeeds.
      */
     async confirmTotp(ctx: SelfContext, code: string): Promise<{ recoveryCodes: string[] }> {
-      const user = await currentUser(ctx);
-      if (user.mfa_enabled === 1) throw mfaError('mfa.already_enabled');
-      const key = openSecret(user);
-      if (!key || !user.totp_secret) throw mfaError('mfa.not_started', 'Start enrolment first');
-      const sealed = user.totp_secret;
+      const { user, state } = await currentUser(ctx);
+      if (state.enabled) throw mfaError('mfa.already_enabled');
+      const key = openSecret(user.id, state);
+      if (!key || !state.sealedSecret) throw mfaError('mfa.not_started', 'Start enrolment first');
+      const sealed = state.sealedSecret;
       const step = matchTotpStep(key, code, clock.now());
       const recoveryCodes = newRecoveryCodes();
       const enabled = await db.transaction().execute(async (trx) => {
@@ -170,13 +220,13 @@ export function createMfaService(deps: {
      */
     async verifyLoginFactor(
       trx: Kysely<Database>,
-      user: UserRow,
+      userId: string,
       factor: MfaLoginInput,
     ): Promise<LoginFactorOutcome> {
       if ('recoveryCode' in factor) {
         const used = await consumeRecoveryCode(
           trx,
-          user.id,
+          userId,
           hashRecoveryCode(factor.recoveryCode),
           clock.now(),
         );
@@ -184,15 +234,16 @@ export function createMfaService(deps: {
         return {
           ok: true,
           method: 'recovery_code',
-          recoveryCodesLeft: await countUnusedRecoveryCodes(trx, user.id),
+          recoveryCodesLeft: await countUnusedRecoveryCodes(trx, userId),
         };
       }
-      if (user.mfa_enabled !== 1) return { ok: false, method: 'totp', reason: 'not_enrolled' };
-      const key = openSecret(user);
+      const state = await stateOf(userId, trx);
+      if (!state.enabled) return { ok: false, method: 'totp', reason: 'not_enrolled' };
+      const key = openSecret(userId, state);
       if (!key) return { ok: false, method: 'totp', reason: 'secret_unreadable' };
       const step = matchTotpStep(key, factor.code, clock.now());
       if (step === null) return { ok: false, method: 'totp', reason: 'invalid_code' };
-      if (!(await consumeTotpStep(trx, user.id, step))) {
+      if (!(await consumeTotpStep(trx, userId, step))) {
         return { ok: false, method: 'totp', reason: 'code_already_used' };
       }
       return { ok: true, method: 'totp', recoveryCodesLeft: null };
@@ -204,21 +255,21 @@ export function createMfaService(deps: {
      * authenticator it only drops a pending enrolment.
      */
     async disable(ctx: SelfContext, proof: DisableMfaInput): Promise<void> {
-      const user = await currentUser(ctx);
+      const { user, state } = await currentUser(ctx);
       const security = await deps.settings.getSecurity();
       if ((security.mfaRequiredRoles as readonly string[]).includes(user.role)) {
         await auditFailure(ctx, 'mfa.disable', user.username, 'required_for_role');
         throw mfaError('mfa.required', `MFA is required for the role ${user.role}`);
       }
-      if (user.mfa_enabled !== 1) {
-        if (user.totp_secret)
-          await clearMfa(db, user.id, { enrollRequired: user.mfa_enroll_required === 1, now: clock.now() });
+      if (!state.enabled) {
+        if (state.sealedSecret)
+          await clearMfa(db, user.id, { enrollRequired: state.enrollRequired, now: clock.now() });
         return;
       }
       let holds: boolean;
       try {
         holds = await deps.throttle.guard(user.username, ctx.ip, { clearAccountOnSuccess: true }, () =>
-          proofHolds(user, proof),
+          proofHolds(user, state, proof),
         );
       } catch (error) {
         if (isThrottled(error)) await auditFailure(ctx, 'mfa.disable', user.username, 'throttled');
@@ -244,19 +295,22 @@ export function createMfaService(deps: {
      * the next login.
      */
     async reset(ctx: OperationContext, username: string): Promise<void> {
-      await db.transaction().execute(async (trx) => {
-        const user = await findUserByUsername(trx, username);
-        if (!user) throw userError('user.not_found', `No user named "${username}"`);
-        await clearMfa(trx, user.id, { enrollRequired: true, now: clock.now() });
-        await audit.record(trx, ctx, {
-          action: 'user.mfa_reset',
-          target: userTarget(user.username),
-          details: {
-            before: { mfaEnabled: user.mfa_enabled === 1 },
-            after: { mfaEnabled: false, enrolAtNextLogin: true },
-          },
-        });
-      });
+      await audit.refusable(ctx, { action: 'user.mfa_reset', target: userTarget(username) }, () =>
+        db.transaction().execute(async (trx) => {
+          const user = await deps.users.mustFindRow(username, trx);
+          enforce(canActOn(ctx.actor, policyTarget(user)));
+          const { enabled } = await stateOf(user.id, trx);
+          await clearMfa(trx, user.id, { enrollRequired: true, now: clock.now() });
+          await audit.record(trx, ctx, {
+            action: 'user.mfa_reset',
+            target: userTarget(user.username),
+            details: {
+              before: { mfaEnabled: enabled },
+              after: { mfaEnabled: false, enrolAtNextLogin: true },
+            },
+          });
+        }),
+      );
     },
   };
 }

@@ -53,7 +53,6 @@ export interface MqttAuthServiceDeps {
   throttle: ThrottleService;
   audit: AuditService;
   users: { findRow(username: string): Promise<UserRow | undefined> };
-  events: DomainEventBus;
   secretKey: string;
   /** How long a verified credential is trusted without hashing again (default 60 s). */
   credentialTtlMs?: number;
@@ -70,7 +69,7 @@ export type MqttAuthService = ReturnType<typeof createMqttAuthService>;
 const UNBLOCKED_TRUST_MS = 1_000;
 
 /**
- * Authenticates MQTT clients as Warden users (SPEC §3–4): any kind (person, service, device) with a password,
+ * Authenticates MQTT clients as Warden users (docs/mqtt.md): any kind (person, service, device) with a password,
  * refused when unknown, deactivated or throttled. Passwords go through the bounded argon2 pool, behind a
  * short-lived verified-credential cache and with identical concurrent attempts verified once; failures count
  * in the same throttle as console logins.
@@ -98,10 +97,6 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
     }
     return blocked;
   }
-
-  deps.events.on('user.changed', ({ username, change }) => {
-    if (change === 'password' || change === 'deactivated' || change === 'deleted') cache.dropUser(username);
-  });
 
   async function auditAttempt(
     attempt: MqttConnectAttempt,
@@ -190,6 +185,17 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
   }
 
   return {
+    /**
+     * Follows committed user changes: a changed password, a deactivation or a deletion drops the user's cached
+     * credentials at once. Only a process that serves MQTT starts this (src/server.ts); returns the stop function.
+     */
+    start(events: DomainEventBus): () => void {
+      return events.on('user.changed', ({ username, change }) => {
+        if (change === 'password' || change === 'deactivated' || change === 'deleted')
+          cache.dropUser(username);
+      });
+    },
+
     /** Decides one CONNECT. Never throws: unexpected failures answer `unavailable` with the error attached. */
     async authenticate(attempt: MqttConnectAttempt): Promise<MqttAuthResult> {
       const username = attempt.username ?? '';

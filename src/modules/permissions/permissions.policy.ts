@@ -1,6 +1,7 @@
 /**
- * The management-plane policy of SPEC §2: roles, scopes and who may do what. Pure: no I/O, never throws;
- * the HTTP guard, the CLI, the users service and the console all ask these functions.
+ * The management-plane policy (docs/permissions.md): roles, scopes and who may do what. Pure: no I/O, never
+ * throws; the HTTP guard, the CLI, the services and the console all ask these functions, and every refusal says
+ * what was missing in a machine-readable {@link Denial}.
  */
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
@@ -20,7 +21,7 @@ const ROLE_LEVEL: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
 
 type Grant = 'no' | 'allowed' | 'default';
 
-/** SPEC §2 table: whether each role may hold a scope, and whether it gets it by default. */
+/** The scope table of docs/permissions.md: whether each role may hold a scope, and whether it gets it by default. */
 const SCOPE_GRANTS: Record<Scope, Record<Role, Grant>> = {
   system_config: { viewer: 'no', operator: 'no', admin: 'default' },
   asset_management: { viewer: 'no', operator: 'default', admin: 'default' },
@@ -90,37 +91,83 @@ export type Requirement =
    * which login stages qualify (a complete session always does).
    */
   | { readonly kind: 'login_step'; readonly stages?: readonly SessionStage[] }
-  /** A complete session acting on itself (self-service is always allowed, SPEC §2). */
+  /** A complete session acting on itself (self-service is always allowed). */
   | { readonly kind: 'self' }
-  /** Reading; with a scope when the area's data is restricted (user directory, audit log). */
-  | { readonly kind: 'read'; readonly scope?: Scope }
+  /**
+   * Reading; with a scope when the area's data is restricted (user directory, audit log). `anyOf` accepts any one
+   * of several scopes; `unlessSelf` names the body field that, when it is the actor's own username, makes the
+   * scope unnecessary (a user may always ask about itself).
+   */
+  | {
+      readonly kind: 'read';
+      readonly scope?: Scope;
+      readonly anyOf?: readonly Scope[];
+      readonly unlessSelf?: 'username';
+    }
   /** Writing: role ≥ operator and the area's scope. */
   | { readonly kind: 'write'; readonly scope: Scope }
   /**
-   * Broker callbacks (SPEC §6 "broker (hook credential)"), authenticated by a broker integration's hook
-   * credential or source address instead of a session; `broker` names the integration kind whose settings apply.
+   * Broker callbacks, authenticated by a broker integration's hook credential or source address instead of a
+   * session (docs/brokers.md); `broker` names the integration kind whose settings apply.
    */
   | { readonly kind: 'hook'; readonly broker: 'emqx' | 'go-auth' | 'vernemq' };
 
 /** Where the requester stands in the login flow; `active` is a complete session. */
 export type SessionStage = 'active' | 'mfa' | 'mfa_enroll' | 'password_change';
 
+/**
+ * Why something is refused, for machines: problems carry it as their `denial` member and the console puts it in
+ * words. `role`/`scope` name what the actor lacks; `login_stage` the login step still open; `grant` what the actor
+ * tried to hand out without holding it; `target` the user the actor may not act on (one whose role or scopes
+ * exceed the actor's, or root without every scope).
+ */
+export type Denial =
+  | { readonly reason: 'no_session' }
+  | { readonly reason: 'no_hook_credential' }
+  | { readonly reason: 'cross_site' }
+  | { readonly reason: 'login_stage'; readonly stage: SessionStage | null }
+  | { readonly reason: 'role'; readonly required: Role; readonly held: Role }
+  | { readonly reason: 'scope'; readonly anyOf: readonly Scope[] }
+  | { readonly reason: 'grant'; readonly role?: Role; readonly scopes?: readonly Scope[] }
+  | {
+      readonly reason: 'target';
+      readonly target: string;
+      /** `root`: root is managed only by actors holding every scope; `outranks`: its role or scopes exceed the actor's. */
+      readonly why: 'root' | 'outranks';
+      readonly role?: Role;
+      readonly scopes?: readonly Scope[];
+    };
+
 export type Decision =
   | { readonly allowed: true }
-  | { readonly allowed: false; readonly code: 'auth.required' | 'auth.forbidden'; readonly reason: string };
+  | {
+      readonly allowed: false;
+      readonly code: 'auth.required' | 'auth.forbidden' | 'auth.target_forbidden';
+      /** For people (the problem's `detail`). */
+      readonly message: string;
+      readonly denial: Denial;
+    };
 
 const ALLOW: Decision = { allowed: true };
 
-const NO_HOOK_CREDENTIAL: Decision = {
-  allowed: false,
-  code: 'auth.required',
-  reason: 'no valid hook credential and not from an allowed network',
-};
+function deny(
+  code: Extract<Decision, { allowed: false }>['code'],
+  denial: Denial,
+  message: string,
+): Decision {
+  return { allowed: false, code, denial, message };
+}
+
+/** The scopes a read requirement asks for (any one of them suffices); empty = none. */
+function readScopes(requirement: Extract<Requirement, { kind: 'read' }>): readonly Scope[] {
+  return requirement.anyOf ?? (requirement.scope ? [requirement.scope] : []);
+}
 
 /**
  * Decides whether `actor` (in login stage `stage`) meets `requirement`. Hook routes are decided on
  * `hookAdmitted` alone — whether a broker integration accepted the request's credential or source address
- * (src/modules/brokers/hook-gate.ts) — never on a session.
+ * (src/modules/brokers/hook-gate.ts) — never on a session. A read with `unlessSelf` that the actor's scopes do
+ * not satisfy is refused here; the guard asks {@link authorizeSelf} once the body is known.
  */
 export function authorize(
   actor: Actor | null,
@@ -128,39 +175,72 @@ export function authorize(
   requirement: Requirement,
   hookAdmitted = false,
 ): Decision {
-  if (requirement.kind === 'hook') return hookAdmitted ? ALLOW : NO_HOOK_CREDENTIAL;
+  if (requirement.kind === 'hook') {
+    return hookAdmitted
+      ? ALLOW
+      : deny(
+          'auth.required',
+          { reason: 'no_hook_credential' },
+          'A valid hook credential is required (or a request from an allowed network)',
+        );
+  }
   if (requirement.kind === 'public') return ALLOW;
-  if (actor === null) return { allowed: false, code: 'auth.required', reason: 'no session' };
+  if (actor === null) return deny('auth.required', { reason: 'no_session' }, 'Sign in first');
   if (actor.type !== 'user') return ALLOW;
   if (requirement.kind === 'login_step') {
     if (stage === 'active' || !requirement.stages || (stage !== null && requirement.stages.includes(stage)))
       return ALLOW;
-    return {
-      allowed: false,
-      code: 'auth.forbidden',
-      reason: `not available during login stage ${stage ?? 'none'}`,
-    };
+    return deny(
+      'auth.forbidden',
+      { reason: 'login_stage', stage },
+      `Not available during the login step ${stage ?? 'none'}`,
+    );
   }
   if (stage !== 'active') {
-    return { allowed: false, code: 'auth.forbidden', reason: `login not complete (${stage ?? 'none'})` };
+    return deny(
+      'auth.forbidden',
+      { reason: 'login_stage', stage },
+      `Finish signing in first (${stage ?? 'none'})`,
+    );
   }
   switch (requirement.kind) {
     case 'self':
       return ALLOW;
-    case 'read':
-      if (requirement.scope && !actor.scopes.includes(requirement.scope)) {
-        return { allowed: false, code: 'auth.forbidden', reason: `needs scope ${requirement.scope}` };
-      }
-      return ALLOW;
+    case 'read': {
+      const scopes = readScopes(requirement);
+      if (scopes.length === 0 || scopes.some((scope) => actor.scopes.includes(scope))) return ALLOW;
+      return deny(
+        'auth.forbidden',
+        { reason: 'scope', anyOf: scopes },
+        `Needs the scope ${scopes.join(' or ')}`,
+      );
+    }
     case 'write':
       if (!roleAtLeast(actor.role, 'operator')) {
-        return { allowed: false, code: 'auth.forbidden', reason: 'viewers are read-only' };
+        return deny(
+          'auth.forbidden',
+          { reason: 'role', required: 'operator', held: actor.role },
+          'Viewers are read-only',
+        );
       }
       if (!actor.scopes.includes(requirement.scope)) {
-        return { allowed: false, code: 'auth.forbidden', reason: `needs scope ${requirement.scope}` };
+        return deny(
+          'auth.forbidden',
+          { reason: 'scope', anyOf: [requirement.scope] },
+          `Needs the scope ${requirement.scope}`,
+        );
       }
       return ALLOW;
   }
+}
+
+/**
+ * The second look at a read with `unlessSelf` that {@link authorize} refused for lack of scope: allowed when the
+ * request is about the actor itself (`subject` is the username the body names).
+ */
+export function authorizeSelf(actor: Actor, subject: string | undefined, refused: Decision): Decision {
+  if (actor.type !== 'user') return ALLOW;
+  return subject !== undefined && subject.toLowerCase() === actor.username.toLowerCase() ? ALLOW : refused;
 }
 
 /** Whether `actor` holds `scope` (the CLI and the system hold everything). */
@@ -170,24 +250,100 @@ export function holdsScope(actor: Actor, scope: Scope): boolean {
 
 /**
  * "Nobody grants what they do not hold": the role must not exceed the actor's, and every scope granted must be
- * one the actor holds. Returns the reason when refused.
+ * one the actor holds.
  */
 export function canGrant(actor: Actor, role: Role, scopes: readonly Scope[]): Decision {
   if (actor.type !== 'user') return ALLOW;
   if (!roleAtLeast(actor.role, role)) {
-    return {
-      allowed: false,
-      code: 'auth.forbidden',
-      reason: `cannot grant role ${role} above own role ${actor.role}`,
-    };
+    return deny(
+      'auth.forbidden',
+      { reason: 'grant', role },
+      `Cannot grant the role ${role} above your own role ${actor.role}`,
+    );
   }
   const missing = scopes.filter((scope) => !actor.scopes.includes(scope));
   if (missing.length > 0) {
-    return {
-      allowed: false,
-      code: 'auth.forbidden',
-      reason: `cannot grant scopes not held: ${missing.join(', ')}`,
-    };
+    return deny(
+      'auth.forbidden',
+      { reason: 'grant', scopes: missing },
+      `Cannot grant scopes you do not hold: ${missing.join(', ')}`,
+    );
   }
   return ALLOW;
+}
+
+/** A user as the policy sees it when someone acts on it. */
+export interface PolicyTarget {
+  readonly username: string;
+  readonly role: Role;
+  readonly scopes: readonly Scope[];
+  /** The root user. */
+  readonly protected: boolean;
+}
+
+/**
+ * Whether `actor` may act on `target` at all (edit, reset its password or MFA, end its sessions, deactivate,
+ * delete): not when the target's role is above the actor's or it holds a scope the actor does not, and root
+ * only by an actor holding every scope. Acting on oneself is the self-service rules' business, not this one's.
+ */
+export function canActOn(actor: Actor, target: PolicyTarget): Decision {
+  if (actor.type !== 'user') return ALLOW;
+  if (actor.username.toLowerCase() === target.username.toLowerCase()) return ALLOW;
+  if (target.protected) {
+    const missing = SCOPES.filter((scope) => !actor.scopes.includes(scope));
+    if (actor.role !== 'admin' || missing.length > 0) {
+      return deny(
+        'auth.target_forbidden',
+        {
+          reason: 'target',
+          target: target.username,
+          why: 'root',
+          ...(missing.length ? { scopes: missing } : {}),
+        },
+        `Only an admin holding every scope may manage the root user ${target.username}`,
+      );
+    }
+    return ALLOW;
+  }
+  const roleAbove = !roleAtLeast(actor.role, target.role);
+  const scopesAbove = target.scopes.filter((scope) => !actor.scopes.includes(scope));
+  if (roleAbove || scopesAbove.length > 0) {
+    return deny(
+      'auth.target_forbidden',
+      {
+        reason: 'target',
+        target: target.username,
+        why: 'outranks',
+        ...(roleAbove ? { role: target.role } : {}),
+        ...(scopesAbove.length ? { scopes: scopesAbove } : {}),
+      },
+      `${target.username} holds ${roleAbove ? `the role ${target.role}` : `scopes you do not: ${scopesAbove.join(', ')}`}`,
+    );
+  }
+  return ALLOW;
+}
+
+/** What decides whether a user counts towards "at least one active admin who can manage users". */
+export interface AdminCandidate {
+  readonly role: string;
+  readonly active: boolean;
+  readonly kind: string;
+  readonly scopes: readonly string[];
+  /** Can sign in to the console: a local password is set (or, later, an enabled SSO provider). */
+  readonly canSignIn: boolean;
+}
+
+/**
+ * The invariant no operation may break (docs/permissions.md): at least one active admin who holds
+ * `user_management` and can sign in, because only such a user can repair anything else. An admin without the
+ * scope, a deactivated one, a service or device (no console login) or one without a way to sign in does not count.
+ */
+export function managesUsers(user: AdminCandidate): boolean {
+  return (
+    user.role === 'admin' &&
+    user.active &&
+    user.kind === 'person' &&
+    user.canSignIn &&
+    user.scopes.includes('user_management')
+  );
 }

@@ -31,10 +31,6 @@ export async function touchSession(db: Kysely<Database>, id: string, at: number)
   await db.updateTable('sessions').set({ last_seen_at: at }).where('id', '=', id).execute();
 }
 
-export async function setSessionStage(db: Kysely<Database>, id: string, stage: string): Promise<void> {
-  await db.updateTable('sessions').set({ stage }).where('id', '=', id).execute();
-}
-
 export interface SessionWithUser extends SessionRow {
   username: string;
   role: string;

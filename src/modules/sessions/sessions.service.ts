@@ -5,11 +5,17 @@ import { constantTimeEqual, randomToken, sha256Hex } from '../../core/crypto/tok
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { OperationContext } from '../permissions/operation-context.js';
-import { type Actor, parseRole, type Scope, type SessionStage } from '../permissions/permissions.policy.js';
+import {
+  type Actor,
+  canActOn,
+  parseRole,
+  type Scope,
+  type SessionStage,
+} from '../permissions/permissions.policy.js';
+import { enforce } from '../permissions/refusal.js';
 import type { SettingsService } from '../settings/settings.service.js';
-import { userError } from '../users/users.errors.js';
-import { userTarget } from '../users/users.mapper.js';
-import { findUserById, findUserByUsername } from '../users/users.repository.js';
+import { policyTarget, userTarget } from '../users/users.mapper.js';
+import type { UserReader } from '../users/users.reader.js';
 import type { UserRow } from '../users/users.table.js';
 import { sessionError } from './sessions.errors.js';
 import {
@@ -22,7 +28,6 @@ import {
   listLiveSessions,
   type SessionWithUser,
   sessionIdsOfUser,
-  setSessionStage,
   touchSession,
 } from './sessions.repository.js';
 import type { PublicSession, SessionList } from './sessions.schemas.js';
@@ -78,6 +83,7 @@ export function createSessionsService(deps: {
   clock: Clock;
   settings: SettingsService;
   audit: AuditService;
+  users: UserReader;
 }) {
   const { db, clock, audit } = deps;
 
@@ -117,6 +123,17 @@ export function createSessionsService(deps: {
     };
   }
 
+  async function insertWithNewToken(
+    trx: Kysely<Database>,
+    fields: Omit<SessionRow, 'id' | 'token_hash'>,
+  ): Promise<{ token: string; session: SessionRow }> {
+    const id = randomToken(16);
+    const secret = randomToken(32);
+    const session: SessionRow = { ...fields, id, token_hash: sha256Hex(secret) };
+    await insertSession(trx, session);
+    return { token: `${id}.${secret}`, session };
+  }
+
   async function idleTimeoutMs(user: UserRow): Promise<number> {
     const minutes =
       user.session_timeout_minutes || (await deps.settings.getSecurity()).defaultSessionTimeoutMinutes;
@@ -134,12 +151,8 @@ export function createSessionsService(deps: {
       meta: ClientMeta,
     ): Promise<{ token: string; session: SessionRow }> {
       const security = await deps.settings.getSecurity(trx);
-      const id = randomToken(16);
-      const secret = randomToken(32);
       const now = clock.now();
-      const session: SessionRow = {
-        id,
-        token_hash: sha256Hex(secret),
+      return insertWithNewToken(trx, {
         user_id: user.id,
         stage,
         created_at: now,
@@ -147,9 +160,23 @@ export function createSessionsService(deps: {
         expires_at: now + security.absoluteSessionHours * 3_600_000,
         ip: meta.ip.slice(0, 64),
         user_agent: meta.userAgent.slice(0, 300),
-      };
-      await insertSession(trx, session);
-      return { token: `${id}.${secret}`, session };
+      });
+    },
+
+    /**
+     * A login step completed: the session moves to `stage` under a new id and token, and the old token stops
+     * working in the same transaction. Its login time and absolute expiry stay.
+     */
+    async rotate(
+      trx: Kysely<Database>,
+      id: string,
+      stage: SessionStage,
+    ): Promise<{ token: string; session: SessionRow }> {
+      const current = await findSession(trx, id);
+      if (!current) throw sessionError('session.not_found', 'The session ended meanwhile');
+      await deleteSession(trx, id);
+      const { id: _id, token_hash: _hash, ...kept } = current;
+      return insertWithNewToken(trx, { ...kept, stage, last_seen_at: clock.now() });
     },
 
     /** The session behind a cookie, or null when missing, tampered, expired, idle too long or its user inactive. */
@@ -158,7 +185,7 @@ export function createSessionsService(deps: {
       if (!parsed) return null;
       const session = await findSession(db, parsed.id);
       if (!session || !constantTimeEqual(session.token_hash, sha256Hex(parsed.secret))) return null;
-      const user = await findUserById(db, session.user_id);
+      const user = await deps.users.findRowById(session.user_id);
       const now = clock.now();
       const live =
         user !== undefined &&
@@ -186,10 +213,6 @@ export function createSessionsService(deps: {
       };
     },
 
-    setStage(trx: Kysely<Database>, id: string, stage: SessionStage): Promise<void> {
-      return setSessionStage(trx, id, stage);
-    },
-
     end(trx: Kysely<Database>, id: string): Promise<number> {
       return deleteSession(trx, id);
     },
@@ -208,8 +231,7 @@ export function createSessionsService(deps: {
       page: { page: number; pageSize: number },
       currentId?: string,
     ): Promise<SessionList> {
-      const user = await findUserByUsername(db, username);
-      if (!user) throw userError('user.not_found', `No user named "${username}"`);
+      const user = await deps.users.mustFindRow(username);
       return list({ userId: user.id }, page, currentId);
     },
 
@@ -222,16 +244,21 @@ export function createSessionsService(deps: {
       id: string,
       options: { ownerId?: string } = {},
     ): Promise<{ userId: string }> {
-      return db.transaction().execute(async (trx) => {
-        const session = await findSession(trx, id);
-        if (!session || (options.ownerId !== undefined && session.user_id !== options.ownerId)) {
-          throw sessionError('session.not_found', 'No session has this id');
-        }
-        const owner = await findUserById(trx, session.user_id);
-        await deleteSession(trx, id);
-        await auditRevoke(trx, ctx, owner?.username ?? session.user_id, [id]);
-        return { userId: session.user_id };
-      });
+      const session = await findSession(db, id);
+      if (!session || (options.ownerId !== undefined && session.user_id !== options.ownerId)) {
+        throw sessionError('session.not_found', 'No session has this id');
+      }
+      const owner = await deps.users.findRowById(session.user_id);
+      const target = userTarget(owner?.username ?? session.user_id);
+      return audit.refusable(ctx, { action: 'session.revoke', target }, () =>
+        db.transaction().execute(async (trx) => {
+          if (owner) enforce(canActOn(ctx.actor, policyTarget(owner)));
+          if ((await deleteSession(trx, id)) === 0)
+            throw sessionError('session.not_found', 'No session has this id');
+          await auditRevoke(trx, ctx, owner?.username ?? session.user_id, [id]);
+          return { userId: session.user_id };
+        }),
+      );
     },
 
     /**
@@ -243,15 +270,17 @@ export function createSessionsService(deps: {
       username: string,
       options: { exceptId?: string } = {},
     ): Promise<number> {
-      return db.transaction().execute(async (trx) => {
-        const user = await findUserByUsername(trx, username);
-        if (!user) throw userError('user.not_found', `No user named "${username}"`);
-        const ids = await sessionIdsOfUser(trx, user.id, options.exceptId);
-        if (ids.length === 0) return 0;
-        await deleteSessionsOfUser(trx, user.id, options.exceptId);
-        await auditRevoke(trx, ctx, user.username, ids);
-        return ids.length;
-      });
+      return audit.refusable(ctx, { action: 'session.revoke', target: userTarget(username) }, () =>
+        db.transaction().execute(async (trx) => {
+          const user = await deps.users.mustFindRow(username, trx);
+          enforce(canActOn(ctx.actor, policyTarget(user)));
+          const ids = await sessionIdsOfUser(trx, user.id, options.exceptId);
+          if (ids.length === 0) return 0;
+          await deleteSessionsOfUser(trx, user.id, options.exceptId);
+          await auditRevoke(trx, ctx, user.username, ids);
+          return ids.length;
+        }),
+      );
     },
 
     /**

@@ -1,5 +1,8 @@
 import { type Static, Type } from 'typebox';
 
+/** The largest `historyCount`; this much history is always kept, so raising the count applies at once. */
+export const MAX_PASSWORD_HISTORY = 24;
+
 export const PasswordPolicySchema = Type.Object(
   {
     minLength: Type.Integer({ minimum: 1, maximum: 128, default: 8 }),
@@ -10,7 +13,7 @@ export const PasswordPolicySchema = Type.Object(
     /** 0 = passwords never expire. */
     maxAgeDays: Type.Integer({ minimum: 0, maximum: 3650, default: 0 }),
     /** How many previous passwords may not be reused; 0 = no history. */
-    historyCount: Type.Integer({ minimum: 0, maximum: 24, default: 0 }),
+    historyCount: Type.Integer({ minimum: 0, maximum: MAX_PASSWORD_HISTORY, default: 0 }),
   },
   { additionalProperties: false },
 );
@@ -18,7 +21,7 @@ export type PasswordPolicy = Static<typeof PasswordPolicySchema>;
 
 export const ThrottleSettingsSchema = Type.Object(
   {
-    /** Password verifications per account per window (SPEC §4: 10 per 15 minutes). */
+    /** Password verifications per account per window (docs/authentication.md: 10 per 15 minutes). */
     maxAttemptsPerAccount: Type.Integer({ minimum: 1, maximum: 1000 }),
     /** Failed logins per client address per window, across all accounts. */
     maxAttemptsPerIp: Type.Integer({ minimum: 1, maximum: 100000 }),
@@ -43,7 +46,7 @@ export const SecuritySettingsSchema = Type.Object(
 );
 export type SecuritySettings = Static<typeof SecuritySettingsSchema>;
 
-/** Shipped defaults: seed 004's password policy, SPEC §4's session and throttling values. */
+/** Shipped defaults (docs/authentication.md): the password policy, session and throttling values. */
 export const DEFAULT_SECURITY_SETTINGS: SecuritySettings = Object.freeze({
   passwordPolicy: {
     minLength: 8,

@@ -15,13 +15,13 @@ export const userError = defineErrors({
   'user.protected': {
     status: 403,
     title: 'Protected user',
-    description: 'The root user cannot be deleted and its role and scopes cannot change.',
+    description: 'The root user cannot be deleted, and its role, scopes and kind cannot change.',
   },
   'user.last_admin': {
     status: 409,
-    title: 'Last active admin',
+    title: 'Last admin who can manage users',
     description:
-      'The change would leave no active admin (demotion, deactivation or deletion of the last one).',
+      'The change would leave no active admin who holds `user_management` and can sign in (demotion, a dropped scope, a kind without console login, deactivation or deletion of the last one).',
   },
   'user.scopes_incompatible': {
     status: 400,

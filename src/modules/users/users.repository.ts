@@ -22,11 +22,19 @@ export async function insertUser(db: Kysely<Database>, row: NewUserRow): Promise
   await db.insertInto('users').values(row).execute();
 }
 
-/** Applies a change and bumps `version` (caches of compiled permissions key on it). */
-export async function updateUser(db: Kysely<Database>, id: string, patch: UserRowUpdate): Promise<void> {
+/**
+ * Applies a change and bumps `version` (caches of compiled permissions key on it), unless the change cannot
+ * matter to a decision (`bumpVersion: false`, e.g. the last login time).
+ */
+export async function updateUser(
+  db: Kysely<Database>,
+  id: string,
+  patch: UserRowUpdate,
+  options: { bumpVersion: boolean } = { bumpVersion: true },
+): Promise<void> {
   await db
     .updateTable('users')
-    .set({ ...patch, version: sql<number>`version + 1` })
+    .set(options.bumpVersion ? { ...patch, version: sql<number>`version + 1` } : patch)
     .where('id', '=', id)
     .execute();
 }
@@ -35,20 +43,29 @@ export async function deleteUserRow(db: Kysely<Database>, id: string): Promise<v
   await db.deleteFrom('users').where('id', '=', id).execute();
 }
 
-export async function countActiveAdmins(db: Kysely<Database>, excludingId?: string): Promise<number> {
+/**
+ * Users who count towards "at least one active admin who can manage users" (`managesUsers` in
+ * src/modules/permissions/permissions.policy.ts, the same rule in SQL), optionally without one of them.
+ */
+export async function countUserManagers(db: Kysely<Database>, excludingId?: string): Promise<number> {
   let query = db
     .selectFrom('users')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('role', '=', 'admin')
-    .where('active', '=', 1);
+    .where('active', '=', 1)
+    .where('kind', '=', 'person')
+    .where('auth_method', '=', 'local')
+    .where('password_hash', 'is not', null)
+    // `scopes` is a JSON array of names; the quotes make the match exact.
+    .where('scopes', 'like', '%"user_management"%');
   if (excludingId) query = query.where('id', '!=', excludingId);
   const { n } = await query.executeTakeFirstOrThrow();
   return Number(n);
 }
 
-export async function hasProtectedUser(db: Kysely<Database>): Promise<boolean> {
-  const row = await db.selectFrom('users').select('id').where('protected', '=', 1).executeTakeFirst();
-  return row !== undefined;
+/** The root user (the one protected user), if it was created. */
+export function findRootUser(db: Kysely<Database>): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('protected', '=', 1).executeTakeFirst();
 }
 
 export interface UserListFilter {

@@ -2,34 +2,39 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.js';
 import type { PasswordHasher } from '../../core/crypto/password-hasher.js';
-import { coreError } from '../../core/errors/core-errors.js';
 import type { DomainEventBus } from '../../core/events.js';
 import type { Engine } from '../../db/database.js';
 import { lockFor } from '../../db/dialects/locks.js';
 import type { Database } from '../../db/schema.js';
 import type { AccessRolesService } from '../access-roles/access-roles.service.js';
+import type { AuditAction } from '../audit/audit.actions.js';
 import { type AuditService, changedFields } from '../audit/audit.service.js';
-import type { OperationContext } from '../permissions/operation-context.js';
+import type { OperationContext, SelfContext } from '../permissions/operation-context.js';
 import {
-  type Actor,
+  type AdminCandidate,
+  canActOn,
   canGrant,
   defaultScopes,
   incompatibleScopes,
+  managesUsers,
   normalizeScopes,
   parseRole,
   type Role,
+  roleAtLeast,
   type Scope,
 } from '../permissions/permissions.policy.js';
-import { deleteSessionsOfUser } from '../sessions/sessions.repository.js';
+import { enforce } from '../permissions/refusal.js';
 import { checkPasswordPolicy } from '../settings/password-policy.js';
 import { settingsError } from '../settings/settings.errors.js';
+import { MAX_PASSWORD_HISTORY } from '../settings/settings.schemas.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import { PageMarks } from './page-marks.js';
 import { userError } from './users.errors.js';
-import { toPublicUser, userTarget } from './users.mapper.js';
+import { policyTarget, toPublicUser, userTarget } from './users.mapper.js';
 import {
-  countActiveAdmins,
+  countUserManagers,
   deleteUserRow,
+  findRootUser,
   findUserByUsername,
   insertPasswordHistory,
   insertUser,
@@ -39,6 +44,30 @@ import {
 } from './users.repository.js';
 import type { CreateUserInput, ListUsersInput, PublicUser, UpdateUserInput } from './users.schemas.js';
 import type { UserRow } from './users.table.js';
+
+/**
+ * Where a password goes after it was committed — the only moment Warden knows the plaintext (broker
+ * integrations derive the broker's own credential format from it). Called after commit, never inside the
+ * transaction; never throws into the user operation, which has already succeeded.
+ */
+export interface PasswordSink {
+  passwordSet(
+    user: { readonly userId: string; readonly username: string; readonly passwordChangedAt: number },
+    password: string,
+  ): Promise<void>;
+}
+
+/** The users service's needs of the sessions module: ending a user's sessions in the caller's transaction. */
+export interface UserSessions {
+  endAllForUser(trx: Kysely<Database>, userId: string, exceptId?: string): Promise<number>;
+}
+
+/** The users service's needs of the MFA module, which owns MFA state. */
+export interface UserMfa {
+  enabledAmong(trx: Kysely<Database>, userIds: readonly string[]): Promise<Set<string>>;
+  /** Removes the authenticator in the caller's transaction; true when one was enabled. */
+  clear(trx: Kysely<Database>, userId: string): Promise<boolean>;
+}
 
 export interface UsersServiceDeps {
   db: Kysely<Database>;
@@ -50,6 +79,9 @@ export interface UsersServiceDeps {
   events: DomainEventBus;
   /** Users hold an ordered list of access roles; the access-roles service owns them and the assignments. */
   accessRoles: Pick<AccessRolesService, 'resolveForAssignment' | 'assign' | 'namesByUser'>;
+  sessions: UserSessions;
+  mfa: UserMfa;
+  passwords: PasswordSink;
 }
 
 export interface UserList {
@@ -61,10 +93,6 @@ export interface UserList {
 
 export type UsersService = ReturnType<typeof createUsersService>;
 
-function forbidden(reason: string): Error {
-  return coreError('auth.forbidden', reason);
-}
-
 function roleOf(value: string): Role {
   return parseRole(value) ?? 'viewer';
 }
@@ -73,10 +101,21 @@ function scopesOf(row: UserRow): Scope[] {
   return JSON.parse(row.scopes) as Scope[];
 }
 
+function adminCandidate(row: UserRow): AdminCandidate {
+  return {
+    role: row.role,
+    active: row.active === 1,
+    kind: row.kind,
+    scopes: scopesOf(row),
+    canSignIn: row.auth_method === 'local' && row.password_hash !== null,
+  };
+}
+
 /**
- * The user lifecycle (SPEC §1–2). Every operation validates, enforces root protection, the last-admin rule and
- * "nobody grants what they do not hold", then writes the change and its audit event in one transaction.
- * Domain events are emitted only after commit.
+ * The user lifecycle (docs/permissions.md). Every operation validates, enforces root protection, "at least one
+ * active admin who can manage users", "nobody grants what they do not hold" and "nobody acts on a user who
+ * outranks them", then writes the change and its audit event in one transaction; a refusal is audited on its
+ * own. Domain events are emitted and passwords handed to the password sink only after commit.
  */
 export function createUsersService(deps: UsersServiceDeps) {
   const { db, clock, audit, events } = deps;
@@ -89,27 +128,48 @@ export function createUsersService(deps: UsersServiceDeps) {
   }
 
   /**
-   * Refuses a change that would leave no active admin. Takes the admin-set lock first, so concurrent demotions
+   * Refuses a change that turns the last user who can manage users into one who cannot (demotion, lost scope,
+   * deactivation, deletion, a kind without console login). Runs under the admin-set lock, so concurrent changes
    * (admins demoting each other) are serialized and the second one sees the first one's result.
    */
-  async function assertAnotherActiveAdmin(trx: Kysely<Database>, target: UserRow): Promise<void> {
-    if (target.role !== 'admin' || target.active !== 1) return;
-    if ((await countActiveAdmins(trx, target.id)) === 0) {
-      throw userError('user.last_admin', `${target.username} is the last active admin`);
+  async function assertUserManagerRemains(
+    trx: Kysely<Database>,
+    target: UserRow,
+    after: AdminCandidate | null,
+  ): Promise<void> {
+    if (!managesUsers(adminCandidate(target)) || (after !== null && managesUsers(after))) return;
+    if ((await countUserManagers(trx, target.id)) === 0) {
+      throw userError(
+        'user.last_admin',
+        `${target.username} is the last active admin who can manage users; give another admin user_management first`,
+      );
     }
   }
 
-  /** Policy and reuse checks for a new password, then the hash (computed outside any transaction). */
-  async function preparePassword(password: string, userId: string | null): Promise<string> {
+  /**
+   * Policy and reuse checks for a new password, then the hash (computed outside any transaction). The last
+   * `historyCount` passwords may not come back; a user changing their own password can never keep the current
+   * one, whatever the count (an admin may re-issue it, e.g. to force a change at next login).
+   */
+  async function preparePassword(
+    password: string,
+    target: UserRow | null,
+    options: { ownChange: boolean } = { ownChange: false },
+  ): Promise<string> {
     const security = await deps.settings.getSecurity();
     const failures = checkPasswordPolicy(security.passwordPolicy, password);
     if (failures.length > 0) throw settingsError('password.policy', undefined, { errors: failures });
-    if (userId !== null) {
-      for (const previous of await recentPasswordHashes(db, userId, security.passwordPolicy.historyCount)) {
+    if (target !== null) {
+      const { historyCount } = security.passwordPolicy;
+      const used = new Set(await recentPasswordHashes(db, target.id, historyCount));
+      if (options.ownChange && target.password_hash) used.add(target.password_hash);
+      for (const previous of used) {
         if (await deps.hasher.verify(previous, password)) {
           throw settingsError(
             'password.reused',
-            `Choose a password not among the last ${security.passwordPolicy.historyCount}`,
+            historyCount > 0
+              ? `Choose a password that is not among the last ${historyCount}`
+              : 'Choose a password other than the current one',
           );
         }
       }
@@ -117,19 +177,33 @@ export function createUsersService(deps: UsersServiceDeps) {
     return deps.hasher.hash(password);
   }
 
+  /**
+   * History is kept for the largest count the policy allows, so that raising the count takes effect at once
+   * instead of only after that many changes.
+   */
   async function recordPassword(trx: Kysely<Database>, userId: string, hash: string): Promise<void> {
-    const { historyCount } = (await deps.settings.getSecurity(trx)).passwordPolicy;
     await insertPasswordHistory(
       trx,
       { id: randomUUID(), user_id: userId, password_hash: hash, created_at: clock.now() },
-      historyCount,
+      MAX_PASSWORD_HISTORY,
+    );
+  }
+
+  async function publicUsers(trx: Kysely<Database>, rows: readonly UserRow[]): Promise<PublicUser[]> {
+    const ids = rows.map((row) => row.id);
+    const [names, mfaEnabled] = await Promise.all([
+      deps.accessRoles.namesByUser(trx, ids),
+      deps.mfa.enabledAmong(trx, ids),
+    ]);
+    return rows.map((row) =>
+      toPublicUser(row, { accessRoles: names.get(row.id) ?? [], mfaEnabled: mfaEnabled.has(row.id) }),
     );
   }
 
   /** The public shape, with the user's access roles in evaluation order. */
   async function publicUser(trx: Kysely<Database>, row: UserRow): Promise<PublicUser> {
-    const names = await deps.accessRoles.namesByUser(trx, [row.id]);
-    return toPublicUser(row, names.get(row.id) ?? []);
+    const [user] = await publicUsers(trx, [row]);
+    return user as PublicUser;
   }
 
   function transaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
@@ -137,6 +211,30 @@ export function createUsersService(deps: UsersServiceDeps) {
       await lockFor(trx, deps.engine, 'admin-set');
       return work(trx);
     });
+  }
+
+  /** A write on one user: one transaction under the admin-set lock, a refusal audited as `action`. */
+  function write<T>(
+    ctx: OperationContext,
+    action: AuditAction,
+    username: string,
+    work: (trx: Kysely<Database>) => Promise<T>,
+  ): Promise<T> {
+    return audit.refusable(ctx, { action, target: userTarget(username) }, () => transaction(work));
+  }
+
+  /** Hands a committed password to the sink (after commit, so a rolled-back change never leaks one). */
+  async function passwordCommitted(row: UserRow, password: string): Promise<void> {
+    await deps.passwords.passwordSet(
+      { userId: row.id, username: row.username, passwordChangedAt: row.password_changed_at ?? clock.now() },
+      password,
+    );
+  }
+
+  /** The scopes after a role change that sent none: a promotion gets the new role's defaults (as creation). */
+  function scopesForRoleChange(current: Role, next: Role, currentScopes: Scope[]): Scope[] {
+    const promotion = next !== current && roleAtLeast(next, current);
+    return promotion ? defaultScopes(next) : currentScopes;
   }
 
   return {
@@ -158,20 +256,16 @@ export function createUsersService(deps: UsersServiceDeps) {
         offset,
         seek,
       });
-      const names = await deps.accessRoles.namesByUser(
-        db,
-        rows.map((row) => row.id),
-      );
-      return { items: rows.map((row) => toPublicUser(row, names.get(row.id) ?? [])), total, page, pageSize };
+      return { items: await publicUsers(db, rows), total, page, pageSize };
     },
 
     async get(username: string): Promise<PublicUser> {
       return publicUser(db, await mustFind(db, username));
     },
 
-    /** The raw row, for authentication only (never leaves the server). */
-    findRow(username: string): Promise<UserRow | undefined> {
-      return findUserByUsername(db, username);
+    /** Marks a completed console login on the user, in the login's transaction. */
+    async recordLogin(trx: Kysely<Database>, userId: string, at: number): Promise<void> {
+      await updateUser(trx, userId, { last_login_at: at }, { bumpVersion: false });
     },
 
     async create(
@@ -179,152 +273,172 @@ export function createUsersService(deps: UsersServiceDeps) {
       input: CreateUserInput,
       options: { protected?: boolean; mustChangePassword?: boolean } = {},
     ): Promise<PublicUser> {
-      const role = roleOf(input.role);
-      const scopes = normalizeScopes(input.scopes ?? defaultScopes(role));
-      const bad = incompatibleScopes(role, scopes);
-      if (bad.length > 0) {
-        throw userError('user.scopes_incompatible', `Role ${role} cannot hold ${bad.join(', ')}`);
-      }
-      const grant = canGrant(ctx.actor, role, scopes);
-      if (!grant.allowed) throw forbidden(grant.reason);
-      if (await findUserByUsername(db, input.username)) {
-        throw userError('user.exists', `A user named "${input.username}" already exists`);
-      }
-      const hash = await preparePassword(input.password, null);
-      const now = clock.now();
-      const id = randomUUID();
-      const { row, user } = await transaction(async (trx) => {
-        if (await findUserByUsername(trx, input.username)) {
-          throw userError('user.exists', `A user named "${input.username}" already exists`);
-        }
-        const accessRoles = await deps.accessRoles.resolveForAssignment(trx, input.accessRoles ?? []);
-        await insertUser(trx, {
-          id,
-          username: input.username,
-          username_lower: input.username.toLowerCase(),
-          email: input.email ?? null,
-          email_lower: input.email?.toLowerCase() ?? null,
-          description: input.description ?? '',
-          kind: input.kind ?? 'person',
-          role,
-          scopes: JSON.stringify(scopes),
-          active: 1,
-          protected: options.protected ? 1 : 0,
-          password_hash: hash,
-          password_changed_at: now,
-          must_change_password: options.mustChangePassword ? 1 : 0,
-          totp_secret: null,
-          totp_last_step: null,
-          session_timeout_minutes: input.sessionTimeoutMinutes ?? 0,
-          last_login_at: null,
-          created_at: now,
-          updated_at: now,
-        });
-        await recordPassword(trx, id, hash);
-        await deps.accessRoles.assign(
-          trx,
-          id,
-          accessRoles.map((accessRole) => accessRole.id),
-        );
-        const created = await mustFind(trx, input.username);
-        const user = await publicUser(trx, created);
-        const { createdAt: _c, updatedAt: _u, lastLoginAt: _l, ...snapshot } = user;
-        await audit.record(trx, ctx, {
-          action: 'user.create',
-          target: userTarget(input.username),
-          details: { after: snapshot },
-        });
-        return { row: created, user };
-      });
+      const { row, user } = await audit.refusable(
+        ctx,
+        { action: 'user.create', target: userTarget(input.username) },
+        async () => {
+          const role = roleOf(input.role);
+          const scopes = normalizeScopes(input.scopes ?? defaultScopes(role));
+          const bad = incompatibleScopes(role, scopes);
+          if (bad.length > 0) {
+            throw userError('user.scopes_incompatible', `Role ${role} cannot hold ${bad.join(', ')}`);
+          }
+          enforce(canGrant(ctx.actor, role, scopes));
+          if (await findUserByUsername(db, input.username)) {
+            throw userError('user.exists', `A user named "${input.username}" already exists`);
+          }
+          const hash = await preparePassword(input.password, null);
+          const now = clock.now();
+          const id = randomUUID();
+          return transaction(async (trx) => {
+            if (await findUserByUsername(trx, input.username)) {
+              throw userError('user.exists', `A user named "${input.username}" already exists`);
+            }
+            const accessRoles = await deps.accessRoles.resolveForAssignment(trx, input.accessRoles ?? []);
+            await insertUser(trx, {
+              id,
+              username: input.username,
+              username_lower: input.username.toLowerCase(),
+              email: input.email ?? null,
+              email_lower: input.email?.toLowerCase() ?? null,
+              description: input.description ?? '',
+              kind: input.kind ?? 'person',
+              role,
+              scopes: JSON.stringify(scopes),
+              active: 1,
+              protected: options.protected ? 1 : 0,
+              password_hash: hash,
+              password_changed_at: now,
+              must_change_password: options.mustChangePassword ? 1 : 0,
+              session_timeout_minutes: input.sessionTimeoutMinutes ?? 0,
+              last_login_at: null,
+              created_at: now,
+              updated_at: now,
+            });
+            await recordPassword(trx, id, hash);
+            await deps.accessRoles.assign(
+              trx,
+              id,
+              accessRoles.map((accessRole) => accessRole.id),
+            );
+            const created = await mustFind(trx, input.username);
+            const user = await publicUser(trx, created);
+            const { createdAt: _c, updatedAt: _u, lastLoginAt: _l, ...snapshot } = user;
+            await audit.record(trx, ctx, {
+              action: 'user.create',
+              target: userTarget(input.username),
+              details: { after: snapshot },
+            });
+            return { row: created, user };
+          });
+        },
+      );
       events.emit('user.changed', { userId: row.id, username: row.username, change: 'created' });
+      await passwordCommitted(row, input.password);
       return user;
     },
 
     async update(ctx: OperationContext, username: string, input: UpdateUserInput): Promise<PublicUser> {
-      if (input.username !== undefined && input.username !== username) {
+      if (input.username !== undefined && input.username.toLowerCase() !== username.toLowerCase()) {
         throw userError('user.username_immutable', 'Usernames cannot be changed');
       }
-      const { user, row, fieldsChanged, rolesChanged } = await transaction(async (trx) => {
-        const target = await mustFind(trx, username);
-        if (input.username !== undefined && input.username !== target.username) {
-          throw userError('user.username_immutable', 'Usernames cannot be changed');
-        }
-        const currentRole = roleOf(target.role);
-        const currentScopes = scopesOf(target);
-        const nextRole = input.role ? roleOf(input.role) : currentRole;
-        const nextScopes = input.scopes ? normalizeScopes(input.scopes) : currentScopes;
-        const roleChanges = nextRole !== currentRole;
-        const scopesChange = JSON.stringify(nextScopes) !== JSON.stringify(currentScopes);
+      const { user, row, fieldsChanged, rolesChanged } = await write(
+        ctx,
+        'user.update',
+        username,
+        async (trx) => {
+          const target = await mustFind(trx, username);
+          if (input.username !== undefined && input.username !== target.username) {
+            throw userError('user.username_immutable', 'Usernames cannot be changed');
+          }
+          enforce(canActOn(ctx.actor, policyTarget(target)));
+          const currentRole = roleOf(target.role);
+          const currentScopes = scopesOf(target);
+          const nextRole = input.role ? roleOf(input.role) : currentRole;
+          const nextScopes = input.scopes
+            ? normalizeScopes(input.scopes)
+            : scopesForRoleChange(currentRole, nextRole, currentScopes);
+          const roleChanges = nextRole !== currentRole;
+          const nextKind = input.kind ?? target.kind;
+          const scopesChange = JSON.stringify(nextScopes) !== JSON.stringify(currentScopes);
 
-        if (target.protected === 1 && (roleChanges || scopesChange)) {
-          throw userError('user.protected', 'The root user keeps the admin role and all scopes');
-        }
-        const bad = incompatibleScopes(nextRole, nextScopes);
-        if (bad.length > 0) {
-          throw userError(
-            'user.scopes_incompatible',
-            input.scopes
-              ? `Role ${nextRole} cannot hold ${bad.join(', ')}`
-              : `Role ${nextRole} cannot hold ${bad.join(', ')}; send a compatible scopes list with the role change`,
-          );
-        }
-        const added = nextScopes.filter((scope) => !currentScopes.includes(scope));
-        const grant = canGrant(ctx.actor, roleChanges ? nextRole : 'viewer', added);
-        if (!grant.allowed) throw forbidden(grant.reason);
-        if (roleChanges && nextRole !== 'admin') await assertAnotherActiveAdmin(trx, target);
+          if (target.protected === 1 && (roleChanges || scopesChange || nextKind !== target.kind)) {
+            throw userError(
+              'user.protected',
+              'The root user stays a person with the admin role and all scopes',
+            );
+          }
+          const bad = incompatibleScopes(nextRole, nextScopes);
+          if (bad.length > 0) {
+            throw userError(
+              'user.scopes_incompatible',
+              input.scopes
+                ? `Role ${nextRole} cannot hold ${bad.join(', ')}`
+                : `Role ${nextRole} cannot hold ${bad.join(', ')}; send a compatible scopes list with the role change`,
+            );
+          }
+          const added = nextScopes.filter((scope) => !currentScopes.includes(scope));
+          enforce(canGrant(ctx.actor, roleChanges ? nextRole : 'viewer', added));
+          await assertUserManagerRemains(trx, target, {
+            ...adminCandidate(target),
+            role: nextRole,
+            scopes: nextScopes,
+            kind: nextKind,
+          });
 
-        const patch = {
-          ...(input.email !== undefined
-            ? { email: input.email, email_lower: input.email?.toLowerCase() ?? null }
-            : {}),
-          ...(input.description !== undefined ? { description: input.description } : {}),
-          ...(input.kind !== undefined ? { kind: input.kind } : {}),
-          ...(input.sessionTimeoutMinutes !== undefined
-            ? { session_timeout_minutes: input.sessionTimeoutMinutes }
-            : {}),
-          ...(roleChanges ? { role: nextRole } : {}),
-          ...(scopesChange ? { scopes: JSON.stringify(nextScopes) } : {}),
-        };
-        const before = await publicUser(trx, target);
-        const nextAccessRoles =
-          input.accessRoles === undefined
-            ? null
-            : await deps.accessRoles.resolveForAssignment(trx, input.accessRoles);
-        const accessRolesChange =
-          nextAccessRoles !== null &&
-          JSON.stringify(nextAccessRoles.map((accessRole) => accessRole.name)) !==
-            JSON.stringify(before.accessRoles);
-        const changesFields = Object.keys(patch).length > 0;
-        if (!changesFields && !accessRolesChange) {
-          return { user: before, row: target, fieldsChanged: false, rolesChanged: false };
-        }
-        if (nextAccessRoles !== null && accessRolesChange) {
-          await deps.accessRoles.assign(
-            trx,
-            target.id,
-            nextAccessRoles.map((accessRole) => accessRole.id),
-          );
-        }
-        // Also for an assignment-only change: the version bump invalidates caches keyed on the user.
-        await updateUser(trx, target.id, { ...patch, updated_at: clock.now() });
-        const updated = await mustFind(trx, username);
-        const after = await publicUser(trx, updated);
-        const diff = changedFields(before, after, [
-          'email',
-          'description',
-          'kind',
-          'role',
-          'scopes',
-          'sessionTimeoutMinutes',
-          'accessRoles',
-        ]);
-        await audit.record(trx, ctx, {
-          action: 'user.update',
-          target: userTarget(target.username),
-          details: diff ?? {},
-        });
-        return { user: after, row: updated, fieldsChanged: changesFields, rolesChanged: accessRolesChange };
-      });
+          const patch = {
+            ...(input.email !== undefined
+              ? { email: input.email, email_lower: input.email?.toLowerCase() ?? null }
+              : {}),
+            ...(input.description !== undefined ? { description: input.description } : {}),
+            ...(input.kind !== undefined ? { kind: input.kind } : {}),
+            ...(input.sessionTimeoutMinutes !== undefined
+              ? { session_timeout_minutes: input.sessionTimeoutMinutes }
+              : {}),
+            ...(roleChanges ? { role: nextRole } : {}),
+            ...(scopesChange ? { scopes: JSON.stringify(nextScopes) } : {}),
+          };
+          const before = await publicUser(trx, target);
+          const nextAccessRoles =
+            input.accessRoles === undefined
+              ? null
+              : await deps.accessRoles.resolveForAssignment(trx, input.accessRoles);
+          const accessRolesChange =
+            nextAccessRoles !== null &&
+            JSON.stringify(nextAccessRoles.map((accessRole) => accessRole.name)) !==
+              JSON.stringify(before.accessRoles);
+          const changesFields = Object.keys(patch).length > 0;
+          if (!changesFields && !accessRolesChange) {
+            return { user: before, row: target, fieldsChanged: false, rolesChanged: false };
+          }
+          if (nextAccessRoles !== null && accessRolesChange) {
+            await deps.accessRoles.assign(
+              trx,
+              target.id,
+              nextAccessRoles.map((accessRole) => accessRole.id),
+            );
+          }
+          // Also for an assignment-only change: the version bump invalidates caches keyed on the user.
+          await updateUser(trx, target.id, { ...patch, updated_at: clock.now() });
+          const updated = await mustFind(trx, username);
+          const after = await publicUser(trx, updated);
+          const diff = changedFields(before, after, [
+            'email',
+            'description',
+            'kind',
+            'role',
+            'scopes',
+            'sessionTimeoutMinutes',
+            'accessRoles',
+          ]);
+          await audit.record(trx, ctx, {
+            action: 'user.update',
+            target: userTarget(target.username),
+            details: diff ?? {},
+          });
+          return { user: after, row: updated, fieldsChanged: changesFields, rolesChanged: accessRolesChange };
+        },
+      );
       if (fieldsChanged) {
         events.emit('user.changed', { userId: row.id, username: row.username, change: 'updated' });
       }
@@ -334,43 +448,50 @@ export function createUsersService(deps: UsersServiceDeps) {
       return user;
     },
 
-    /** Admin reset: no current password; ends the user's sessions (SPEC §4). */
+    /** Admin reset: no current password; ends the user's sessions. */
     async setPassword(
       ctx: OperationContext,
       username: string,
       password: string,
       options: { mustChange?: boolean } = {},
     ): Promise<void> {
-      const target = await mustFind(db, username);
-      const hash = await preparePassword(password, target.id);
-      await transaction(async (trx) => {
-        const current = await mustFind(trx, username);
-        await updateUser(trx, current.id, {
-          password_hash: hash,
-          password_changed_at: clock.now(),
-          must_change_password: options.mustChange ? 1 : 0,
-          updated_at: clock.now(),
-        });
-        await recordPassword(trx, current.id, hash);
-        const ended = await deleteSessionsOfUser(trx, current.id);
-        await audit.record(trx, ctx, {
-          action: 'user.password_reset',
-          target: userTarget(current.username),
-          details: { mustChange: options.mustChange ?? false, sessionsEnded: ended },
-        });
-      });
-      events.emit('user.changed', { userId: target.id, username: target.username, change: 'password' });
+      const row = await audit.refusable(
+        ctx,
+        { action: 'user.password_reset', target: userTarget(username) },
+        async () => {
+          const target = await mustFind(db, username);
+          // Checked before hashing, so a refused reset costs no argon2 work; again below, under the lock.
+          enforce(canActOn(ctx.actor, policyTarget(target)));
+          const hash = await preparePassword(password, target);
+          return transaction(async (trx) => {
+            const current = await mustFind(trx, username);
+            enforce(canActOn(ctx.actor, policyTarget(current)));
+            await updateUser(trx, current.id, {
+              password_hash: hash,
+              password_changed_at: clock.now(),
+              must_change_password: options.mustChange ? 1 : 0,
+              updated_at: clock.now(),
+            });
+            await recordPassword(trx, current.id, hash);
+            const ended = await deps.sessions.endAllForUser(trx, current.id);
+            await audit.record(trx, ctx, {
+              action: 'user.password_reset',
+              target: userTarget(current.username),
+              details: { mustChange: options.mustChange ?? false, sessionsEnded: ended },
+            });
+            return mustFind(trx, username);
+          });
+        },
+      );
+      events.emit('user.changed', { userId: row.id, username: row.username, change: 'password' });
+      await passwordCommitted(row, password);
     },
 
     /**
      * Self-service password change: needs the current password, ends the user's other sessions and clears a
      * must-change flag or an expired password.
      */
-    async changeOwnPassword(
-      ctx: OperationContext & { actor: Extract<Actor, { type: 'user' }> },
-      currentPassword: string,
-      password: string,
-    ): Promise<void> {
+    async changeOwnPassword(ctx: SelfContext, currentPassword: string, password: string): Promise<void> {
       const target = await mustFind(db, ctx.actor.username);
       if (!target.password_hash || !(await deps.hasher.verify(target.password_hash, currentPassword))) {
         await db.transaction().execute((trx) =>
@@ -383,8 +504,8 @@ export function createUsersService(deps: UsersServiceDeps) {
         );
         throw userError('password.current_mismatch');
       }
-      const hash = await preparePassword(password, target.id);
-      await transaction(async (trx) => {
+      const hash = await preparePassword(password, target, { ownChange: true });
+      const row = await transaction(async (trx) => {
         await updateUser(trx, target.id, {
           password_hash: hash,
           password_changed_at: clock.now(),
@@ -392,58 +513,64 @@ export function createUsersService(deps: UsersServiceDeps) {
           updated_at: clock.now(),
         });
         await recordPassword(trx, target.id, hash);
-        const ended = await deleteSessionsOfUser(trx, target.id, ctx.actor.sessionId);
+        const ended = await deps.sessions.endAllForUser(trx, target.id, ctx.actor.sessionId);
         await audit.record(trx, ctx, {
           action: 'user.password_change',
           target: userTarget(target.username),
           details: { otherSessionsEnded: ended },
         });
+        return mustFind(trx, target.username);
       });
-      events.emit('user.changed', { userId: target.id, username: target.username, change: 'password' });
+      events.emit('user.changed', { userId: row.id, username: row.username, change: 'password' });
+      await passwordCommitted(row, password);
     },
 
     async deactivate(ctx: OperationContext, username: string): Promise<PublicUser> {
-      const row = await transaction(async (trx) => {
+      const { row, changed } = await write(ctx, 'user.deactivate', username, async (trx) => {
         const target = await mustFind(trx, username);
-        if (target.active === 0) return target;
-        await assertAnotherActiveAdmin(trx, target);
+        enforce(canActOn(ctx.actor, policyTarget(target)));
+        if (target.active === 0) return { row: target, changed: false };
+        await assertUserManagerRemains(trx, target, { ...adminCandidate(target), active: false });
         await updateUser(trx, target.id, { active: 0, updated_at: clock.now() });
-        const ended = await deleteSessionsOfUser(trx, target.id);
+        const ended = await deps.sessions.endAllForUser(trx, target.id);
         await audit.record(trx, ctx, {
           action: 'user.deactivate',
           target: userTarget(target.username),
           details: { before: { active: true }, after: { active: false }, sessionsEnded: ended },
         });
-        return mustFind(trx, username);
+        return { row: await mustFind(trx, username), changed: true };
       });
-      events.emit('user.changed', { userId: row.id, username: row.username, change: 'deactivated' });
+      if (changed)
+        events.emit('user.changed', { userId: row.id, username: row.username, change: 'deactivated' });
       return publicUser(db, row);
     },
 
     async reactivate(ctx: OperationContext, username: string): Promise<PublicUser> {
-      const row = await transaction(async (trx) => {
+      const { row, changed } = await write(ctx, 'user.reactivate', username, async (trx) => {
         const target = await mustFind(trx, username);
-        if (target.active === 1) return target;
+        enforce(canActOn(ctx.actor, policyTarget(target)));
+        if (target.active === 1) return { row: target, changed: false };
         await updateUser(trx, target.id, { active: 1, updated_at: clock.now() });
         await audit.record(trx, ctx, {
           action: 'user.reactivate',
           target: userTarget(target.username),
           details: { before: { active: false }, after: { active: true } },
         });
-        return mustFind(trx, username);
+        return { row: await mustFind(trx, username), changed: true };
       });
-      events.emit('user.changed', { userId: row.id, username: row.username, change: 'reactivated' });
+      if (changed)
+        events.emit('user.changed', { userId: row.id, username: row.username, change: 'reactivated' });
       return publicUser(db, row);
     },
 
     /**
-     * Break-glass (SPEC §1, `warden recover-admin`): gives the root user a new password that must be changed at
-     * next login, reactivates it and clears its MFA, ending its sessions. Runs on the host only (CLI).
+     * Break-glass (`warden recover-admin`, docs/permissions.md): gives the root user a new password that must be
+     * changed at next login, reactivates it and clears its MFA, ending its sessions. Runs on the host only (CLI).
      */
     async recoverRoot(ctx: OperationContext, password: string): Promise<PublicUser> {
       const hash = await deps.hasher.hash(password);
       const row = await transaction(async (trx) => {
-        const root = await trx.selectFrom('users').selectAll().where('protected', '=', 1).executeTakeFirst();
+        const root = await findRootUser(trx);
         if (!root)
           throw userError('user.not_found', 'There is no root user; start the server once to create it');
         await updateUser(trx, root.id, {
@@ -451,35 +578,29 @@ export function createUsersService(deps: UsersServiceDeps) {
           password_changed_at: clock.now(),
           must_change_password: 1,
           active: 1,
-          mfa_enabled: 0,
-          totp_secret: null,
-          totp_last_step: null,
-          mfa_enroll_required: 0,
           updated_at: clock.now(),
         });
-        await trx.deleteFrom('recovery_codes').where('user_id', '=', root.id).execute();
+        const mfaCleared = await deps.mfa.clear(trx, root.id);
         await recordPassword(trx, root.id, hash);
-        const ended = await deleteSessionsOfUser(trx, root.id);
+        const ended = await deps.sessions.endAllForUser(trx, root.id);
         await audit.record(trx, ctx, {
           action: 'user.recover_admin',
           target: userTarget(root.username),
-          details: {
-            reactivated: root.active === 0,
-            mfaCleared: root.mfa_enabled === 1,
-            sessionsEnded: ended,
-          },
+          details: { reactivated: root.active === 0, mfaCleared, sessionsEnded: ended },
         });
         return mustFind(trx, root.username);
       });
       events.emit('user.changed', { userId: row.id, username: row.username, change: 'password' });
+      await passwordCommitted(row, password);
       return publicUser(db, row);
     },
 
     async remove(ctx: OperationContext, username: string): Promise<void> {
-      const row = await transaction(async (trx) => {
+      const row = await write(ctx, 'user.delete', username, async (trx) => {
         const target = await mustFind(trx, username);
         if (target.protected === 1) throw userError('user.protected', 'The root user cannot be deleted');
-        await assertAnotherActiveAdmin(trx, target);
+        enforce(canActOn(ctx.actor, policyTarget(target)));
+        await assertUserManagerRemains(trx, target, null);
         const { createdAt: _c, updatedAt: _u, ...snapshot } = await publicUser(trx, target);
         await deleteUserRow(trx, target.id);
         await audit.record(trx, ctx, {

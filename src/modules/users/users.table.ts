@@ -17,10 +17,6 @@ export interface UsersTable {
   password_hash: string | null;
   password_changed_at: number | null;
   must_change_password: Generated<number>;
-  mfa_enabled: Generated<number>;
-  mfa_enroll_required: Generated<number>;
-  totp_secret: string | null;
-  totp_last_step: number | null;
   session_timeout_minutes: Generated<number>;
   last_login_at: number | null;
   created_at: number;

@@ -1,4 +1,5 @@
 import createClient from 'openapi-fetch';
+import type { Denial } from '../../../src/modules/permissions/permissions.policy';
 import type { paths } from './schema';
 
 /**
@@ -23,6 +24,8 @@ export class ApiError extends Error {
   readonly items: readonly ProblemItem[];
   /** Seconds from the Retry-After header (throttling, overload), or null. */
   readonly retryAfterSeconds: number | null;
+  /** What a refusal (401/403) says was missing: the role, scope, login step or the protected target. */
+  readonly denial: Denial | null;
 
   constructor(response: Response, body: unknown) {
     const problem = isProblem(body) ? body : null;
@@ -33,6 +36,7 @@ export class ApiError extends Error {
     this.items = problem?.errors ?? [];
     const retryAfter = Number.parseInt(response.headers.get('retry-after') ?? '', 10);
     this.retryAfterSeconds = Number.isFinite(retryAfter) ? retryAfter : null;
+    this.denial = problem?.denial ?? null;
   }
 }
 
@@ -40,6 +44,7 @@ interface ProblemBody {
   code: string;
   detail?: string;
   errors?: ProblemItem[];
+  denial?: Denial;
 }
 
 function isProblem(body: unknown): body is ProblemBody {

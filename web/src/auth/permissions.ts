@@ -1,12 +1,13 @@
 /**
  * What the signed-in user may see and do in the console. The console asks the very same pure policy the
- * server's access guard asks (SPEC §2, src/modules/permissions/permissions.policy.ts), so a button is shown exactly when
+ * server's access guard asks (docs/permissions.md, src/modules/permissions/permissions.policy.ts), so a button is shown exactly when
  * the API would accept its request; the API still refuses anything else.
  */
 import {
   type Actor,
   allowedScopes,
   authorize,
+  canActOn,
   canGrant,
   defaultScopes,
   type Requirement,
@@ -19,7 +20,7 @@ import type { User } from '../api/types';
 export type { Requirement, Role, Scope };
 export { defaultScopes, ROLES };
 
-/** The four scopes seed 000 draws as per-user toggles, in its order. */
+/** The four scopes the users table draws as per-user toggles, in this order. */
 export const TOGGLE_SCOPES = [
   'system_config',
   'asset_management',
@@ -51,6 +52,20 @@ export function canWrite(user: User, scope: Scope): boolean {
 /** Whether `user` may hand out `role` with `scopes` ("nobody grants what they do not hold"). */
 export function mayGrant(user: User, role: Role, scopes: readonly Scope[]): boolean {
   return canGrant(actorOf(user), role, scopes).allowed;
+}
+
+/**
+ * Why `me` may not act on `user` at all (edit, password, MFA, sessions, deactivate, delete), or null: the user
+ * is root and `me` lacks a scope, or it holds a role or scope `me` does not.
+ */
+export function actOnRefusal(me: User, user: User): 'root' | 'outranks' | null {
+  const decision = canActOn(actorOf(me), {
+    username: user.username,
+    role: user.role,
+    scopes: user.scopes,
+    protected: user.protected,
+  });
+  return decision.allowed || decision.denial.reason !== 'target' ? null : decision.denial.why;
 }
 
 /** Whether a user of `role` can hold `scope` at all. */

@@ -1,7 +1,7 @@
 import { Switch } from '@mantine/core';
 import type { ReactNode } from 'react';
 import type { User } from '../../api/types';
-import { mayGrant, roleCanHold, type Scope } from '../../auth/permissions';
+import { actOnRefusal, mayGrant, roleCanHold, type Scope } from '../../auth/permissions';
 import { useI18n } from '../../i18n/i18n';
 import type { MessageKey } from '../../i18n/messages.en';
 
@@ -9,13 +9,14 @@ import type { MessageKey } from '../../i18n/messages.en';
 function lockReason(me: User, user: User, scope: Scope, on: boolean, canEdit: boolean): MessageKey | null {
   if (!canEdit) return 'users.scopes.readOnly';
   if (user.protected) return 'users.scopes.protected';
+  if (actOnRefusal(me, user) !== null) return 'users.action.outranks';
   if (!roleCanHold(user.role, scope)) return 'users.scopes.roleCannotHold';
   if (!on && !mayGrant(me, user.role, [scope])) return 'users.scopes.notHeld';
   return null;
 }
 
 /**
- * One of seed 000's permission toggles in a user's row. A locked toggle says why in its hint (shown by the
+ * One of the permission toggles in a user's row. A locked toggle says why in its hint (shown by the
  * table's HintRegion); the hint sits on a wrapper because a disabled input receives no pointer events.
  */
 export function ScopeToggle({

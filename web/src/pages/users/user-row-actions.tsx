@@ -12,6 +12,7 @@ import {
 } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 import type { User } from '../../api/types';
+import { actOnRefusal } from '../../auth/permissions';
 import { useI18n } from '../../i18n/i18n';
 import type { MessageKey } from '../../i18n/messages.en';
 import type { UserAction } from './user-dialog';
@@ -25,36 +26,50 @@ interface ActionSpec {
   readonly disabledBecause: MessageKey | null;
 }
 
-function actionsFor(user: User): ActionSpec[] {
+const OUTRANKS_KEYS = {
+  root: 'users.action.rootNeedsAllScopes',
+  outranks: 'users.action.outranks',
+} as const satisfies Record<string, MessageKey>;
+
+function actionsFor(me: User, user: User): ActionSpec[] {
+  // The server refuses every action on a user who outranks the signed-in one; say so before anyone clicks.
+  const refusal = actOnRefusal(me, user);
+  const outranked: MessageKey | null = refusal ? OUTRANKS_KEYS[refusal] : null;
   return [
-    { action: 'edit', label: 'users.action.edit', icon: IconPencil, disabledBecause: null },
-    { action: 'password', label: 'users.action.password', icon: IconKey, disabledBecause: null },
+    { action: 'edit', label: 'users.action.edit', icon: IconPencil, disabledBecause: outranked },
+    { action: 'password', label: 'users.action.password', icon: IconKey, disabledBecause: outranked },
     user.active
-      ? { action: 'deactivate', label: 'users.action.deactivate', icon: IconUserOff, disabledBecause: null }
+      ? {
+          action: 'deactivate',
+          label: 'users.action.deactivate',
+          icon: IconUserOff,
+          disabledBecause: outranked,
+        }
       : {
           action: 'reactivate',
           label: 'users.action.reactivate',
           icon: IconArrowBackUp,
-          disabledBecause: null,
+          disabledBecause: outranked,
         },
     {
       action: 'resetMfa',
       label: 'users.action.resetMfa',
       icon: IconShieldOff,
-      disabledBecause: user.mfaEnabled ? null : 'users.action.resetMfa.notEnrolled',
+      disabledBecause: outranked ?? (user.mfaEnabled ? null : 'users.action.resetMfa.notEnrolled'),
     },
     {
       action: 'delete',
       label: 'users.action.delete',
       icon: IconTrash,
       color: 'red',
-      disabledBecause: user.protected ? 'users.action.delete.protected' : null,
+      disabledBecause: user.protected ? 'users.action.delete.protected' : outranked,
     },
   ];
 }
 
-/** Save / Cancel for a modified row (seed 000), then the per-row actions (seed 004), each with a hint. */
+/** Save / Cancel for a modified row, then the per-row actions, each with a hint. */
 export function UserRowActions({
+  me,
   user,
   modified,
   saving,
@@ -62,6 +77,7 @@ export function UserRowActions({
   onCancel,
   onAction,
 }: {
+  me: User;
   user: User;
   modified: boolean;
   saving: boolean;
@@ -95,7 +111,7 @@ export function UserRowActions({
           </ActionIcon>
         </>
       )}
-      {actionsFor(user).map((spec) => (
+      {actionsFor(me, user).map((spec) => (
         // The hint sits on a wrapper: a disabled button receives no pointer events.
         <span key={spec.action} data-hint={t(spec.disabledBecause ?? spec.label)}>
           <ActionIcon

@@ -127,6 +127,7 @@ export const UserRow = memo(function UserRow({
         <Table.Td>
           {canEdit && (
             <UserRowActions
+              me={me}
               user={user}
               modified={draft !== null}
               saving={saving}

@@ -1,0 +1,33 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import { userError } from './users.errors.js';
+import { findRootUser, findUserById, findUserByUsername } from './users.repository.js';
+import type { UserRow } from './users.table.js';
+
+/**
+ * Read-only access to user rows for the modules that decide about users (sessions, MFA, login, MQTT, hooks). It
+ * depends on the database alone, so it is built before every service that reads users — and before the users
+ * service, which depends on some of them — keeping the wiring acyclic. Rows never leave the server.
+ */
+export interface UserReader {
+  /** By (case-insensitive) username; `db` may be the caller's transaction. */
+  findRow(username: string, db?: Kysely<Database>): Promise<UserRow | undefined>;
+  findRowById(id: string, db?: Kysely<Database>): Promise<UserRow | undefined>;
+  /** As `findRow`, but an unknown name is 404 `user.not_found`. */
+  mustFindRow(username: string, db?: Kysely<Database>): Promise<UserRow>;
+  /** The root user, or undefined before the first start created it. */
+  findRoot(db?: Kysely<Database>): Promise<UserRow | undefined>;
+}
+
+export function createUserReader(deps: { db: Kysely<Database> }): UserReader {
+  return {
+    findRow: (username, db = deps.db) => findUserByUsername(db, username),
+    findRowById: (id, db = deps.db) => findUserById(db, id),
+    findRoot: (db = deps.db) => findRootUser(db),
+    async mustFindRow(username, db = deps.db) {
+      const row = await findUserByUsername(db, username);
+      if (!row) throw userError('user.not_found', `No user named "${username}"`);
+      return row;
+    },
+  };
+}
