@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { assertFiniteColumns } from '../../core/validation.js';
 import type { Engine } from '../../db/database.js';
 import { userSubstringMatch } from '../../db/dialects/text-search.js';
 import type { Database } from '../../db/schema.js';
@@ -19,11 +20,13 @@ export function findUserById(db: Kysely<Database>, id: string): Promise<UserRow 
 }
 
 export async function insertUser(db: Kysely<Database>, row: NewUserRow): Promise<void> {
+  assertFiniteColumns('users', row);
   await db.insertInto('users').values(row).execute();
 }
 
 /** Applies a change and bumps `version` (caches of compiled permissions key on it). */
 export async function updateUser(db: Kysely<Database>, id: string, patch: UserRowUpdate): Promise<void> {
+  assertFiniteColumns('users', patch);
   await db
     .updateTable('users')
     .set({ ...patch, version: sql<number>`version + 1` })
