@@ -10,10 +10,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { LoggerOptions } from 'pino';
 import { coreError } from './core/errors/core-errors.js';
 import { installAccessGuard } from './http/access-guard.js';
-import { installErrorHandler } from './http/error-handler.js';
+import { clientErrorProblem, frameworkErrorProblem, installErrorHandler } from './http/error-handler.js';
 import type { App } from './http/fastify-types.js';
 import { healthRoutes } from './http/health.routes.js';
 import { sendProblem } from './http/problem.js';
+import { refuseNonFiniteNumbers } from './http/validator.js';
 import { accessRoutes } from './modules/access/access.routes.js';
 import { accessRolesRoutes } from './modules/access-roles/access-roles.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
@@ -52,6 +53,14 @@ const FEATURE_ROUTES: ReadonlyArray<(app: App) => Promise<void>> = [
   hooksRoutes,
 ];
 
+/** The methods Warden's routes use; a path that has some of them answers the others with 405. */
+const ROUTED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/** The methods some route (plain or parametric) answers for this path, for the `Allow` header of a 405. */
+function allowedMethods(app: FastifyInstance, path: string): string[] {
+  return ROUTED_METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
+}
+
 /** Builds the HTTP app. Never listens: `main.ts` does, tests use `app.inject()`. */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const loggerOption = options.logger ?? false;
@@ -65,10 +74,28 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     bodyLimit: 1024 * 1024,
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+      onCreate: refuseNonFiniteNumbers,
     },
+    // Errors Fastify and Node raise before a route is found are answered as problems too.
+    frameworkErrors: frameworkErrorProblem,
+    clientErrorHandler: clientErrorProblem,
+    // Requests that arrive while closing get a 503 problem from the hook below, not Fastify's own JSON.
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('services', options.services);
+  // Before any plugin, so that the routes plugins add inherit the problem answers.
+  installErrorHandler(app);
+  // Only JSON bodies (Fastify also parses text/plain, which then fails the schema as "body must be object"
+  // instead of answering 415); the hook routes add form-encoded bodies for the brokers that send them.
+  app.removeContentTypeParser('text/plain');
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw coreError('server.shutting_down', undefined, { headers: { connection: 'close' } });
+  });
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {
@@ -83,7 +110,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
-  installErrorHandler(app);
   installAccessGuard(app);
 
   for (const routes of FEATURE_ROUTES) await app.register(routes);
@@ -103,10 +129,22 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       !request.url.startsWith('/api/') &&
       request.headers.accept?.includes('text/html');
     if (webRoot && isPage) return reply.type('text/html').sendFile('index.html');
+    const path = request.url.split('?')[0] ?? request.url;
+    const allowed = allowedMethods(app, path);
+    // A route for this very method that answered "not found" itself (a file the static plugin lacks) is a 404.
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      return sendProblem(
+        reply,
+        request,
+        coreError('request.method_not_allowed', `${request.method} is not allowed for ${path}`, {
+          headers: { allow: allowed.join(', ') },
+        }),
+      );
+    }
     return sendProblem(
       reply,
       request,
-      coreError('request.not_found', `No route for ${request.method} ${request.url.split('?')[0]}`),
+      coreError('request.not_found', `No route for ${request.method} ${path}`),
     );
   });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
 import { ARGON2_PARAMS } from '../../src/core/crypto/password-hasher.js';
 import { sha256Hex } from '../../src/core/crypto/tokens.js';
 import { createTestContext, ROOT_PASSWORD, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
@@ -26,10 +27,23 @@ describe('HTTP conventions', () => {
     }
   });
 
-  it('refuses to register a route without a requirement', async () => {
-    await expect(async () => {
-      t.app.get('/api/v1/undeclared', async () => 'x');
-    }).rejects.toThrow();
+  it('refuses to register a route without a requirement (the access guard, on a fresh app)', async () => {
+    // A fresh, not yet started app: on a started one Fastify refuses any new route for its own reasons.
+    const app = await buildApp({ services: t.services });
+    try {
+      // Not awaited: the plugin loads during ready(), which must then fail with the guard's own error.
+      void app.register(async (child) => {
+        child.get('/api/v1/declared', { config: { access: { kind: 'public' } } }, async () => 'ok');
+        child.get('/api/v1/undeclared', async () => 'x');
+      });
+      const outcome = await app.ready().then(
+        () => 'started',
+        (error: Error) => error.message,
+      );
+      expect(outcome).toBe('route GET /api/v1/undeclared declares no access requirement (config.access)');
+    } finally {
+      await app.close();
+    }
   });
 
   it('serves the OpenAPI document generated from the route schemas, and its UI', async () => {

@@ -5,22 +5,60 @@ export const coreError = defineErrors({
   'request.invalid': {
     status: 400,
     title: 'Invalid request',
-    description: 'The body, query or path failed schema validation; `errors` lists each problem.',
+    description:
+      'The body, query or path failed schema validation (`errors` lists each problem, with a `pointer` such as `/body/role` or `/querystring/page`), or the request is malformed (invalid JSON, URL or HTTP).',
+  },
+  'request.forbidden_path': {
+    status: 403,
+    title: 'Path refused',
+    description:
+      'The file server (API docs, console assets) refuses the path, e.g. one that could leave its folder.',
   },
   'request.not_found': {
     status: 404,
     title: 'Not found',
-    description: 'No route matches the method and path.',
+    description: 'No route matches the path.',
+  },
+  'request.method_not_allowed': {
+    status: 405,
+    title: 'Method not allowed',
+    description: 'The path exists but not for this method; the `Allow` header lists the methods it has.',
+  },
+  'request.timeout': {
+    status: 408,
+    title: 'Request timeout',
+    description: 'The request did not arrive completely in time; the connection is closed.',
+  },
+  'request.precondition_failed': {
+    status: 412,
+    title: 'Precondition failed',
+    description: 'A conditional header (`If-Match`, `If-Unmodified-Since`) of a file request does not hold.',
   },
   'request.too_large': {
     status: 413,
     title: 'Request too large',
     description: 'The body exceeds the size limit.',
   },
+  'request.uri_too_long': {
+    status: 414,
+    title: 'URI too long',
+    description: 'A path segment (such as a username) is longer than the router accepts (100 characters).',
+  },
   'request.unsupported_media_type': {
     status: 415,
     title: 'Unsupported media type',
-    description: 'The body is not JSON (or the content type this route accepts).',
+    description:
+      'The request has a body that is not `application/json` (broker hooks also accept form-encoded bodies).',
+  },
+  'request.range_not_satisfiable': {
+    status: 416,
+    title: 'Range not satisfiable',
+    description: 'The `Range` header of a file request lies outside the file.',
+  },
+  'request.headers_too_large': {
+    status: 431,
+    title: 'Request header fields too large',
+    description: 'The URL and headers together exceed 16 KB; the connection is closed after the answer.',
   },
   'auth.required': {
     status: 401,
@@ -53,6 +91,11 @@ export const coreError = defineErrors({
     status: 503,
     title: 'Not ready',
     description: 'The database is unreachable (readiness check).',
+  },
+  'server.shutting_down': {
+    status: 503,
+    title: 'Shutting down',
+    description: 'The server is stopping and takes no new requests; the connection is closed. Retry shortly.',
   },
   'server.internal': {
     status: 500,

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { assertFiniteColumns } from '../../core/validation.js';
 import type { Engine } from '../../db/database.js';
 import { userSubstringMatch } from '../../db/dialects/text-search.js';
 import type { Database } from '../../db/schema.js';
@@ -19,6 +20,7 @@ export function findUserById(db: Kysely<Database>, id: string): Promise<UserRow 
 }
 
 export async function insertUser(db: Kysely<Database>, row: NewUserRow): Promise<void> {
+  assertFiniteColumns('users', row);
   await db.insertInto('users').values(row).execute();
 }
 
@@ -32,6 +34,7 @@ export async function updateUser(
   patch: UserRowUpdate,
   options: { bumpVersion: boolean } = { bumpVersion: true },
 ): Promise<void> {
+  assertFiniteColumns('users', patch);
   await db
     .updateTable('users')
     .set(options.bumpVersion ? { ...patch, version: sql<number>`version + 1` } : patch)
