@@ -3,60 +3,68 @@ import { migrateToLatest, openDatabase } from '../db/database.js';
 import type { MissedPasswordPush } from '../modules/brokers/broker-runtime.js';
 import { openRuntime } from '../runtime.js';
 import type { Services } from '../services.js';
-import { ACCESS_USAGE, accessCommand } from './commands/access.command.js';
-import { ACCESS_ROLES_USAGE, accessRolesCommand } from './commands/access-roles.command.js';
-import { BROKERS_USAGE, brokersCommand } from './commands/brokers.command.js';
-import { MOSQUITTO_USAGE, mosquittoCommand } from './commands/mosquitto.command.js';
-import { recoverAdminCommand } from './commands/recover-admin.command.js';
-import { serveCommand } from './commands/serve.command.js';
-import { SESSIONS_USAGE, sessionsCommand } from './commands/sessions.command.js';
-import { SETTINGS_USAGE, settingsCommand } from './commands/settings.command.js';
-import { USERS_USAGE, usersCommand } from './commands/users.command.js';
+import { type CommandGroup, type CommandSpec, parse, wantsHelp } from './args.js';
+import { ACCESS, accessCommand } from './commands/access.command.js';
+import { ACCESS_ROLES, accessRolesCommand } from './commands/access-roles.command.js';
+import { BROKERS, brokersCommand } from './commands/brokers.command.js';
+import { MOSQUITTO, mosquittoCommand } from './commands/mosquitto.command.js';
+import { RECOVER_ADMIN, recoverAdminCommand } from './commands/recover-admin.command.js';
+import { SERVE, serveCommand } from './commands/serve.command.js';
+import { SESSIONS, sessionsCommand } from './commands/sessions.command.js';
+import { SETTINGS, settingsCommand } from './commands/settings.command.js';
+import { USERS, usersCommand } from './commands/users.command.js';
 import { type CliIo, processIo, reportError, UsageError } from './output.js';
+import { commandUsage, groupUsage, mainUsage } from './usage.js';
 
-const USAGE = `Usage: warden <command>
-
-  serve                       start the API, console and embedded MQTT broker
-  migrate                     bring the database schema up to date
-  users ...                   manage users (see below)
-  recover-admin               break-glass: new root password, reactivate root, clear its MFA
-  access-roles ...            manage MQTT access roles and their rules (see below)
-  access ...                  explain MQTT decisions, show a user's effective rules (see below)
-  sessions ...                list and end console sessions
-  settings ...                read and change the security settings
-  brokers ...                 external broker integrations (see below, docs/brokers.md)
-  mosquitto ...               Mosquitto dynamic-security sync and export
-
-${USERS_USAGE}
-
-${ACCESS_ROLES_USAGE}
-
-${ACCESS_USAGE}
-
-${SESSIONS_USAGE}
-
-${SETTINGS_USAGE}
-
-${BROKERS_USAGE}
-
-${MOSQUITTO_USAGE}
-
-Configuration comes from the environment (see docs/config.md). Add --json for machine-readable output.
-`;
+const MIGRATE: CommandSpec = {
+  name: 'migrate',
+  summary: 'bring the database schema up to date (warden serve does it too)',
+  json: false,
+};
 
 type ServiceCommand = (services: Services, argv: readonly string[], io: CliIo) => Promise<number>;
 
 /** Commands that run against the database with the same services (and audit actor `cli`) as the API. */
-const SERVICE_COMMANDS: Record<string, ServiceCommand> = {
-  users: usersCommand,
-  'recover-admin': recoverAdminCommand,
-  'access-roles': accessRolesCommand,
-  access: accessCommand,
-  sessions: sessionsCommand,
-  settings: settingsCommand,
-  brokers: brokersCommand,
-  mosquitto: mosquittoCommand,
+const SERVICE_COMMANDS: Record<string, { usage: CommandSpec | CommandGroup; run: ServiceCommand }> = {
+  users: { usage: USERS, run: usersCommand },
+  'recover-admin': { usage: RECOVER_ADMIN, run: recoverAdminCommand },
+  'access-roles': { usage: ACCESS_ROLES, run: accessRolesCommand },
+  access: { usage: ACCESS, run: accessCommand },
+  sessions: { usage: SESSIONS, run: sessionsCommand },
+  settings: { usage: SETTINGS, run: settingsCommand },
+  brokers: { usage: BROKERS, run: brokersCommand },
+  mosquitto: { usage: MOSQUITTO, run: mosquittoCommand },
 };
+
+/** Every command in the order `warden --help` lists them. */
+const USAGE = mainUsage([
+  SERVE,
+  MIGRATE,
+  USERS,
+  RECOVER_ADMIN,
+  ACCESS_ROLES,
+  ACCESS,
+  SESSIONS,
+  SETTINGS,
+  BROKERS,
+  MOSQUITTO,
+]);
+
+/**
+ * The text for `warden <command> [<subcommand>] --help`; null for an unknown command. Answered before anything
+ * opens the database, so help works without configuration.
+ */
+function helpFor(command: string, sub: string | undefined): string | null {
+  const usage =
+    command === 'serve' ? SERVE : command === 'migrate' ? MIGRATE : SERVICE_COMMANDS[command]?.usage;
+  if (usage === undefined) return null;
+  if (!('subcommands' in usage)) return commandUsage(usage);
+  const spec =
+    sub !== undefined && Object.hasOwn(usage.subcommands, sub) ? usage.subcommands[sub] : undefined;
+  if (spec) return commandUsage(spec);
+  if (sub === undefined || sub.startsWith('-')) return groupUsage(usage);
+  throw new UsageError(`unknown subcommand "${command} ${sub}"\n\n${groupUsage(usage)}`);
+}
 
 /** The password itself is never part of it: the user has to set a new one anyway. */
 function missedPushWarning({ integration, username, error }: MissedPasswordPush): string {
@@ -76,8 +84,15 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       io.stdout(USAGE);
       return command === undefined ? 2 : 0;
     }
+    if (wantsHelp(rest)) {
+      const help = helpFor(command, rest[0]);
+      if (help === null) throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+      io.stdout(help);
+      return 0;
+    }
     if (command === 'serve') return await serveCommand(rest, io);
     if (command === 'migrate') {
+      parse(rest, MIGRATE);
       const config = loadConfig(io.env);
       const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
       try {
@@ -88,8 +103,14 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       }
       return 0;
     }
-    const run = SERVICE_COMMANDS[command];
-    if (!run) throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+    const entry = SERVICE_COMMANDS[command];
+    if (!entry) throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+    const { usage, run } = entry;
+    // A missing or mistyped subcommand is a usage error before anything opens the database.
+    if ('subcommands' in usage && !Object.hasOwn(usage.subcommands, rest[0] ?? '')) {
+      const unknown = rest[0] === undefined ? '' : `unknown subcommand "${command} ${rest[0]}"\n\n`;
+      throw new UsageError(`${unknown}${groupUsage(usage)}`);
+    }
     const runtime = await openRuntime(loadConfig(io.env));
     // No integration runs here, so a password this command sets has to reach the brokers before it exits.
     runtime.services.brokers.enableOneOffPasswordPushes((missed) => io.stderr(missedPushWarning(missed)));

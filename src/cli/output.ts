@@ -4,12 +4,23 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Where `--password-stdin`, `--config-file -` and confirmations read from. */
+  readonly stdin: NodeJS.ReadableStream;
+  /** Whether a person may be typing at stdin (only then is a question asked instead of `--yes` required). */
+  readonly stdinIsTTY: boolean;
 }
 
 export const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
+  // Getters: process.stdin is created on first access, which only a command that reads it should cause.
+  get stdin() {
+    return process.stdin;
+  },
+  get stdinIsTTY() {
+    return process.stdin.isTTY === true;
+  },
 };
 
 /** Thrown for bad command-line usage; exits 2 with the message. */
@@ -20,6 +31,14 @@ export class UsageError extends Error {
   }
 }
 
+/** A column's header in words: `lastLoginAt` → `LAST LOGIN AT`, `ip` → `IP`. */
+export function columnHeader(column: string): string {
+  return column
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[-_]+/g, ' ')
+    .toUpperCase();
+}
+
 /** A plain aligned text table (the CLI default; `--json` prints the data instead). */
 export function formatTable(
   rows: ReadonlyArray<Record<string, unknown>>,
@@ -27,15 +46,16 @@ export function formatTable(
 ): string {
   const cell = (value: unknown): string =>
     value === null || value === undefined ? '-' : Array.isArray(value) ? value.join(',') : String(value);
-  const widths = columns.map((column) =>
-    Math.max(column.length, ...rows.map((row) => cell(row[column]).length)),
+  const headers = columns.map(columnHeader);
+  const widths = columns.map((column, i) =>
+    Math.max(headers[i]?.length ?? 0, ...rows.map((row) => cell(row[column]).length)),
   );
   const line = (values: string[]): string =>
     values
       .map((v, i) => v.padEnd(widths[i] ?? 0))
       .join('  ')
       .trimEnd();
-  return `${[line(columns.map((c) => c.toUpperCase())), ...rows.map((row) => line(columns.map((c) => cell(row[c]))))].join('\n')}\n`;
+  return `${[line(headers), ...rows.map((row) => line(columns.map((c) => cell(row[c]))))].join('\n')}\n`;
 }
 
 /** Prints either JSON or the human form, chosen by `--json`. */

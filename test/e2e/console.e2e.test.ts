@@ -458,6 +458,10 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
     const table = page.getByTestId('sessions-table');
     await table.waitFor();
     expect(await table.locator('tbody tr').count()).toBe(1);
+    // When it ends, in words: the idle end (minutes away) and the absolute one.
+    expect(await table.getByTestId('session-expiry').textContent()).toMatch(
+      /^in \d+ min\. if idle · at the latest \S/,
+    );
     await expectAccessible(page, 'sessions');
     await table.getByRole('button', { name: /^Sign out the session of heidi/ }).click();
     await page.getByText('Session of heidi ended.').waitFor();

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { ensureRootUser } from '../../src/bootstrap.js';
 import { runCli } from '../../src/cli/index.js';
 import type { CliIo } from '../../src/cli/output.js';
@@ -13,10 +14,17 @@ export interface CliResult {
   err: string;
 }
 
+/** What the invocation reads: `stdin` text (default: none) and whether stdin is a terminal (default: no). */
+export interface CliInput {
+  readonly stdin?: string;
+  readonly tty?: boolean;
+}
+
 /** Runs one `warden` invocation in-process against `env`, capturing stdout, stderr and the exit code. */
 export async function runCliCaptured(
   env: Record<string, string>,
   argv: readonly string[],
+  input: CliInput = {},
 ): Promise<CliResult> {
   let out = '';
   let err = '';
@@ -28,6 +36,8 @@ export async function runCliCaptured(
       err += text;
     },
     env,
+    stdin: Readable.from(input.stdin === undefined ? [] : [input.stdin]),
+    stdinIsTTY: input.tty === true,
   };
   const code = await runCli(argv, io);
   return { code, out, err };

@@ -110,23 +110,26 @@ describe('warden access-roles / access CLI', () => {
 
   it('lists roles as a table or JSON', async () => {
     const table = await cli('access-roles', 'list');
-    expect(table.out).toMatch(/^NAME\s+VERSION\s+USERCOUNT/);
+    expect(table.out).toMatch(/^NAME\s+VERSION\s+USER COUNT/);
     expect(table.out).toContain('sensor');
     expect(JSON.parse((await cli('access-roles', 'list', '--json')).out).total).toBe(1);
   });
 
   it('assigns roles with users create/update --access-roles and explains decisions', async () => {
-    const created = await cli(
-      'users',
-      'create',
-      'dev-1',
-      '--kind',
-      'device',
-      '--password',
-      'Str0ng-Passw0rd!',
-      '--access-roles',
-      'sensor',
-      '--json',
+    const created = await runCliCaptured(
+      env,
+      [
+        'users',
+        'create',
+        'dev-1',
+        '--kind',
+        'device',
+        '--password-stdin',
+        '--access-roles',
+        'sensor',
+        '--json',
+      ],
+      { stdin: 'Str0ng-Passw0rd!\n' },
     );
     expect(created.code).toBe(0);
     expect(JSON.parse(created.out).accessRoles).toEqual(['sensor']);

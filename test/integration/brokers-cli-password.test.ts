@@ -72,9 +72,11 @@ describe.skipIf(plugin === null)('passwords set from the CLI reach Mosquitto (re
     expect(synced.code, synced.err).toBe(0);
   }
 
-  /** `warden users passwd` with the password on the command line (stdin belongs to the test runner). */
+  /** `warden users passwd --password-stdin`, the password piped in. */
   async function passwd(password: string): Promise<CliResult> {
-    const result = await cli('users', 'passwd', 'plc-01', '--password', password);
+    const result = await runCliCaptured(env, ['users', 'passwd', 'plc-01', '--password-stdin'], {
+      stdin: `${password}\n`,
+    });
     expect(result.code, result.err).toBe(0);
     expect(result.out).toBe('Password of plc-01 changed\n');
     return result;
@@ -91,17 +93,11 @@ describe.skipIf(plugin === null)('passwords set from the CLI reach Mosquitto (re
     removeDataDir?.();
   });
 
-  it('users create --password, then mosquitto sync: the device logs in to Mosquitto with that password', async () => {
-    const created = await cli(
-      'users',
-      'create',
-      'plc-01',
-      '--role',
-      'viewer',
-      '--kind',
-      'device',
-      '--password',
-      FIRST_PASSWORD,
+  it('users create --password-stdin, then mosquitto sync: the device logs in to Mosquitto with that password', async () => {
+    const created = await runCliCaptured(
+      env,
+      ['users', 'create', 'plc-01', '--role', 'viewer', '--kind', 'device', '--password-stdin'],
+      { stdin: `${FIRST_PASSWORD}\n` },
     );
     expect(created.code, created.err).toBe(0);
     expect(created.err).toBe('');

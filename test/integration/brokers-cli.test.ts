@@ -69,21 +69,37 @@ describe('warden brokers / warden mosquitto', () => {
     expect((await cli('brokers', 'status', 'emqx-cli')).err).toContain('broker.not_found');
   });
 
+  it('refuses secrets in --config (visible in ps and the shell history) and points to --config-file', async () => {
+    const token = 'inline-hook-token-0123456789';
+    for (const argv of [
+      ['brokers', 'add', 'inline', '--kind', 'emqx', '--config', JSON.stringify({ hook: { token } })],
+      [
+        'brokers',
+        'add',
+        'inline',
+        '--kind',
+        'mosquitto',
+        '--config',
+        JSON.stringify({ url: 'mqtt://127.0.0.1:1', adminUsername: 'dynsec', adminPassword: token }),
+      ],
+      ['brokers', 'update', 'inline', '--config', JSON.stringify({ hook: { basic: { password: token } } })],
+    ]) {
+      const refused = await cli(...argv);
+      expect(refused.code, argv.join(' ')).toBe(2);
+      expect(refused.err).toContain('--config-file');
+      expect(`${refused.out}${refused.err}`).not.toContain(token);
+    }
+    expect((await cli('brokers', 'status', 'inline')).err).toContain('broker.not_found');
+  });
+
   it('updates settings (omitted secrets kept, null removes), switches on and off, and syncs by name', async () => {
     const token = 'cli-hook-token-abcdefghij';
-    expect(
-      (
-        await cli(
-          'brokers',
-          'add',
-          'emqx-up',
-          '--kind',
-          'emqx',
-          '--config',
-          JSON.stringify({ hook: { token } }),
-        )
-      ).code,
-    ).toBe(0);
+    const added = await runCliCaptured(
+      env,
+      ['brokers', 'add', 'emqx-up', '--kind', 'emqx', '--config-file', '-'],
+      { stdin: JSON.stringify({ hook: { token } }) },
+    );
+    expect(added.code, added.err).toBe(0);
     const show = async () =>
       JSON.parse((await cli('brokers', 'list', '--json')).out).items.find(
         (broker: { name: string }) => broker.name === 'emqx-up',
@@ -123,7 +139,9 @@ describe('warden brokers / warden mosquitto', () => {
     const missing = await cli('brokers', 'update', 'nope-nope', '--disable');
     expect(missing.code).toBe(1);
     expect(missing.err).toContain('broker.not_found');
-    const invalid = await cli('brokers', 'update', 'emqx-up', '--config', '{"hook":{"token":"short"}}');
+    const invalid = await runCliCaptured(env, ['brokers', 'update', 'emqx-up', '--config-file', '-'], {
+      stdin: '{"hook":{"token":"short"}}',
+    });
     expect(invalid.code).toBe(1);
     expect(invalid.err).toContain('broker.invalid_config');
     expect((await cli('brokers', 'remove', 'emqx-up')).code).toBe(0);

@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CLI_CONTEXT } from '../../src/modules/roles/operation-context.js';
+import { ENGINES } from '../helpers/databases.js';
 import { createTestContext, ROOT_PASSWORD, sessionCookie, type TestContext } from '../helpers/test-app.js';
 
 const STATE_CHANGING_CROSS_SITE: Record<string, string>[] = [
@@ -190,6 +192,92 @@ describe('session lifetime', () => {
       if (hour < 11) expect(res.statusCode).toBe(200);
       else expect(res.statusCode).toBe(401);
     }
+  });
+});
+
+describe.each(ENGINES)('when a listed session expires (%s)', (engine) => {
+  const MINUTE = 60_000;
+  const HOUR = 60 * MINUTE;
+  let t: TestContext;
+  beforeEach(async () => {
+    t = await createTestContext({ engine });
+    await t.createUser({ username: 'bob', role: 'viewer' });
+    await t.createUser({ username: 'kiosk', role: 'viewer', sessionTimeoutMinutes: 5 });
+    // Longer than the absolute lifetime (and than a 32-bit count of milliseconds).
+    await t.createUser({ username: 'night', role: 'viewer', sessionTimeoutMinutes: 100_000 });
+  });
+  afterEach(() => t.close());
+
+  type Expiry = { idleExpiresAt: string; absoluteExpiresAt: string; expiresAt: string };
+  const at = (ms: number): string => new Date(ms).toISOString();
+
+  it('gives idleExpiresAt (last seen + the user’s idle timeout), absoluteExpiresAt and expiresAt, the earlier', async () => {
+    const loggedIn = t.clock.now();
+    await loginAs(t, 'bob', 'A');
+    const kiosk = await loginAs(t, 'kiosk', 'B');
+    await loginAs(t, 'night', 'C');
+    const root = await t.login('admin', ROOT_PASSWORD);
+    t.clock.advance(2 * MINUTE);
+
+    const expiryOf = async (): Promise<Record<string, Expiry>> => {
+      const res = await t.call('GET', '/api/v1/sessions', { cookie: root });
+      expect(res.statusCode).toBe(200);
+      return Object.fromEntries(
+        res.json().items.map((s: Expiry & { username: string }) => [
+          s.username,
+          {
+            idleExpiresAt: s.idleExpiresAt,
+            absoluteExpiresAt: s.absoluteExpiresAt,
+            expiresAt: s.expiresAt,
+          },
+        ]),
+      );
+    };
+    const absolute = at(loggedIn + 12 * HOUR);
+    const before = await expiryOf();
+    expect(before.kiosk).toEqual({
+      idleExpiresAt: at(loggedIn + 5 * MINUTE),
+      absoluteExpiresAt: absolute,
+      expiresAt: at(loggedIn + 5 * MINUTE),
+    });
+    expect(before.bob).toEqual({
+      idleExpiresAt: at(loggedIn + 30 * MINUTE),
+      absoluteExpiresAt: absolute,
+      expiresAt: at(loggedIn + 30 * MINUTE),
+    });
+    // Idle for longer than the absolute lifetime allows: the absolute end comes first.
+    expect(before.night).toEqual({
+      idleExpiresAt: at(loggedIn + 100_000 * MINUTE),
+      absoluteExpiresAt: absolute,
+      expiresAt: absolute,
+    });
+
+    // The system default applies to users without their own timeout, as it is now.
+    const security = await t.services.settings.getSecurity();
+    await t.services.settings.putSecurity(CLI_CONTEXT, { ...security, defaultSessionTimeoutMinutes: 60 });
+    expect((await expiryOf()).bob).toMatchObject({
+      idleExpiresAt: at(loggedIn + 60 * MINUTE),
+      expiresAt: at(loggedIn + 60 * MINUTE),
+    });
+
+    // Activity moves the idle end, not the absolute one.
+    t.clock.advance(2 * MINUTE);
+    expect((await t.call('GET', '/api/v1/me', { cookie: kiosk })).statusCode).toBe(200);
+    const own = (await t.call('GET', '/api/v1/me/sessions', { cookie: kiosk })).json().items[0];
+    expect(own).toMatchObject({
+      lastSeenAt: at(loggedIn + 4 * MINUTE),
+      idleExpiresAt: at(loggedIn + 9 * MINUTE),
+      absoluteExpiresAt: absolute,
+      expiresAt: at(loggedIn + 9 * MINUTE),
+    });
+    const viaUser = (await t.call('GET', '/api/v1/users/kiosk/sessions', { cookie: root })).json().items[0];
+    expect(viaUser).toMatchObject({ idleExpiresAt: own.idleExpiresAt, expiresAt: own.expiresAt });
+
+    // The session really ends at `expiresAt`.
+    t.clock.set(Date.parse(own.expiresAt) - 1);
+    expect((await t.call('GET', '/api/v1/users/kiosk/sessions', { cookie: root })).json().total).toBe(1);
+    t.clock.set(Date.parse(own.expiresAt));
+    expect((await t.call('GET', '/api/v1/users/kiosk/sessions', { cookie: root })).json().total).toBe(0);
   });
 });
 

@@ -8,15 +8,67 @@ import {
 } from '../../modules/access-roles/access-roles.schemas.js';
 import { CLI_CONTEXT } from '../../modules/permissions/operation-context.js';
 import type { Services } from '../../services.js';
-import { optionalInteger, optionalString, parse, requirePositional } from '../args.js';
+import { defineGroup, optionalInteger, optionalString, parse, requirePositional } from '../args.js';
 import { type CliIo, emit, formatTable, UsageError } from '../output.js';
+import { groupUsage } from '../usage.js';
 
-export const ACCESS_ROLES_USAGE = `warden access-roles list [--page N] [--page-size N] [--json]
-warden access-roles show <name> [--json]
-warden access-roles create <name> [--description D] [--json]
-warden access-roles add-rule <name> --permission allow|deny --action publish|subscribe|all --topic T
-                              [--qos 0,1] [--retain true|false] [--json]
-warden access-roles delete <name> [--force]`;
+export const ACCESS_ROLES = defineGroup('access-roles', 'manage MQTT access roles and their rules', {
+  list: {
+    summary: 'list access roles with their number of users',
+    options: {
+      page: { type: 'string', value: 'N', description: 'page number, from 1' },
+      'page-size': {
+        type: 'string',
+        value: 'N',
+        description: 'roles per page: 25, 50, 100 or 250 (default 250)',
+      },
+    },
+  },
+  show: { args: '<name>', summary: 'show an access role and its rules in evaluation order' },
+  create: {
+    args: '<name>',
+    summary: 'create an access role without rules (add them with add-rule)',
+    options: { description: { type: 'string', value: 'D', description: 'what the role is for' } },
+  },
+  'add-rule': {
+    args: '<name>',
+    summary: "append a rule to an access role's list (first match wins, no match denies)",
+    options: {
+      permission: {
+        type: 'string',
+        value: 'allow|deny',
+        description: 'what a match decides',
+        required: true,
+      },
+      action: {
+        type: 'string',
+        value: 'publish|subscribe|all',
+        description: 'which MQTT action the rule is about',
+        required: true,
+      },
+      topic: {
+        type: 'string',
+        value: 'T',
+        description: 'topic filter; ${username} and ${clientid} are replaced per client',
+        required: true,
+      },
+      qos: { type: 'string', value: '0,1', description: 'only these QoS levels (default all)' },
+      retain: {
+        type: 'string',
+        value: 'true|false',
+        description: 'only retained or only non-retained messages',
+      },
+    },
+    notes: [
+      "Example: warden access-roles add-rule sensor --permission allow --action publish --topic 'dt/${username}/#'",
+    ],
+  },
+  delete: {
+    args: '<name>',
+    summary: 'delete an access role',
+    options: { force: { type: 'boolean', description: 'also when users hold it (they lose it)' } },
+  },
+});
 
 const ROLE_COLUMNS = ['name', 'version', 'userCount', 'description'];
 
@@ -57,9 +109,10 @@ export async function accessRolesCommand(
 ): Promise<number> {
   const [sub, ...rest] = argv;
   const { accessRoles } = services;
+  const specs = ACCESS_ROLES.subcommands;
   switch (sub) {
     case 'list': {
-      const { values, json } = parse(rest, { page: { type: 'string' }, 'page-size': { type: 'string' } });
+      const { values, json } = parse(rest, specs.list);
       const result = await accessRoles.list(
         parseWith(ListAccessRolesQuery, {
           page: optionalInteger(values, 'page') ?? 1,
@@ -75,12 +128,12 @@ export async function accessRolesCommand(
       return 0;
     }
     case 'show': {
-      const { positionals, json } = parse(rest, {});
+      const { positionals, json } = parse(rest, specs.show);
       showRole(io, json, await accessRoles.get(requirePositional(positionals, 0, 'name')));
       return 0;
     }
     case 'create': {
-      const { values, positionals, json } = parse(rest, { description: { type: 'string' } });
+      const { values, positionals, json } = parse(rest, specs.create);
       const input = parseWith(CreateAccessRoleBody, {
         name: requirePositional(positionals, 0, 'name'),
         ...(values.description === undefined ? {} : { description: values.description }),
@@ -89,13 +142,7 @@ export async function accessRolesCommand(
       return 0;
     }
     case 'add-rule': {
-      const { values, positionals, json } = parse(rest, {
-        permission: { type: 'string' },
-        action: { type: 'string' },
-        topic: { type: 'string' },
-        qos: { type: 'string' },
-        retain: { type: 'string' },
-      });
+      const { values, positionals, json } = parse(rest, specs['add-rule']);
       const name = requirePositional(positionals, 0, 'name');
       const rule = ruleFromFlags(values);
       const role = await accessRoles.get(name);
@@ -108,13 +155,13 @@ export async function accessRolesCommand(
       return 0;
     }
     case 'delete': {
-      const { values, positionals, json } = parse(rest, { force: { type: 'boolean' } });
+      const { values, positionals, json } = parse(rest, specs.delete);
       const name = requirePositional(positionals, 0, 'name');
       await accessRoles.remove(CLI_CONTEXT, name, { force: values.force === true });
       emit(io, json, { deleted: name }, () => `Deleted access role ${name}\n`);
       return 0;
     }
     default:
-      throw new UsageError(ACCESS_ROLES_USAGE);
+      throw new UsageError(groupUsage(ACCESS_ROLES));
   }
 }

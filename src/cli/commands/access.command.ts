@@ -1,12 +1,49 @@
 import { parseWith } from '../../core/validation.js';
 import { ExplainBody, type Explanation } from '../../modules/access/access.schemas.js';
 import type { Services } from '../../services.js';
-import { optionalInteger, optionalString, parse } from '../args.js';
+import {
+  type CommandSpec,
+  defineGroup,
+  type OptionSpec,
+  optionalInteger,
+  optionalString,
+  parse,
+} from '../args.js';
 import { type CliIo, emit, formatTable, UsageError } from '../output.js';
+import { commandUsage, groupUsage } from '../usage.js';
 
-export const ACCESS_USAGE = `warden access explain --user U [--clientid C] --action publish|subscribe|receive --topic T
-                      [--qos N] [--retain] [--json]
-warden access effective --user U [--clientid C] [--json]`;
+const USER_OPTIONS = {
+  user: { type: 'string', value: 'U', description: 'the MQTT username', required: true },
+  clientid: { type: 'string', value: 'C', description: 'the client id (for ${clientid} in rules)' },
+} as const satisfies Record<string, OptionSpec>;
+
+export const ACCESS = defineGroup('access', "explain MQTT decisions and show a user's effective rules", {
+  explain: {
+    summary: 'say whether a publish, subscribe or delivery would be allowed, and by which rule',
+    options: {
+      ...USER_OPTIONS,
+      action: {
+        type: 'string',
+        value: 'publish|subscribe|receive',
+        description: 'the MQTT action',
+        required: true,
+      },
+      topic: {
+        type: 'string',
+        value: 'T',
+        description: 'the topic; a filter for subscribe',
+        required: true,
+      },
+      qos: { type: 'string', value: 'N', description: 'the QoS level' },
+      retain: { type: 'boolean', description: 'a retained message' },
+    },
+    notes: ['Exit code: 0 allowed, 3 denied (1 error, 2 bad usage).'],
+  },
+  effective: {
+    summary: "list a user's access roles and their rules in evaluation order",
+    options: USER_OPTIONS,
+  },
+});
 
 function describe(explanation: Explanation): string {
   const verdict = explanation.decision.toUpperCase();
@@ -22,30 +59,24 @@ function describe(explanation: Explanation): string {
   );
 }
 
-function requireFlag(values: Record<string, unknown>, name: string): string {
+function requireFlag(values: Record<string, unknown>, name: string, spec: CommandSpec): string {
   const value = optionalString(values, name);
-  if (value === undefined) throw new UsageError(`missing --${name}\n\n${ACCESS_USAGE}`);
+  if (value === undefined) throw new UsageError(`missing --${name}\n\n${commandUsage(spec)}`);
   return value;
 }
 
 /** `warden access …`: explain MQTT decisions and show a user's effective rules. */
 export async function accessCommand(services: Services, argv: readonly string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
+  const specs = ACCESS.subcommands;
   switch (sub) {
     case 'explain': {
-      const { values, json } = parse(rest, {
-        user: { type: 'string' },
-        clientid: { type: 'string' },
-        action: { type: 'string' },
-        topic: { type: 'string' },
-        qos: { type: 'string' },
-        retain: { type: 'boolean' },
-      });
+      const { values, json } = parse(rest, specs.explain);
       const qos = optionalInteger(values, 'qos');
       const input = parseWith(ExplainBody, {
-        username: requireFlag(values, 'user'),
-        action: requireFlag(values, 'action'),
-        topic: requireFlag(values, 'topic'),
+        username: requireFlag(values, 'user', specs.explain),
+        action: requireFlag(values, 'action', specs.explain),
+        topic: requireFlag(values, 'topic', specs.explain),
         ...(values.clientid === undefined ? {} : { clientid: values.clientid }),
         ...(qos === undefined ? {} : { qos }),
         ...(values.retain === true ? { retain: true } : {}),
@@ -56,9 +87,9 @@ export async function accessCommand(services: Services, argv: readonly string[],
       return explanation.decision === 'allow' ? 0 : 3;
     }
     case 'effective': {
-      const { values, json } = parse(rest, { user: { type: 'string' }, clientid: { type: 'string' } });
+      const { values, json } = parse(rest, specs.effective);
       const result = await services.access.effectiveAccess(
-        requireFlag(values, 'user'),
+        requireFlag(values, 'user', specs.effective),
         optionalString(values, 'clientid') ?? null,
       );
       emit(io, json, result, () => {
@@ -68,6 +99,6 @@ export async function accessCommand(services: Services, argv: readonly string[],
       return 0;
     }
     default:
-      throw new UsageError(ACCESS_USAGE);
+      throw new UsageError(groupUsage(ACCESS));
   }
 }

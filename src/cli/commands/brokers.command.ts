@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { parseWith } from '../../core/validation.js';
 import type { SyncReport } from '../../integrations/broker-integration.js';
+import { secretsGiven } from '../../modules/brokers/broker-config.js';
 import {
   CreateBrokerBody,
   type PublicBroker,
@@ -8,24 +9,69 @@ import {
 } from '../../modules/brokers/brokers.schemas.js';
 import { CLI_CONTEXT } from '../../modules/permissions/operation-context.js';
 import type { Services } from '../../services.js';
-import { optionalString, parse, requirePositional } from '../args.js';
+import { defineGroup, type OptionSpec, optionalString, parse, requirePositional } from '../args.js';
 import { type CliIo, emit, formatTable, UsageError } from '../output.js';
+import { groupUsage } from '../usage.js';
 
-export const BROKERS_USAGE = `warden brokers list [--json]
-warden brokers add <name> --kind mosquitto|emqx|go-auth|vernemq (--config-file F | --config JSON) [--disabled] [--json]
-                   (secrets belong in a file, mode 0600, not on the command line; "-" reads stdin)
-warden brokers update <name> [--config-file F | --config JSON] [--enable | --disable] [--json]
-                   (replaces the settings; omitted secrets are kept, null removes an optional one;
-                    without a configuration only --enable / --disable change)
-warden brokers remove <name>
-warden brokers status <name> [--json]
-warden brokers sync <name> [--dry-run] [--json]
-                   (full reconcile: Mosquitto's diff, EMQX's cache purge; --dry-run only prints it)`;
+const CONFIG_OPTIONS = {
+  'config-file': {
+    type: 'string',
+    value: 'F',
+    description: 'the settings as a JSON file (mode 0600: it holds secrets); "-" reads stdin',
+  },
+  config: {
+    type: 'string',
+    value: 'JSON',
+    description: 'the settings inline, without secrets (the command line is visible in ps)',
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+export const BROKERS = defineGroup('brokers', 'external broker integrations, see docs/brokers.md', {
+  list: { summary: 'list the broker integrations' },
+  add: {
+    args: '<name>',
+    summary: 'add a broker integration',
+    options: {
+      kind: {
+        type: 'string',
+        value: 'mosquitto|emqx|go-auth|vernemq',
+        description: 'the kind of broker',
+        required: true,
+      },
+      ...CONFIG_OPTIONS,
+      disabled: { type: 'boolean', description: 'add it switched off' },
+    },
+    notes: ['Give one of --config-file, --config. The settings per kind are in docs/brokers.md.'],
+  },
+  update: {
+    args: '<name>',
+    summary: "replace an integration's settings, or switch it on or off",
+    options: {
+      ...CONFIG_OPTIONS,
+      enable: { type: 'boolean', description: 'switch it on' },
+      disable: { type: 'boolean', description: 'switch it off' },
+    },
+    notes: [
+      'Secrets left out of the settings are kept; null removes an optional one ({"hook":{"token":null}}).',
+      'Without settings only --enable / --disable change.',
+    ],
+  },
+  remove: { args: '<name>', summary: 'remove an integration (the broker keeps what was synced)' },
+  status: { args: '<name>', summary: "an integration's state: running, connected, last sync and error" },
+  sync: {
+    args: '<name>',
+    summary: "full reconcile: Mosquitto's diff, EMQX's cache purge",
+    options: { 'dry-run': { type: 'boolean', description: 'only print what would change' } },
+  },
+});
 
 const BROKER_COLUMNS = ['name', 'kind', 'enabled', 'secrets', 'updatedAt'];
 
-/** The settings JSON from `--config-file` (a path, or `-` for stdin) or `--config`; undefined when neither. */
-async function configFrom(values: Record<string, unknown>): Promise<unknown> {
+/**
+ * The settings JSON from `--config-file` (a path, or `-` for stdin) or `--config`; undefined when neither.
+ * `--config` must not carry a secret: the command line is visible in `ps` and stays in the shell history.
+ */
+async function configFrom(values: Record<string, unknown>, io: CliIo): Promise<unknown> {
   const file = optionalString(values, 'config-file');
   const inline = optionalString(values, 'config');
   if (file !== undefined && inline !== undefined)
@@ -33,15 +79,25 @@ async function configFrom(values: Record<string, unknown>): Promise<unknown> {
   if (file === undefined && inline === undefined) return undefined;
   let text = inline ?? '';
   if (file === '-') {
-    for await (const chunk of process.stdin) text += String(chunk);
+    for await (const chunk of io.stdin) text += String(chunk);
   } else if (file !== undefined) {
     text = fs.readFileSync(file, 'utf8');
   }
+  let config: unknown;
   try {
-    return JSON.parse(text);
+    config = JSON.parse(text);
   } catch (error) {
     throw new UsageError(`the configuration is not JSON: ${(error as Error).message}`);
   }
+  const secrets = inline === undefined ? [] : secretsGiven(config);
+  if (secrets.length > 0) {
+    throw new UsageError(
+      `--config must not hold secrets (${secrets.join(', ')}): the command line is visible to other users (ps) ` +
+        'and stays in the shell history. Put the settings in a file (mode 0600) and pass --config-file, or ' +
+        'pipe them in with --config-file -',
+    );
+  }
+  return config;
 }
 
 /** The diff for people: one line per change, then the exact requests (secrets are never part of a plan). */
@@ -77,9 +133,10 @@ export async function brokersCommand(
 ): Promise<number> {
   const [sub, ...rest] = argv;
   const { brokers } = services;
+  const specs = BROKERS.subcommands;
   switch (sub) {
     case 'list': {
-      const { json } = parse(rest, {});
+      const { json } = parse(rest, specs.list);
       const result = await brokers.list();
       emit(
         io,
@@ -90,13 +147,8 @@ export async function brokersCommand(
       return 0;
     }
     case 'add': {
-      const { values, positionals, json } = parse(rest, {
-        kind: { type: 'string' },
-        config: { type: 'string' },
-        'config-file': { type: 'string' },
-        disabled: { type: 'boolean' },
-      });
-      const config = await configFrom(values);
+      const { values, positionals, json } = parse(rest, specs.add);
+      const config = await configFrom(values, io);
       if (config === undefined) throw new UsageError('give one of --config-file, --config');
       const input = parseWith(CreateBrokerBody, {
         name: requirePositional(positionals, 0, 'name'),
@@ -109,15 +161,10 @@ export async function brokersCommand(
       return 0;
     }
     case 'update': {
-      const { values, positionals, json } = parse(rest, {
-        config: { type: 'string' },
-        'config-file': { type: 'string' },
-        enable: { type: 'boolean' },
-        disable: { type: 'boolean' },
-      });
+      const { values, positionals, json } = parse(rest, specs.update);
       const name = requirePositional(positionals, 0, 'name');
       const enabled = enabledFrom(values);
-      let config = await configFrom(values);
+      let config = await configFrom(values, io);
       if (config === undefined) {
         if (enabled.enabled === undefined)
           throw new UsageError('give --config-file, --config, --enable or --disable');
@@ -133,21 +180,21 @@ export async function brokersCommand(
       return 0;
     }
     case 'sync': {
-      const { values, positionals, json } = parse(rest, { 'dry-run': { type: 'boolean' } });
+      const { values, positionals, json } = parse(rest, specs.sync);
       const name = requirePositional(positionals, 0, 'name');
       const report = await brokers.sync(CLI_CONTEXT, name, { dryRun: values['dry-run'] === true });
       emit(io, json, report, () => describeReport(report));
       return 0;
     }
     case 'remove': {
-      const { positionals, json } = parse(rest, {});
+      const { positionals, json } = parse(rest, specs.remove);
       const name = requirePositional(positionals, 0, 'name');
       await brokers.remove(CLI_CONTEXT, name);
       emit(io, json, { removed: name }, () => `Removed broker integration ${name}\n`);
       return 0;
     }
     case 'status': {
-      const { positionals, json } = parse(rest, {});
+      const { positionals, json } = parse(rest, specs.status);
       const status = await brokers.status(requirePositional(positionals, 0, 'name'));
       emit(io, json, status, () => {
         const lines = [
@@ -171,6 +218,6 @@ export async function brokersCommand(
       return 0;
     }
     default:
-      throw new UsageError(BROKERS_USAGE);
+      throw new UsageError(groupUsage(BROKERS));
   }
 }

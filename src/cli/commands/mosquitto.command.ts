@@ -1,14 +1,35 @@
 import fs from 'node:fs';
 import { CLI_CONTEXT } from '../../modules/permissions/operation-context.js';
 import type { Services } from '../../services.js';
-import { optionalString, parse } from '../args.js';
+import { defineGroup, type OptionSpec, optionalString, parse } from '../args.js';
 import { type CliIo, emit, UsageError } from '../output.js';
+import { groupUsage } from '../usage.js';
 import { describeReport } from './brokers.command.js';
 
-export const MOSQUITTO_USAGE = `warden mosquitto sync [--dry-run] [--integration NAME] [--json]
-                      (full reconcile with the broker; --dry-run prints the dynsec commands without sending them)
-warden mosquitto export-dynsec [--out FILE] [--integration NAME]
-                      (dynamic-security.json for a broker that is not running yet; stdout without --out)`;
+const INTEGRATION: OptionSpec = {
+  type: 'string',
+  value: 'NAME',
+  description: 'the Mosquitto integration (needed when there is more than one)',
+};
+
+export const MOSQUITTO = defineGroup('mosquitto', 'Mosquitto dynamic-security sync and export', {
+  sync: {
+    summary: 'full reconcile with the broker: print the diff and the dynsec commands, and send them',
+    options: {
+      'dry-run': { type: 'boolean', description: 'only print the commands, do not send them' },
+      integration: INTEGRATION,
+    },
+  },
+  'export-dynsec': {
+    summary: 'write dynamic-security.json for a broker that is not running yet',
+    options: {
+      out: { type: 'string', value: 'FILE', description: 'write it here, mode 0600 (default: stdout)' },
+      integration: INTEGRATION,
+    },
+    json: false,
+    notes: ['The file holds password hashes: keep it readable by the mosquitto user only.'],
+  },
+});
 
 /** `warden mosquitto …`: sync and export for Mosquitto dynamic security. */
 export async function mosquittoCommand(
@@ -18,19 +39,17 @@ export async function mosquittoCommand(
 ): Promise<number> {
   const [sub, ...rest] = argv;
   const { brokers } = services;
+  const specs = MOSQUITTO.subcommands;
   switch (sub) {
     case 'sync': {
-      const { values, json } = parse(rest, {
-        'dry-run': { type: 'boolean' },
-        integration: { type: 'string' },
-      });
+      const { values, json } = parse(rest, specs.sync);
       const name = await brokers.mosquittoName(optionalString(values, 'integration'));
       const report = await brokers.sync(CLI_CONTEXT, name, { dryRun: values['dry-run'] === true });
       emit(io, json, report, () => describeReport(report));
       return 0;
     }
     case 'export-dynsec': {
-      const { values } = parse(rest, { out: { type: 'string' }, integration: { type: 'string' } });
+      const { values } = parse(rest, specs['export-dynsec']);
       const exported = await brokers.exportDynsec(optionalString(values, 'integration'));
       const text = `${JSON.stringify(exported.document, null, 2)}\n`;
       const out = optionalString(values, 'out');
@@ -47,6 +66,6 @@ export async function mosquittoCommand(
       return 0;
     }
     default:
-      throw new UsageError(MOSQUITTO_USAGE);
+      throw new UsageError(groupUsage(MOSQUITTO));
   }
 }

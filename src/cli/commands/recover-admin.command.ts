@@ -1,16 +1,24 @@
 import { generatePassword } from '../../core/crypto/tokens.js';
 import { CLI_CONTEXT } from '../../modules/permissions/operation-context.js';
 import type { Services } from '../../services.js';
-import { parse } from '../args.js';
+import { type CommandSpec, parse } from '../args.js';
 import { type CliIo, emit } from '../output.js';
 
-/** SPEC §1 break-glass: new root password (printed once), root reactivated, its MFA cleared. */
+export const RECOVER_ADMIN: CommandSpec = {
+  name: 'recover-admin',
+  summary: 'break-glass: new root password (printed once), root reactivated, its MFA cleared, sessions ended',
+  notes: [
+    'Run it on the host, with the same environment as warden serve. The new password must be changed at login.',
+  ],
+};
+
+/** Break-glass for a lost root login: new root password (printed once), root reactivated, its MFA cleared. */
 export async function recoverAdminCommand(
   services: Services,
   argv: readonly string[],
   io: CliIo,
 ): Promise<number> {
-  const { json } = parse(argv, {});
+  const { json } = parse(argv, RECOVER_ADMIN);
   const password = generatePassword();
   const user = await services.users.recoverRoot(CLI_CONTEXT, password);
   emit(io, json, { username: user.username, password, mustChangePassword: true }, () =>

@@ -1,11 +1,21 @@
 import { loadConfig } from '../../config/config.js';
 import { startServer } from '../../server.js';
-import { parse } from '../args.js';
+import { type CommandSpec, parse } from '../args.js';
 import type { CliIo } from '../output.js';
+
+export const SERVE: CommandSpec = {
+  name: 'serve',
+  summary: 'start the API, the console and the embedded MQTT broker until SIGTERM or SIGINT',
+  json: false,
+  notes: [
+    'Configuration comes from the environment (docs/config.md). At the first start the root user is created;',
+    'without WARDEN_ADMIN_PASSWORD its generated password is printed once.',
+  ],
+};
 
 /** `warden serve`: API, console (and, with the MQTT feature, the embedded broker) until SIGTERM/SIGINT. */
 export async function serveCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  parse(argv, {});
+  parse(argv, SERVE);
   const config = loadConfig(io.env);
   const server = await startServer(config);
   const lines = [`Warden is running: ${server.url}  (API docs: ${server.url}/api/docs)`];

@@ -1,13 +1,29 @@
 import { CLI_CONTEXT } from '../../modules/permissions/operation-context.js';
 import type { SecuritySettings } from '../../modules/settings/settings.schemas.js';
 import type { Services } from '../../services.js';
-import { parse, requirePositional } from '../args.js';
+import { defineGroup, parse, requirePositional } from '../args.js';
 import { type CliIo, emit, UsageError } from '../output.js';
+import { groupUsage } from '../usage.js';
 
-export const SETTINGS_USAGE = `warden settings get [security | <key>] [--json]
-warden settings set <key> <value> [--json]
-  keys: passwordPolicy.minLength, passwordPolicy.requireUppercase, ..., throttle.windowMinutes,
-        mfaRequiredRoles (comma list, "none" for empty), defaultSessionTimeoutMinutes, ...`;
+export const SETTINGS = defineGroup('settings', 'read and change the security settings', {
+  get: {
+    args: '[security | <key>]',
+    summary: 'print every security setting, or one by its key',
+    notes: [
+      'Keys are dotted: passwordPolicy.minLength, throttle.windowMinutes, defaultSessionTimeoutMinutes, …',
+    ],
+  },
+  set: {
+    args: '<key> <value>',
+    summary: 'change one security setting, validated like the API',
+    notes: [
+      'Lists are comma-separated, "none" empties them; flags take true/false, yes/no, on/off or 1/0.',
+      'Examples: warden settings set passwordPolicy.minLength 12',
+      '          warden settings set mfaRequiredRoles admin,operator',
+      '"warden settings get" lists every key.',
+    ],
+  },
+});
 
 const GROUP = 'security';
 
@@ -78,7 +94,7 @@ export async function settingsCommand(
   };
   switch (sub) {
     case 'get': {
-      const { positionals, json } = parse(rest, {});
+      const { positionals, json } = parse(rest, SETTINGS.subcommands.get);
       const key = positionals[0];
       if (key === undefined || key === GROUP) {
         emit(io, json, current, () => [...leaves].map(([k, v]) => `${k} = ${show(v)}\n`).join(''));
@@ -89,7 +105,7 @@ export async function settingsCommand(
       return 0;
     }
     case 'set': {
-      const { positionals, json } = parse(rest, {});
+      const { positionals, json } = parse(rest, SETTINGS.subcommands.set);
       const key = requirePositional(positionals, 0, 'key');
       const raw = requirePositional(positionals, 1, 'value');
       const before = knownKey(key);
@@ -102,6 +118,6 @@ export async function settingsCommand(
       return 0;
     }
     default:
-      throw new UsageError(SETTINGS_USAGE);
+      throw new UsageError(groupUsage(SETTINGS));
   }
 }

@@ -6,31 +6,157 @@ import {
   ListUsersQuery,
   type PublicUser,
   UpdateUserBody,
+  type UserKind,
 } from '../../modules/users/users.schemas.js';
 import type { Services } from '../../services.js';
-import { optionalInteger, optionalString, parse, readStdinLine, requirePositional } from '../args.js';
+import {
+  confirm,
+  defineGroup,
+  type OptionSpec,
+  optionalInteger,
+  optionalString,
+  parse,
+  readStdinLine,
+  requirePositional,
+} from '../args.js';
 import { type CliIo, emit, formatTable, UsageError } from '../output.js';
+import { groupUsage } from '../usage.js';
 
 const USER_COLUMNS = ['username', 'role', 'active', 'kind', 'email', 'mfaEnabled', 'lastLoginAt'];
 
-export const USERS_USAGE = `warden users list [--search S] [--role R] [--all] [--page N] [--page-size N] [--json]
-warden users create <username> --role R [--email E] [--description D] [--scopes a,b] [--kind K] [--access-roles a,b]
-                    [--session-timeout MIN] [--password-stdin | --password P] [--json]
-warden users update <username> [--role R] [--scopes a,b] [--email E] [--description D]
-                    [--access-roles a,b (ordered; "" removes all)] [--json]
-warden users passwd <username> [--password-stdin | --password P] [--must-change]
-warden users deactivate|reactivate|delete <username>
-warden users reset-mfa <username>      (lost authenticator: the user enrols again at the next login)`;
+/** Why `--password` is gone: say what to do instead, never echo the value. */
+const PASSWORD_ON_COMMAND_LINE =
+  '--password is not accepted: a password on the command line is visible to other users (ps) and stays in ' +
+  'the shell history. Pipe it in with --password-stdin (first line of stdin), or leave both out to get a ' +
+  'generated password printed once.';
 
-/** The password for create/passwd: stdin, the (visible in `ps`) flag, or a generated one printed once. */
+const PASSWORD_STDIN: OptionSpec = {
+  type: 'boolean',
+  description:
+    'read the password from the first line of stdin (without it one is generated and printed once)',
+};
+
+const PAGE_OPTIONS = {
+  page: { type: 'string', value: 'N', description: 'page number, from 1' },
+  'page-size': {
+    type: 'string',
+    value: 'N',
+    description: 'entries per page: 25, 50, 100 or 250 (default 250)',
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+const PROFILE_OPTIONS = {
+  role: { type: 'string', value: 'R', description: 'admin, operator or viewer' },
+  email: { type: 'string', value: 'E', description: 'e-mail address' },
+  description: { type: 'string', value: 'D', description: 'free text, e.g. where a device is installed' },
+  scopes: {
+    type: 'string',
+    value: 'a,b',
+    description: "what the role may manage, comma-separated (default: the role's default scopes)",
+  },
+  kind: {
+    type: 'string',
+    value: 'K',
+    description: 'person, device or service (devices and services log in to MQTT only)',
+  },
+  'access-roles': {
+    type: 'string',
+    value: 'a,b',
+    description: 'MQTT access roles, comma-separated, in evaluation order',
+  },
+  'session-timeout': {
+    type: 'string',
+    value: 'MIN',
+    description: 'console idle timeout in minutes (0: the system default)',
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+export const USERS = defineGroup('users', 'manage users', {
+  list: {
+    summary: 'list users, active ones unless --all',
+    options: {
+      search: { type: 'string', value: 'S', description: 'only users whose name or e-mail contains S' },
+      role: { type: 'string', value: 'R', description: 'only users with this role' },
+      all: { type: 'boolean', description: 'include deactivated users' },
+      ...PAGE_OPTIONS,
+    },
+  },
+  create: {
+    args: '<username>',
+    summary: 'create a user; without --password-stdin a password is generated and printed once',
+    options: {
+      ...PROFILE_OPTIONS,
+      role: { ...PROFILE_OPTIONS.role, description: 'admin, operator or viewer (default viewer)' },
+      kind: { ...PROFILE_OPTIONS.kind, description: `${PROFILE_OPTIONS.kind.description}; default person` },
+      'password-stdin': PASSWORD_STDIN,
+    },
+    refused: { password: PASSWORD_ON_COMMAND_LINE },
+    notes: [
+      "A generated password of a person must be changed at the first console login; a device's or service's",
+      'is its MQTT password and stays as it is.',
+      'Example: warden users create plc-01 --kind device --access-roles sensor',
+    ],
+  },
+  update: {
+    args: '<username>',
+    summary: 'change a user; only the options given change',
+    options: {
+      ...PROFILE_OPTIONS,
+      email: { ...PROFILE_OPTIONS.email, description: 'e-mail address ("" removes it)' },
+      'access-roles': {
+        ...PROFILE_OPTIONS['access-roles'],
+        description: `${PROFILE_OPTIONS['access-roles'].description} ("" removes all)`,
+      },
+    },
+  },
+  passwd: {
+    args: '<username>',
+    summary: "set a user's password: from stdin, or generated and printed once; ends their sessions",
+    options: {
+      'password-stdin': PASSWORD_STDIN,
+      'must-change': {
+        type: 'boolean',
+        description: 'the user must choose a new one at the next console login',
+      },
+    },
+    refused: { password: PASSWORD_ON_COMMAND_LINE },
+    json: false,
+  },
+  deactivate: {
+    args: '<username>',
+    summary: 'deactivate a user: sessions end, logins and MQTT connections are refused',
+  },
+  reactivate: { args: '<username>', summary: 'reactivate a deactivated user' },
+  delete: {
+    args: '<username>',
+    summary: 'delete a user permanently (asks first; scripts pass --yes)',
+    options: {
+      yes: { type: 'boolean', description: 'do not ask (required when stdin is not a terminal)' },
+    },
+  },
+  'reset-mfa': {
+    args: '<username>',
+    summary: 'lost authenticator: remove it, the user enrols again at the next login',
+  },
+});
+
+/** A generated password, printed once: a person's must be changed, a device's or service's is for MQTT. */
+function generatedPasswordLine(username: string, kind: UserKind, password: string, isNew: boolean): string {
+  if (kind === 'person') {
+    return isNew
+      ? `Generated password (shown once, must be changed at first login): ${password}\n`
+      : `New password for ${username} (shown once, must be changed at next login): ${password}\n`;
+  }
+  return `${isNew ? 'Generated' : 'New'} MQTT password of ${kind} ${username} (shown once, store it in the ${kind}'s configuration): ${password}\n`;
+}
+
+/** The password for create/passwd: the first line of stdin, or a generated one printed once. */
 async function passwordFrom(
   values: Record<string, unknown>,
+  io: CliIo,
 ): Promise<{ password: string; generated: boolean }> {
-  if (values['password-stdin'] === true) return { password: await readStdinLine(), generated: false };
-  const given = optionalString(values, 'password');
-  return given === undefined
-    ? { password: generatePassword(), generated: true }
-    : { password: given, generated: false };
+  if (values['password-stdin'] === true) return { password: await readStdinLine(io.stdin), generated: false };
+  return { password: generatePassword(), generated: true };
 }
 
 /** A comma-separated list flag (`--scopes a,b`, `--access-roles a,b`); an empty value is the empty list. */
@@ -48,18 +174,14 @@ function showUser(io: CliIo, json: boolean, user: PublicUser): void {
   emit(io, json, user, () => formatTable([user], [...USER_COLUMNS, 'scopes']));
 }
 
+/** `warden users …`: the same service, validation and audit (actor `cli`) as `/api/v1/users`. */
 export async function usersCommand(services: Services, argv: readonly string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   const { users } = services;
+  const specs = USERS.subcommands;
   switch (sub) {
     case 'list': {
-      const { values, json } = parse(rest, {
-        search: { type: 'string' },
-        role: { type: 'string' },
-        all: { type: 'boolean' },
-        page: { type: 'string' },
-        'page-size': { type: 'string' },
-      });
+      const { values, json } = parse(rest, specs.list);
       const query = parseWith(ListUsersQuery, {
         ...(values.search ? { search: values.search } : {}),
         ...(values.role ? { role: values.role } : {}),
@@ -77,18 +199,8 @@ export async function usersCommand(services: Services, argv: readonly string[], 
       return 0;
     }
     case 'create': {
-      const { values, positionals, json } = parse(rest, {
-        role: { type: 'string' },
-        email: { type: 'string' },
-        description: { type: 'string' },
-        scopes: { type: 'string' },
-        kind: { type: 'string' },
-        'session-timeout': { type: 'string' },
-        'access-roles': { type: 'string' },
-        password: { type: 'string' },
-        'password-stdin': { type: 'boolean' },
-      });
-      const { password, generated } = await passwordFrom(values);
+      const { values, positionals, json } = parse(rest, specs.create);
+      const { password, generated } = await passwordFrom(values, io);
       const input = parseWith(CreateUserBody, {
         username: requirePositional(positionals, 0, 'username'),
         password,
@@ -102,22 +214,17 @@ export async function usersCommand(services: Services, argv: readonly string[], 
           ? { sessionTimeoutMinutes: optionalInteger(values, 'session-timeout') }
           : {}),
       });
-      const user = await users.create(CLI_CONTEXT, input, { mustChangePassword: generated });
+      const kind = input.kind ?? 'person';
+      // Devices and services never log in to the console, where a password change would happen.
+      const user = await users.create(CLI_CONTEXT, input, {
+        mustChangePassword: generated && kind === 'person',
+      });
       showUser(io, json, user);
-      if (generated)
-        io.stdout(`Generated password (shown once, must be changed at first login): ${password}\n`);
+      if (generated) io.stdout(generatedPasswordLine(user.username, kind, password, true));
       return 0;
     }
     case 'update': {
-      const { values, positionals, json } = parse(rest, {
-        role: { type: 'string' },
-        email: { type: 'string' },
-        description: { type: 'string' },
-        scopes: { type: 'string' },
-        kind: { type: 'string' },
-        'session-timeout': { type: 'string' },
-        'access-roles': { type: 'string' },
-      });
+      const { values, positionals, json } = parse(rest, specs.update);
       const input = parseWith(UpdateUserBody, {
         ...(values.role ? { role: values.role } : {}),
         ...(values.email !== undefined ? { email: values.email === '' ? null : values.email } : {}),
@@ -137,38 +244,48 @@ export async function usersCommand(services: Services, argv: readonly string[], 
       return 0;
     }
     case 'passwd': {
-      const { values, positionals } = parse(rest, {
-        password: { type: 'string' },
-        'password-stdin': { type: 'boolean' },
-        'must-change': { type: 'boolean' },
-      });
+      const { values, positionals } = parse(rest, specs.passwd);
       const username = requirePositional(positionals, 0, 'username');
-      const { password, generated } = await passwordFrom(values);
+      const { kind } = await users.get(username);
+      const { password, generated } = await passwordFrom(values, io);
       await users.setPassword(CLI_CONTEXT, username, password, {
-        mustChange: generated || values['must-change'] === true,
+        mustChange: (generated && kind === 'person') || values['must-change'] === true,
       });
       io.stdout(
         generated
-          ? `New password for ${username} (shown once): ${password}\n`
+          ? generatedPasswordLine(username, kind, password, false)
           : `Password of ${username} changed\n`,
       );
       return 0;
     }
     case 'deactivate':
     case 'reactivate': {
-      const { positionals, json } = parse(rest, {});
+      const { positionals, json } = parse(rest, specs[sub]);
       showUser(io, json, await users[sub](CLI_CONTEXT, requirePositional(positionals, 0, 'username')));
       return 0;
     }
     case 'delete': {
-      const { positionals, json } = parse(rest, {});
+      const { values, positionals, json } = parse(rest, specs.delete);
       const username = requirePositional(positionals, 0, 'username');
+      if (values.yes !== true) {
+        // A script cannot answer, and must not hang waiting for an answer or delete by accident.
+        if (!io.stdinIsTTY) {
+          throw new UsageError(
+            `not deleting ${username}: stdin is not a terminal to confirm on; pass --yes to delete without asking`,
+          );
+        }
+        await users.get(username); // an unknown user fails before the question
+        if (!(await confirm(io, `Delete user ${username} permanently? (Deactivating keeps the account.)`))) {
+          io.stderr(`${username} was not deleted\n`);
+          return 1;
+        }
+      }
       await users.remove(CLI_CONTEXT, username);
       emit(io, json, { deleted: username }, () => `Deleted ${username}\n`);
       return 0;
     }
     case 'reset-mfa': {
-      const { positionals, json } = parse(rest, {});
+      const { positionals, json } = parse(rest, specs['reset-mfa']);
       const username = requirePositional(positionals, 0, 'username');
       await services.mfa.reset(CLI_CONTEXT, username);
       emit(
@@ -180,6 +297,6 @@ export async function usersCommand(services: Services, argv: readonly string[], 
       return 0;
     }
     default:
-      throw new UsageError(USERS_USAGE);
+      throw new UsageError(groupUsage(USERS));
   }
 }

@@ -22,6 +22,16 @@ const SECRET_PATHS: Readonly<Record<BrokerKind, readonly string[]>> = {
   vernemq: ['hook.token', 'hook.basic.password'],
 };
 
+/**
+ * The secret fields that `input` (settings of any kind) sets to a value, by dotted path; `null`, which removes
+ * one, is not a secret. The CLI refuses them on its command line.
+ */
+export function secretsGiven(input: unknown): string[] {
+  if (typeof input !== 'object' || input === null) return [];
+  const paths = new Set(Object.values(SECRET_PATHS).flat());
+  return [...paths].filter((path) => typeof getPath(input as StoredConfig, path) === 'string');
+}
+
 /** A hook token must resist guessing: at least this many characters. */
 const MIN_TOKEN_LENGTH = 16;
 const EMQX_TIMEOUT_MS = 5_000;

@@ -34,6 +34,8 @@ export async function touchSession(db: Kysely<Database>, id: string, at: number)
 export interface SessionWithUser extends SessionRow {
   username: string;
   role: string;
+  /** `last_seen_at` + the user's idle timeout: when the session ends unless it is used again. */
+  idle_expires_at: number;
 }
 
 export interface LiveSessionFilter {
@@ -45,6 +47,14 @@ export interface LiveSessionFilter {
 }
 
 /**
+ * When a session ends if idle: last seen + its user's timeout, or the system default for a user without one.
+ * In 64-bit arithmetic: a long timeout in milliseconds overflows PostgreSQL's 32-bit `integer`.
+ */
+function idleExpiresAt(defaultTimeoutMs: number) {
+  return sql<number>`sessions.last_seen_at + case when users.session_timeout_minutes > 0 then cast(users.session_timeout_minutes as bigint) * 60000 else cast(${defaultTimeoutMs} as bigint) end`;
+}
+
+/**
  * Sessions still alive at `now`: within their absolute lifetime and seen within their user's idle timeout
  * (the same rule `resolve` applies to a cookie, in SQL so lists and counts never include the dead).
  */
@@ -53,11 +63,7 @@ function liveSessions(db: Kysely<Database>, filter: LiveSessionFilter) {
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
     .where('sessions.expires_at', '>', filter.now)
-    .where(
-      sql<number>`sessions.last_seen_at + case when users.session_timeout_minutes > 0 then users.session_timeout_minutes * 60000 else ${filter.defaultTimeoutMs} end`,
-      '>',
-      filter.now,
-    );
+    .where(idleExpiresAt(filter.defaultTimeoutMs), '>', filter.now);
   if (filter.userId) query = query.where('sessions.user_id', '=', filter.userId);
   if (filter.username) query = query.where('users.username_lower', '=', filter.username.toLowerCase());
   return query;
@@ -73,7 +79,7 @@ export async function listLiveSessions(
   const [rows, count] = await Promise.all([
     query
       .selectAll('sessions')
-      .select(['users.username', 'users.role'])
+      .select(['users.username', 'users.role', idleExpiresAt(filter.defaultTimeoutMs).as('idle_expires_at')])
       .orderBy('sessions.created_at', 'desc')
       .orderBy('sessions.id')
       .limit(page.limit)

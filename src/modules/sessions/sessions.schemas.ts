@@ -6,7 +6,22 @@ export const SessionSchema = Type.Object({
   username: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
   lastSeenAt: Type.String({ format: 'date-time' }),
-  expiresAt: Type.String({ format: 'date-time', description: 'End of the absolute lifetime' }),
+  expiresAt: Type.String({
+    format: 'date-time',
+    description:
+      'When the session ends if it is not used again: the earlier of `idleExpiresAt` and `absoluteExpiresAt`',
+  }),
+  idleExpiresAt: Type.String({
+    format: 'date-time',
+    description:
+      "`lastSeenAt` + the user's idle timeout (their `sessionTimeoutMinutes`, else the system's " +
+      '`defaultSessionTimeoutMinutes`); each use moves it on',
+  }),
+  absoluteExpiresAt: Type.String({
+    format: 'date-time',
+    description:
+      'End of the absolute lifetime (`absoluteSessionHours` after login), however active the session is',
+  }),
   ip: Type.String(),
   userAgent: Type.String(),
   stage: Type.String({ description: '`active`, or the login step the session is held at' }),

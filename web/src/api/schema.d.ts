@@ -1206,9 +1206,19 @@ export interface paths {
                 lastSeenAt: string;
                 /**
                  * Format: date-time
-                 * @description End of the absolute lifetime
+                 * @description When the session ends if it is not used again: the earlier of `idleExpiresAt` and `absoluteExpiresAt`
                  */
                 expiresAt: string;
+                /**
+                 * Format: date-time
+                 * @description `lastSeenAt` + the user's idle timeout (their `sessionTimeoutMinutes`, else the system's `defaultSessionTimeoutMinutes`); each use moves it on
+                 */
+                idleExpiresAt: string;
+                /**
+                 * Format: date-time
+                 * @description End of the absolute lifetime (`absoluteSessionHours` after login), however active the session is
+                 */
+                absoluteExpiresAt: string;
                 ip: string;
                 userAgent: string;
                 /** @description `active`, or the login step the session is held at */
@@ -1328,9 +1338,19 @@ export interface paths {
                 lastSeenAt: string;
                 /**
                  * Format: date-time
-                 * @description End of the absolute lifetime
+                 * @description When the session ends if it is not used again: the earlier of `idleExpiresAt` and `absoluteExpiresAt`
                  */
                 expiresAt: string;
+                /**
+                 * Format: date-time
+                 * @description `lastSeenAt` + the user's idle timeout (their `sessionTimeoutMinutes`, else the system's `defaultSessionTimeoutMinutes`); each use moves it on
+                 */
+                idleExpiresAt: string;
+                /**
+                 * Format: date-time
+                 * @description End of the absolute lifetime (`absoluteSessionHours` after login), however active the session is
+                 */
+                absoluteExpiresAt: string;
                 ip: string;
                 userAgent: string;
                 /** @description `active`, or the login step the session is held at */
@@ -1428,9 +1448,19 @@ export interface paths {
                 lastSeenAt: string;
                 /**
                  * Format: date-time
-                 * @description End of the absolute lifetime
+                 * @description When the session ends if it is not used again: the earlier of `idleExpiresAt` and `absoluteExpiresAt`
                  */
                 expiresAt: string;
+                /**
+                 * Format: date-time
+                 * @description `lastSeenAt` + the user's idle timeout (their `sessionTimeoutMinutes`, else the system's `defaultSessionTimeoutMinutes`); each use moves it on
+                 */
+                idleExpiresAt: string;
+                /**
+                 * Format: date-time
+                 * @description End of the absolute lifetime (`absoluteSessionHours` after login), however active the session is
+                 */
+                absoluteExpiresAt: string;
                 ip: string;
                 userAgent: string;
                 /** @description `active`, or the login step the session is held at */

@@ -2,9 +2,11 @@ import { Badge, Group, Table, Text } from '@mantine/core';
 import { IconLogout } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 import type { Session } from '../api/types';
+import { formatDateTime } from '../i18n/format';
 import { useI18n } from '../i18n/i18n';
 import { RelativeTime } from './relative-time';
 import { RowEndButton } from './row-end-button';
+import { describeSessionExpiry } from './session-expiry';
 
 /** Live sessions with a sign-out button each; the admin view adds the user column. */
 export function SessionsTable({
@@ -21,7 +23,7 @@ export function SessionsTable({
   ending: string | null;
   onEnd: (session: Session) => void;
 }): ReactNode {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
   return (
     <Table.ScrollContainer minWidth={760}>
       <Table verticalSpacing="sm" highlightOnHover data-testid="sessions-table">
@@ -73,7 +75,15 @@ export function SessionsTable({
                 <RelativeTime iso={session.lastSeenAt} />
               </Table.Td>
               <Table.Td>
-                <RelativeTime iso={session.expiresAt} />
+                <Text
+                  size="sm"
+                  component="time"
+                  dateTime={session.expiresAt}
+                  data-hint={formatDateTime(language, session.expiresAt)}
+                  data-testid="session-expiry"
+                >
+                  {describeSessionExpiry({ t, language, session })}
+                </Text>
               </Table.Td>
               {canEnd && (
                 <RowEndButton

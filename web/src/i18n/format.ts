@@ -44,3 +44,17 @@ export function formatMinutes(language: string, total: number): string {
   }
   return new Intl.ListFormat(language, { type: 'unit', style: 'narrow' }).format(parts);
 }
+
+/** A moment to read at a glance: the time of day when it is today, else the date with the time. */
+export function formatMoment(language: string, iso: string, now: number = Date.now()): string {
+  const at = new Date(iso);
+  const today = new Date(now);
+  const sameDay =
+    at.getFullYear() === today.getFullYear() &&
+    at.getMonth() === today.getMonth() &&
+    at.getDate() === today.getDate();
+  return new Intl.DateTimeFormat(
+    language,
+    sameDay ? { timeStyle: 'short' } : { dateStyle: 'medium', timeStyle: 'short' },
+  ).format(at);
+}

@@ -1,4 +1,4 @@
-import type { Messages } from './messages.en';
+import type { Messages } from './messages.en.js';
 
 /** German. Typed `Messages`: the compiler refuses a missing or an unknown key. */
 export const de: Messages = {
@@ -339,6 +339,8 @@ export const de: Messages = {
   'sessions.column.started': 'Angemeldet',
   'sessions.column.lastSeen': 'Zuletzt aktiv',
   'sessions.column.expires': 'Läuft ab',
+  'sessions.expiry.idle': '{idle} ohne Aktivität · spätestens {latest}',
+  'sessions.expiry.absolute': '{absolute} ({latest}), auch bei Aktivität',
   'sessions.column.actions': 'Aktionen',
   'sessions.current': 'Dieser Browser',
   'sessions.pending': 'Anmeldung nicht abgeschlossen',

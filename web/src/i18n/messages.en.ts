@@ -322,6 +322,8 @@ export const en = {
   'sessions.column.started': 'Signed in',
   'sessions.column.lastSeen': 'Last active',
   'sessions.column.expires': 'Expires',
+  'sessions.expiry.idle': '{idle} if idle · at the latest {latest}',
+  'sessions.expiry.absolute': '{absolute} (at {latest}), however active',
   'sessions.column.actions': 'Actions',
   'sessions.current': 'This browser',
   'sessions.pending': 'Sign-in not finished',
