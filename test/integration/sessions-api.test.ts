@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLI_CONTEXT } from '../../src/modules/roles/operation-context.js';
+import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { ENGINES } from '../helpers/databases.js';
 import { createTestContext, ROOT_PASSWORD, sessionCookie, type TestContext } from '../helpers/test-app.js';
 
