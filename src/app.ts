@@ -10,6 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { LoggerOptions } from 'pino';
 import { coreError } from './core/errors/core-errors.js';
 import { installAccessGuard } from './http/access-guard.js';
+import { ProblemSchema } from './http/common-schemas.js';
 import { clientErrorProblem, frameworkErrorProblem, installErrorHandler } from './http/error-handler.js';
 import type { App } from './http/fastify-types.js';
 import { healthRoutes } from './http/health.routes.js';
@@ -20,9 +21,11 @@ import { accessRolesRoutes } from './modules/access-roles/access-roles.routes.js
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { brokersRoutes } from './modules/brokers/brokers.routes.js';
+import { BROKER_CONFIG_COMPONENTS } from './modules/brokers/brokers.schemas.js';
 import { hooksRoutes } from './modules/brokers/hooks.routes.js';
 import { mfaRoutes } from './modules/mfa/mfa.routes.js';
 import { mqttClientsRoutes } from './modules/mqtt/mqtt-clients.routes.js';
+import type { Requirement } from './modules/permissions/permissions.policy.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { settingsRoutes } from './modules/settings/settings.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
@@ -61,6 +64,20 @@ function allowedMethods(app: FastifyInstance, path: string): string[] {
   return ROUTED_METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
 }
 
+/**
+ * Every API route answers its failures as problems; the routes declare their successes, this declares the
+ * rest (`4xx`/`5xx` → Problem) so the OpenAPI document and the console's types know the problem shape. Broker
+ * hooks answer in their broker's own format and keep their declarations.
+ */
+function declareProblemResponses(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    const access = (route.config as { access?: Requirement } | undefined)?.access;
+    if (!route.url.startsWith('/api/v1/') || access?.kind === 'hook') return;
+    const schema = (route.schema ??= {}) as { response?: Record<string, unknown> };
+    schema.response = { '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' }, ...schema.response };
+  });
+}
+
 /** Builds the HTTP app. Never listens: `main.ts` does, tests use `app.inject()`. */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const loggerOption = options.logger ?? false;
@@ -73,7 +90,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     trustProxy: options.trustProxy ?? false,
     bodyLimit: 1024 * 1024,
     ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: 'array',
+        useDefaults: true,
+        allErrors: true,
+      },
       onCreate: refuseNonFiniteNumbers,
     },
     // Errors Fastify and Node raise before a route is found are answered as problems too.
@@ -97,6 +119,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     if (closing) throw coreError('server.shutting_down', undefined, { headers: { connection: 'close' } });
   });
   await app.register(cookie);
+  app.addSchema(ProblemSchema);
+  declareProblemResponses(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -105,8 +129,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         version: '1',
         description: 'User & access management for MQTT and industrial-IoT platforms.',
       },
-      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'warden_session' } } },
+      components: {
+        securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'warden_session' } },
+        schemas: BROKER_CONFIG_COMPONENTS,
+      },
       security: [{ session: [] }],
+    },
+    // Shared schemas keep their own names (`Problem`) in the document instead of `def-0`.
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, index) =>
+        typeof json.$id === 'string' ? json.$id : `def-${index}`,
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });

@@ -1,18 +1,46 @@
 import { Type } from 'typebox';
 
-/** Response schema for problem+json answers, referenced by routes for OpenAPI. */
+/**
+ * Every 4xx/5xx answer of the API (RFC 9457 problem+json, docs/errors.md). Declared on every route by the app
+ * (src/app.ts), so the OpenAPI document and the console's generated types know it. Extension members such as
+ * `denial` pass through (`additionalProperties`).
+ */
 export const ProblemSchema = Type.Object(
   {
     type: Type.String(),
     title: Type.String(),
     status: Type.Integer(),
     detail: Type.String(),
-    code: Type.String(),
+    code: Type.String({ description: 'stable error code (docs/errors.md)' }),
     instance: Type.String(),
     requestId: Type.String(),
-    errors: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            pointer: Type.Optional(
+              Type.String({ description: 'JSON Pointer into the request, e.g. /body/name' }),
+            ),
+            rule: Type.Optional(Type.String()),
+            index: Type.Optional(Type.Integer()),
+            message: Type.String(),
+          },
+          { additionalProperties: true },
+        ),
+      ),
+    ),
+    denial: Type.Optional(
+      Type.Object(
+        {
+          reason: Type.String({
+            description: 'what was missing: role, scope, login_stage, grant, target, …',
+          }),
+        },
+        { additionalProperties: true, description: 'on 401/403: what was missing (docs/permissions.md)' },
+      ),
+    ),
   },
-  { $id: 'Problem' },
+  { $id: 'Problem', additionalProperties: true },
 );
 
 export const NoContent = Type.Null({ description: 'No content' });

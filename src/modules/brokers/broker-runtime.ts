@@ -9,17 +9,12 @@ import {
   type BrokerChange,
   type BrokerIntegration,
   type BrokerKind,
-  type IntegrationContext,
   isHookKind,
   type LiveStatus,
   type WardenDirectory,
 } from '../../integrations/broker-integration.js';
-import { createEmqxIntegration } from '../../integrations/emqx/emqx-integration.js';
-import { createGoAuthIntegration } from '../../integrations/go-auth/go-auth-integration.js';
 import type { HookIntegration, HookServices } from '../../integrations/hooks/hook-integration.js';
-import { createMosquittoIntegration } from '../../integrations/mosquitto-dynsec/mosquitto-integration.js';
-import { createVernemqIntegration } from '../../integrations/vernemq/vernemq-integration.js';
-import { openConfig, type StoredConfig } from './broker-config.js';
+import { buildIntegration, type StoredConfig } from './broker-config.js';
 import type { BrokerCredentials } from './broker-credentials.js';
 import { listIntegrations, recordStatus } from './brokers.repository.js';
 import type { BrokerIntegrationRow } from './brokers.table.js';
@@ -70,60 +65,33 @@ export class BrokerRuntime {
 
   /** An adapter for `row` (not started). Throws when a stored secret cannot be opened. */
   build(row: BrokerIntegrationRow): BrokerIntegration {
-    const { db, clock, box, directory, credentials, hookServices } = this.#deps;
-    const opened = openConfig({
-      kind: row.kind as BrokerKind,
-      id: row.id,
-      stored: JSON.parse(row.config) as StoredConfig,
-      box,
-    });
+    const { db, box, directory, credentials, hookServices } = this.#deps;
     const logger = this.logger.child({ integration: row.name });
     const persist = (status: Parameters<typeof recordStatus>[2]): void => {
       recordStatus(db, row.id, status).catch((error: unknown) =>
         logger.error({ err: describeError(error) }, 'recording broker status failed'),
       );
     };
-    const context: IntegrationContext = {
-      clock,
-      logger,
-      status: {
-        synced: (at, changes) => persist({ kind: 'synced', at, changes }),
-        failed: (error, at) => persist({ kind: 'failed', at, error }),
+    return buildIntegration({
+      kind: row.kind as BrokerKind,
+      stored: JSON.parse(row.config) as StoredConfig,
+      box,
+      deps: {
+        id: row.id,
+        name: row.name,
+        directory,
+        ledger: credentials.ledger,
+        hookServices,
+        context: {
+          clock: this.#deps.clock,
+          logger,
+          status: {
+            synced: (at, changes) => persist({ kind: 'synced', at, changes }),
+            failed: (error, at) => persist({ kind: 'failed', at, error }),
+          },
+        },
       },
-    };
-    switch (opened.kind) {
-      case 'mosquitto':
-        return createMosquittoIntegration({
-          id: row.id,
-          name: row.name,
-          config: opened.config,
-          directory,
-          ledger: credentials.ledger,
-          context,
-        });
-      case 'emqx':
-        return createEmqxIntegration({
-          name: row.name,
-          settings: opened.settings,
-          services: hookServices,
-          directory,
-          context,
-        });
-      case 'go-auth':
-        return createGoAuthIntegration({
-          name: row.name,
-          settings: opened.settings,
-          services: hookServices,
-          context,
-        });
-      case 'vernemq':
-        return createVernemqIntegration({
-          name: row.name,
-          settings: opened.settings,
-          services: hookServices,
-          context,
-        });
-    }
+    });
   }
 
   /** The running adapter of an integration id, if this process runs it. */

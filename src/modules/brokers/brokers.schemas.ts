@@ -1,7 +1,7 @@
 import { type Static, type TSchema, Type } from 'typebox';
 import { NAME_PATTERN } from '../../http/common-schemas.js';
-import { BROKER_KINDS } from '../../integrations/broker-integration.js';
-import { CLIENT_ID_BINDINGS } from '../../integrations/mosquitto-dynsec/dynsec-model.js';
+import { BROKER_KINDS, type BrokerKind } from '../../integrations/broker-integration.js';
+import { BROKER_KIND_DEFINITIONS } from '../../integrations/broker-kinds.js';
 
 /**
  * Integration names follow the username rules (3–50 characters of `[A-Za-z0-9_.-]`), are unique
@@ -10,148 +10,49 @@ import { CLIENT_ID_BINDINGS } from '../../integrations/mosquitto-dynsec/dynsec-m
 export const BrokerNameSchema = Type.String({ minLength: 3, maxLength: 50, pattern: NAME_PATTERN });
 const KindSchema = Type.Enum(BROKER_KINDS, { type: 'string' });
 
-/** A write-only secret: sent to set it, omitted to keep the stored one; never returned. */
-const Secret = (description: string): TSchema =>
-  Type.String({ minLength: 1, maxLength: 1024, description: `${description} (write-only: omit to keep)` });
-/** An optional secret: additionally `null` removes it. */
-const ClearableSecret = (description: string): TSchema =>
-  Type.Union([Secret(description), Type.Null()], {
-    description: `${description} (write-only: omit to keep, null to remove)`,
-  });
+type Definitions = typeof BROKER_KIND_DEFINITIONS;
+/** The settings of some kind, as the API takes them. */
+export type BrokerConfigInput = { [K in BrokerKind]: Static<Definitions[K]['schema']> }[BrokerKind];
 
-const HookAccessSchema = Type.Object(
-  {
-    token: Type.Optional(
-      ClearableSecret('Bearer token the broker sends (`Authorization: Bearer <token>`), ≥ 16 chars'),
-    ),
-    basic: Type.Optional(
-      Type.Object(
-        {
-          username: Type.String({ minLength: 1, maxLength: 100 }),
-          password: Type.Optional(Secret('HTTP Basic password')),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    allowFrom: Type.Optional(
-      Type.Array(Type.String({ maxLength: 64 }), {
-        maxItems: 100,
-        description: 'CIDRs allowed without a credential; default loopback only; [] = credential required',
-      }),
-    ),
-    ratePerSecond: Type.Optional(
-      Type.Integer({
-        minimum: 1,
-        maximum: 1_000_000,
-        description: 'hook requests per second per source (default 50000)',
-      }),
-    ),
-    burst: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'bucket size (default 100000)' }),
-    ),
-  },
-  { additionalProperties: false, description: 'Who may call the hook endpoints' },
+/** The OpenAPI component name of a kind's settings schema. */
+export function configComponentName(kind: BrokerKind): string {
+  return `BrokerConfig-${kind}`;
+}
+
+/**
+ * Each kind's settings schema, with its defaults and `x-broker-kind`, as OpenAPI components: what the API
+ * documents and the console reads its defaults from (web/src/api/defaults.ts is generated from them).
+ */
+export const BROKER_CONFIG_COMPONENTS: Record<string, TSchema> = Object.fromEntries(
+  Object.values(BROKER_KIND_DEFINITIONS).map((definition) => [
+    configComponentName(definition.kind),
+    definition.schema,
+  ]),
 );
 
-export const MosquittoConfigSchema = Type.Object(
-  {
-    url: Type.String({
-      pattern: '^mqtts?://',
-      maxLength: 500,
-      description: 'mqtt:// or mqtts:// listener of the broker',
-    }),
-    adminUsername: Type.String({ minLength: 1, maxLength: 100, description: 'the dynsec admin client' }),
-    adminPassword: Type.Optional(Secret("the dynsec admin's password (required on create)")),
-    clientIdBinding: Type.Optional(
-      Type.Enum(CLIENT_ID_BINDINGS, {
-        type: 'string',
-        description: '`none` (default): any client id; `username`: clients must use client id = username',
-      }),
-    ),
-    timeoutMs: Type.Optional(
-      Type.Integer({ minimum: 100, maximum: 60_000, description: 'command timeout (5000)' }),
-    ),
-    rejectUnauthorized: Type.Optional(Type.Boolean({ description: 'verify the TLS certificate (true)' })),
-  },
-  { additionalProperties: false, title: 'Mosquitto (dynamic security)' },
-);
+/** A copy of `schema` without `default`s and annotations: route validation must not apply them inside anyOf. */
+function plain(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(plain);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  return Object.fromEntries(
+    Object.entries(schema)
+      .filter(([key]) => key !== 'default' && key !== 'x-broker-kind')
+      .map(([key, value]) => [key, plain(value)]),
+  );
+}
 
-export const EmqxConfigSchema = Type.Object(
-  {
-    hook: Type.Optional(HookAccessSchema),
-    managementUrl: Type.Optional(
-      Type.String({
-        pattern: '^https?://',
-        maxLength: 500,
-        description: 'EMQX REST API base, e.g. http://emqx:18083',
-      }),
-    ),
-    apiKey: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'EMQX API key' })),
-    apiSecret: Type.Optional(ClearableSecret('EMQX API secret')),
-    authnAcl: Type.Optional(
-      Type.Boolean({ description: 'also return publish rules as `acl` in the authn reply (default false)' }),
-    ),
-    unknownUser: Type.Optional(
-      Type.Enum(['deny', 'ignore'], {
-        type: 'string',
-        description:
-          'answer for users Warden does not know: deny (default) or ignore (next authenticator/source)',
-      }),
-    ),
-  },
-  { additionalProperties: false, title: 'EMQX 5 (HTTP hooks)' },
-);
-
-export const GoAuthConfigSchema = Type.Object(
-  {
-    hook: Type.Optional(HookAccessSchema),
-    responseMode: Type.Optional(
-      Type.Enum(['status', 'json', 'text'], {
-        type: 'string',
-        description: 'must equal auth_opt_http_response_mode (default status)',
-      }),
-    ),
-  },
-  { additionalProperties: false, title: 'mosquitto-go-auth (HTTP backend)' },
-);
-
-export const VernemqConfigSchema = Type.Object(
-  {
-    hook: Type.Optional(HookAccessSchema),
-    unknownUser: Type.Optional(
-      Type.Enum(['deny', 'next'], {
-        type: 'string',
-        description: 'answer for users Warden does not know: deny (default) or next (the next plugin)',
-      }),
-    ),
-  },
-  { additionalProperties: false, title: 'VerneMQ (webhooks)' },
-);
-
-/** The configuration schema of each kind; the service checks a body's config against its kind's schema. */
-export const CONFIG_SCHEMAS = {
-  mosquitto: MosquittoConfigSchema,
-  emqx: EmqxConfigSchema,
-  'go-auth': GoAuthConfigSchema,
-  vernemq: VernemqConfigSchema,
-} as const;
-
-export type MosquittoConfigInput = Static<typeof MosquittoConfigSchema>;
-export type EmqxConfigInput = Static<typeof EmqxConfigSchema>;
-export type GoAuthConfigInput = Static<typeof GoAuthConfigSchema>;
-export type VernemqConfigInput = Static<typeof VernemqConfigSchema>;
-export type HookAccessInput = Static<typeof HookAccessSchema>;
-export type BrokerConfigInput =
-  | MosquittoConfigInput
-  | EmqxConfigInput
-  | GoAuthConfigInput
-  | VernemqConfigInput;
-
-const ConfigUnion = Type.Union(
-  [MosquittoConfigSchema, EmqxConfigSchema, GoAuthConfigSchema, VernemqConfigSchema],
-  {
-    description: "The kind's settings; secrets are write-only",
-  },
+/**
+ * Any kind's settings. The body is checked against its kind's own schema, defaults applied, by the service;
+ * the route checks the shape only (Ajv cannot apply defaults inside anyOf).
+ */
+const ConfigUnion = Type.Unsafe<BrokerConfigInput>(
+  Type.Union(
+    Object.values(BROKER_KIND_DEFINITIONS).map((definition) => plain(definition.schema) as TSchema),
+    {
+      description:
+        "The kind's settings: the schema BrokerConfig-<kind> with its defaults; secrets are write-only",
+    },
+  ),
 );
 
 export const CreateBrokerBody = Type.Object(

@@ -14,6 +14,7 @@ import type {
 } from '../../integrations/broker-integration.js';
 import type { HookServices } from '../../integrations/hooks/hook-integration.js';
 import { type DynsecExport, exportDynsec } from '../../integrations/mosquitto-dynsec/dynsec-export.js';
+import type { MosquittoConfig } from '../../integrations/mosquitto-dynsec/mosquitto-integration.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { OperationContext } from '../permissions/operation-context.js';
 import { openConfig, prepareConfig, publicConfig, type StoredConfig } from './broker-config.js';
@@ -278,10 +279,14 @@ export function createBrokersService(deps: {
      */
     async exportDynsec(name?: string): Promise<DynsecExport> {
       const row = await mosquittoRow(name);
-      const opened = row
-        ? openConfig({ kind: 'mosquitto', id: row.id, stored: JSON.parse(row.config) as StoredConfig, box })
+      const config = row
+        ? openConfig<MosquittoConfig>({
+            kind: 'mosquitto',
+            id: row.id,
+            stored: JSON.parse(row.config) as StoredConfig,
+            box,
+          })
         : null;
-      const config = opened?.kind === 'mosquitto' ? opened.config : null;
       const users = [];
       for await (const user of deps.directory.users()) users.push(user);
       const records = await deps.credentials.mosquittoRecords();
