@@ -72,6 +72,7 @@ export async function startServer(
         host: config.mqttHost,
         port,
         tls: mqttsPort !== 0 && certPath && keyPath ? { port: mqttsPort, certPath, keyPath } : null,
+        maxPacketBytes: config.mqttMaxPacketBytes,
       });
     try {
       try {

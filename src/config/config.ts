@@ -5,6 +5,16 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
+ * Default `WARDEN_MQTT_MAX_PACKET_BYTES`: 1 MiB, as EMQX's default `max_packet_size`. Far above telemetry and
+ * command messages (usually under 1 KiB), small enough that a client cannot make the broker hold much per packet.
+ */
+export const DEFAULT_MQTT_MAX_PACKET_BYTES = 1_048_576;
+/** Below this, ordinary CONNECTs (client id, username, password) would no longer fit. */
+export const MIN_MQTT_MAX_PACKET_BYTES = 1_024;
+/** The largest packet MQTT can express: remaining length 268,435,455 plus a 5-byte fixed header. */
+export const MAX_MQTT_MAX_PACKET_BYTES = 268_435_460;
+
+/**
  * Warden's whole configuration, read once at start from the environment, validated, then frozen.
  * Every key is documented in docs/config.md (a test keeps the two in sync).
  */
@@ -24,6 +34,8 @@ export interface Config {
   readonly mqttsPort: number;
   readonly mqttTlsCertPath: string | null;
   readonly mqttTlsKeyPath: string | null;
+  /** Largest MQTT packet (fixed header included) the embedded broker accepts after CONNECT. */
+  readonly mqttMaxPacketBytes: number;
   readonly logLevel: LogLevel;
   /** Trust X-Forwarded-* from a reverse proxy (client IP, https detection for Secure cookies). */
   readonly trustProxy: boolean;
@@ -81,6 +93,11 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     defaultValue: '(unset)',
     description: 'PEM private key for the TLS listener.',
   },
+  {
+    env: 'WARDEN_MQTT_MAX_PACKET_BYTES',
+    defaultValue: String(DEFAULT_MQTT_MAX_PACKET_BYTES),
+    description: `Largest MQTT packet in bytes, fixed header included, the embedded broker accepts once a client is connected; a larger one closes the connection. ${MIN_MQTT_MAX_PACKET_BYTES}-${MAX_MQTT_MAX_PACKET_BYTES}.`,
+  },
   { env: 'WARDEN_LOG_LEVEL', defaultValue: 'info', description: `One of ${LOG_LEVELS.join(', ')}.` },
   {
     env: 'WARDEN_TRUST_PROXY',
@@ -109,6 +126,19 @@ function readPort(env: Env, name: string, fallback: number): number {
     throw new ConfigError(name, `must be a port number 0-65535, got "${raw}"`);
   }
   return port;
+}
+
+function readPacketBytes(env: Env, name: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return DEFAULT_MQTT_MAX_PACKET_BYTES;
+  const bytes = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(bytes >= MIN_MQTT_MAX_PACKET_BYTES && bytes <= MAX_MQTT_MAX_PACKET_BYTES)) {
+    throw new ConfigError(
+      name,
+      `must be a whole number of bytes from ${MIN_MQTT_MAX_PACKET_BYTES} to ${MAX_MQTT_MAX_PACKET_BYTES}, got "${raw}"`,
+    );
+  }
+  return bytes;
 }
 
 function readOptional(env: Env, name: string): string | null {
@@ -157,6 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
     mqttsPort,
     mqttTlsCertPath,
     mqttTlsKeyPath,
+    mqttMaxPacketBytes: readPacketBytes(env, 'WARDEN_MQTT_MAX_PACKET_BYTES'),
     logLevel,
     trustProxy: readBoolean(env, 'WARDEN_TRUST_PROXY'),
   });

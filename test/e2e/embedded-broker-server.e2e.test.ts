@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { type RunningServer, startServer } from '../../src/server.js';
 
 async function occupiedPort(): Promise<{ port: number; release(): Promise<void> }> {
@@ -49,6 +49,44 @@ describe('warden serve starts and stops the embedded broker', () => {
       await closed;
     } finally {
       await server?.close();
+    }
+  });
+
+  it('WARDEN_MQTT_MAX_PACKET_BYTES bounds every packet after CONNECT (a larger one closes the connection)', async () => {
+    const free = await occupiedPort();
+    await free.release();
+    const server = await startServer(
+      env({ WARDEN_MQTT_PORT: String(free.port), WARDEN_MQTT_MAX_PACKET_BYTES: '2048' }),
+    );
+    try {
+      const client = await mqtt.connectAsync(server.broker?.url as string, {
+        username: 'admin',
+        password: 'Root-Passw0rd!',
+        reconnectPeriod: 0,
+      });
+      // admin holds no MQTT rule: a SUBSCRIBE is answered SUBACK 128 and keeps the connection, whatever its size
+      // below the limit — so a closed connection can only be the limit.
+      await new Promise<void>((resolve) => client.subscribe('a'.repeat(1_500), () => resolve()));
+      expect(client.connected).toBe(true);
+      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+      client.subscribe('b'.repeat(3_000));
+      await closed;
+      expect(server.broker?.protocolRefusals().packet_too_large).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses a WARDEN_MQTT_MAX_PACKET_BYTES that is not a whole number of bytes in range, naming it', () => {
+    expect(env({}).mqttMaxPacketBytes).toBe(1_048_576);
+    expect(env({ WARDEN_MQTT_MAX_PACKET_BYTES: '1024' }).mqttMaxPacketBytes).toBe(1024);
+    expect(env({ WARDEN_MQTT_MAX_PACKET_BYTES: '268435460' }).mqttMaxPacketBytes).toBe(268_435_460);
+    for (const value of ['abc', '1MiB', '1.5', '-1', '0', '1023', '268435461', ' 2048', '1e6']) {
+      const load = () => env({ WARDEN_MQTT_MAX_PACKET_BYTES: value });
+      expect(load, value).toThrow(ConfigError);
+      expect(load, value).toThrow(
+        `WARDEN_MQTT_MAX_PACKET_BYTES: must be a whole number of bytes from 1024 to 268435460, got "${value}"`,
+      );
     }
   });
 

@@ -40,7 +40,7 @@ function remoteAddress(client: Client): string {
 export function createAccessHooks(deps: {
   services: Services;
   logger: Logger;
-}): Hooks & { attach(broker: Aedes): void } {
+}): Hooks & { attach(broker: Aedes): void; usernameOf(client: Client): string | undefined } {
   const { access, mqttAuth, mqttConnections, infra } = deps.services;
   const { logger } = deps;
   const connections = new WeakMap<Client, AedesConnection>();
@@ -147,6 +147,10 @@ export function createAccessHooks(deps: {
 
   return {
     ...hooks,
+    /** The Warden user a client authenticated as, or undefined before (or without) authentication. */
+    usernameOf(client) {
+      return connections.get(client)?.username;
+    },
     attach(instance) {
       broker = instance;
       instance.on('unsubscribe', (filters, client) => connections.get(client)?.untrack(filters));

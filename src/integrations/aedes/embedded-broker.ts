@@ -2,11 +2,30 @@ import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import { Aedes } from 'aedes';
+import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
-import { ConfigError } from '../../config/config.js';
+import { ConfigError, DEFAULT_MQTT_MAX_PACKET_BYTES } from '../../config/config.js';
 import type { Services } from '../../services.js';
 import { createAccessHooks } from './aedes-access-hooks.js';
+import {
+  guardPackets,
+  PROTOCOL_REFUSALS,
+  type ProtocolRefusal,
+  ProtocolViolation,
+} from './aedes-packet-guard.js';
+
+export type { ProtocolRefusal } from './aedes-packet-guard.js';
+
+/**
+ * Time a new connection has to deliver its whole CONNECT (and, on the TLS listener, before that to complete the
+ * TLS handshake). A CONNECT is sent right after the connection opens and is small: 10 s is generous even on a
+ * cellular link, and bounds how long a peer that never authenticates holds a socket (aedes' default is 30 s,
+ * Node's TLS handshake default 120 s).
+ */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+/** The error aedes' own CONNECT timer raises (node_modules/aedes/lib/client.js); counted as `connect_timeout`. */
+const AEDES_CONNECT_TIMEOUT = 'connect did not arrive in time';
 
 export interface EmbeddedBrokerOptions {
   readonly services: Services;
@@ -16,6 +35,10 @@ export interface EmbeddedBrokerOptions {
   readonly port: number | null;
   /** The TLS listener (port 0 = any free port), or null for none. */
   readonly tls: { readonly port: number; readonly certPath: string; readonly keyPath: string } | null;
+  /** Largest packet accepted after CONNECT, fixed header included (`WARDEN_MQTT_MAX_PACKET_BYTES`). */
+  readonly maxPacketBytes?: number;
+  /** Overrides {@link CONNECT_TIMEOUT_MS} (tests). */
+  readonly connectTimeoutMs?: number;
 }
 
 export interface EmbeddedBroker {
@@ -26,6 +49,11 @@ export interface EmbeddedBroker {
   /** The bound ports (useful when 0 asked for a free one). */
   readonly port: number | null;
   readonly tlsPort: number | null;
+  /**
+   * Connections the broker closed on its own since it started, by reason: a packet over the size limit, a
+   * malformed packet, ill-formed UTF-8 or U+0000 in a string, no complete CONNECT in time.
+   */
+  protocolRefusals(): Readonly<Record<ProtocolRefusal, number>>;
   /** Stops accepting, disconnects every client and waits until the listeners are closed. */
   close(): Promise<void>;
 }
@@ -85,18 +113,62 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         key: readPem(options.tls.keyPath, 'WARDEN_MQTT_TLS_KEY'),
       }
     : null;
+  const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MQTT_MAX_PACKET_BYTES;
+  const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   const broker = await Aedes.createBroker({
     authenticate: hooks.authenticate,
     authorizePublish: hooks.authorizePublish,
     authorizeSubscribe: hooks.authorizeSubscribe,
     authorizeForward: hooks.authorizeForward,
+    // aedes starts this timer when the connection opens and stops it once a whole CONNECT packet has been parsed;
+    // when it fires, the connection is closed. Authentication itself is bounded by the password hasher's queue.
+    connectTimeout: connectTimeoutMs,
   });
   hooks.attach(broker);
-  // Malformed packets and refused publishes end one connection; they must never reach the process.
-  broker.on('clientError', (client, error) =>
-    logger.debug({ clientId: client.id, err: error }, 'mqtt: client error'),
-  );
-  broker.on('connectionError', (_client, error) => logger.debug({ err: error }, 'mqtt: connection error'));
+
+  const refusals = Object.fromEntries(PROTOCOL_REFUSALS.map((reason) => [reason, 0])) as Record<
+    ProtocolRefusal,
+    number
+  >;
+  /**
+   * Counts and logs a connection the broker closes on its own. Never logs packet content. An authenticated client
+   * is logged at warn (a device sending packets over the limit or ill-formed topics needs its owner's attention);
+   * an unauthenticated peer only at debug, so that anyone able to open a socket cannot flood the log.
+   */
+  const refused = (
+    client: Client | null,
+    refusal: ProtocolRefusal,
+    detail: string,
+    socket?: net.Socket,
+  ): void => {
+    refusals[refusal]++;
+    const username = client ? hooks.usernameOf(client) : undefined;
+    const conn = socket ?? client?.conn;
+    const ip = conn && 'remoteAddress' in conn ? conn.remoteAddress : undefined;
+    const fields = { refusal, detail, clientId: client?.id ?? undefined, username, ip };
+    if (username !== undefined) logger.warn(fields, 'mqtt: connection closed for a protocol violation');
+    else logger.debug(fields, 'mqtt: connection closed for a protocol violation');
+  };
+  const accept = (socket: net.Socket): void => {
+    const client = broker.handle(socket);
+    if (!guardPackets(client, { maxPacketBytes, onRefusal: refused })) {
+      // An aedes or mqtt-packet upgrade changed the parser: refuse rather than run without the limits.
+      logger.error('mqtt: cannot install the packet guard on this aedes version; connection refused');
+      socket.destroy();
+    }
+  };
+
+  // Malformed packets and refused publishes end one connection; they must never reach the process. A
+  // ProtocolViolation was counted and logged by `refused` already.
+  broker.on('clientError', (client, error) => {
+    if (!(error instanceof ProtocolViolation))
+      logger.debug({ clientId: client.id, err: error }, 'mqtt: client error');
+  });
+  broker.on('connectionError', (client, error) => {
+    if (error instanceof ProtocolViolation) return;
+    if (error.message === AEDES_CONNECT_TIMEOUT) refused(client, 'connect_timeout', 'no CONNECT in time');
+    else logger.debug({ err: error }, 'mqtt: connection error');
+  });
   // aedes emits 'error' for persistence failures (untyped); an EventEmitter without a listener would throw it.
   const emitter: EventEmitter = broker;
   emitter.on('error', (error: Error) => logger.error({ err: error }, 'mqtt: broker error'));
@@ -111,14 +183,20 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     let port: number | null = null;
     let tlsPort: number | null = null;
     if (options.port !== null) {
-      const server = net.createServer(broker.handle);
+      const server = net.createServer(accept);
       servers.push(server);
       port = await listen(server, options.port, options.host, 'WARDEN_MQTT_PORT');
     }
     if (options.tls && tlsOptions) {
-      const server = tls.createServer(tlsOptions, broker.handle);
-      // A failed TLS handshake is the client's problem, not a broker error.
-      server.on('tlsClientError', (error) => logger.debug({ err: error }, 'mqtt: TLS handshake failed'));
+      const server = tls.createServer({ ...tlsOptions, handshakeTimeout: connectTimeoutMs }, accept);
+      // A failed TLS handshake is the client's problem, not a broker error. Node does not close the socket after a
+      // handshake timeout: without destroy() a peer that never says hello would hold it forever.
+      server.on('tlsClientError', (error: NodeJS.ErrnoException, socket) => {
+        socket.destroy();
+        if (error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT')
+          refused(null, 'connect_timeout', 'no TLS handshake in time', socket);
+        else logger.debug({ err: error }, 'mqtt: TLS handshake failed');
+      });
       servers.push(server);
       tlsPort = await listen(server, options.tls.port, options.host, 'WARDEN_MQTTS_PORT');
     }
@@ -128,6 +206,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       tlsUrl: tlsPort === null ? null : `mqtts://${host}:${tlsPort}`,
       port,
       tlsPort,
+      protocolRefusals: () => Object.freeze({ ...refusals }),
       close: stop,
     };
   } catch (error) {
