@@ -4,7 +4,7 @@ import { type Packet, parser } from 'mqtt-packet';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
-import { CLI_CONTEXT } from '../../src/modules/roles/operation-context.js';
+import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { createTestContext, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 
 /**
