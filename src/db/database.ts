@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Kysely, Migrator, PostgresAdapter, sql } from 'kysely';
+import { Kysely, type MigrationResultSet, Migrator, PostgresAdapter, sql } from 'kysely';
 import { createPostgresDialect } from './dialects/postgres.js';
 import { createSqliteDialect } from './dialects/sqlite.js';
 import { migrationProvider } from './migrations/index.js';
@@ -40,23 +40,35 @@ export function openDatabase(options: OpenDatabaseOptions): DatabaseHandle {
   return { db, engine: 'sqlite', close: () => db.destroy() };
 }
 
-/** Brings the schema up to date; throws with the failing migration's name. */
-export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+async function migrator(db: Kysely<Database>): Promise<Migrator> {
   // Kysely looks for its bookkeeping tables in every schema it can see; pin them to the schema this connection
   // writes to, so two Warden databases in one PostgreSQL (or a test schema beside another) never mix.
   const schema =
     db.getExecutor().adapter instanceof PostgresAdapter
       ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
       : undefined;
-  const migrator = new Migrator({
+  return new Migrator({
     db,
     provider: migrationProvider,
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+}
+
+function applied(outcome: MigrationResultSet): string[] {
+  const { error, results } = outcome;
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Brings the schema up to date; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  return applied(await (await migrator(db)).migrateToLatest());
+}
+
+/** Brings the schema up to (and including) `migration`: how upgrade tests build a previous release's schema. */
+export async function migrateUpTo(db: Kysely<Database>, migration: string): Promise<string[]> {
+  return applied(await (await migrator(db)).migrateTo(migration));
 }

@@ -36,6 +36,23 @@ function filled(kind: BrokerDraft['kind']): BrokerDraft {
 }
 
 describe('console broker form', () => {
+  it.each(BROKER_KINDS)('a new %s integration starts from the server’s own defaults, not a copy', (kind) => {
+    // The form once offered 127.0.0.1/32 as "the server's default" while the server's was 127.0.0.0/8.
+    const draft = draftOf(null, kind);
+    const serverDefaults = prepareConfig({
+      kind,
+      id: ID,
+      input: kind === 'mosquitto' ? { url: 'mqtt://m:1883', adminUsername: 'a', adminPassword: 'p' } : {},
+      previous: null,
+      box,
+    });
+    const sent = configOf({ ...draft, url: 'mqtt://m:1883', adminUsername: 'a' }) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(serverDefaults)) {
+      if (key === 'adminPassword' || key === 'url' || key === 'adminUsername') continue;
+      expect(sent[key], key).toEqual(value);
+    }
+  });
+
   it.each(BROKER_KINDS)('sends %s settings the server accepts, and reads them back unchanged', (kind) => {
     const draft = filled(kind);
     expect([...draftProblems(draft, new Set(), true).keys()]).toEqual([]);

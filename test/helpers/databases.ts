@@ -3,7 +3,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { type DatabaseHandle, type Engine, migrateToLatest, openDatabase } from '../../src/db/database.js';
+import {
+  type DatabaseHandle,
+  type Engine,
+  migrateToLatest,
+  migrateUpTo,
+  openDatabase,
+} from '../../src/db/database.js';
 
 const inCi = process.env.CI === 'true';
 let warned = false;
@@ -33,12 +39,17 @@ export interface TestDatabase extends DatabaseHandle {
   destroy(): Promise<void>;
 }
 
-/** A fresh, migrated database: a temp SQLite file, or a private schema in the test PostgreSQL. */
-export async function createTestDatabase(engine: Engine): Promise<TestDatabase> {
+/**
+ * A fresh, migrated database: a temp SQLite file, or a private schema in the test PostgreSQL. `upTo` stops at
+ * a named migration (the schema of an earlier release, for upgrade tests).
+ */
+export async function createTestDatabase(engine: Engine, options: { upTo?: string } = {}): Promise<TestDatabase> {
+  const migrate = (handle: DatabaseHandle): Promise<string[]> =>
+    options.upTo ? migrateUpTo(handle.db, options.upTo) : migrateToLatest(handle.db);
   if (engine === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-test-'));
     const handle = openDatabase({ databaseUrl: null, dataDir: dir });
-    await migrateToLatest(handle.db);
+    await migrate(handle);
     return {
       ...handle,
       destroy: async () => {
@@ -63,7 +74,7 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
     await cleanup.end();
   };
   try {
-    await migrateToLatest(handle.db);
+    await migrate(handle);
   } catch (error) {
     // A failed migration must not leave its schema behind for the next run to trip over.
     await destroy();

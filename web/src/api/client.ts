@@ -1,6 +1,6 @@
 import createClient from 'openapi-fetch';
 import type { Denial } from '../../../src/modules/permissions/permissions.policy';
-import type { paths } from './schema';
+import type { components, paths } from './schema';
 
 /**
  * The typed API client. Same origin, so the HttpOnly session cookie travels with every call and the server's
@@ -8,14 +8,11 @@ import type { paths } from './schema';
  */
 export const api = createClient<paths>({ baseUrl: window.location.origin, credentials: 'same-origin' });
 
-/** One failed rule of a problem's `errors` list (e.g. a password policy rule). */
-export interface ProblemItem {
-  readonly rule?: string;
-  readonly pointer?: string;
-  readonly message?: string;
-  /** The position of the failing item in a submitted list (e.g. an access role's rules). */
-  readonly index?: number;
-}
+/** The problem every failed API call answers, as the server's OpenAPI document declares it. */
+type Problem = components['schemas']['Problem'];
+
+/** One failed rule of a problem's `errors` list (e.g. a password policy rule, a field's pointer). */
+export type ProblemItem = NonNullable<Problem['errors']>[number];
 
 /** An RFC 9457 problem answered by the API, with Warden's stable `code` to branch on. */
 export class ApiError extends Error {
@@ -40,11 +37,12 @@ export class ApiError extends Error {
   }
 }
 
+/** The members the console reads; `denial` typed by the server's policy module it mirrors. */
 interface ProblemBody {
-  code: string;
-  detail?: string;
-  errors?: ProblemItem[];
-  denial?: Denial;
+  readonly code: Problem['code'];
+  readonly detail?: Problem['detail'];
+  readonly errors?: Problem['errors'];
+  readonly denial?: Denial;
 }
 
 function isProblem(body: unknown): body is ProblemBody {

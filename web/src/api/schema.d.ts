@@ -147,6 +147,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -225,6 +243,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -258,6 +294,24 @@ export interface paths {
             [name: string]: unknown;
           };
           content?: never;
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
         };
       };
     };
@@ -325,6 +379,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     put?: never;
@@ -369,6 +441,24 @@ export interface paths {
             'application/json': {
               next: ('mfa' | 'mfa_enroll' | 'password_change') | null;
             };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
           };
         };
       };
@@ -444,6 +534,24 @@ export interface paths {
               page: number;
               pageSize: number;
             };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
           };
         };
       };
@@ -522,6 +630,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -587,6 +713,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     put?: never;
@@ -609,6 +753,24 @@ export interface paths {
             [name: string]: unknown;
           };
           content?: never;
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
         };
       };
     };
@@ -687,6 +849,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     trace?: never;
@@ -724,6 +904,24 @@ export interface paths {
             [name: string]: unknown;
           };
           content?: never;
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
         };
       };
     };
@@ -793,6 +991,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -858,6 +1074,24 @@ export interface paths {
               /** Format: date-time */
               updatedAt: string;
             };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
           };
         };
       };
@@ -927,6 +1161,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     put?: never;
@@ -965,11 +1217,22 @@ export interface paths {
       requestBody?: never;
       responses: {
         /** @description Default Response */
-        200: {
+        '4XX': {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
         };
       };
     };
@@ -1020,6 +1283,24 @@ export interface paths {
               /** @default 0 */
               historyCount: number;
             };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
           };
         };
       };
@@ -1082,6 +1363,24 @@ export interface paths {
               absoluteSessionHours: number;
               maxConcurrentSessions: number;
             };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
           };
         };
       };
@@ -1161,6 +1460,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     post?: never;
@@ -1232,6 +1549,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     put?: never;
@@ -1256,6 +1591,24 @@ export interface paths {
               /** @description How many sessions ended */
               ended: number;
             };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
           };
         };
       };
@@ -1293,6 +1646,24 @@ export interface paths {
             [name: string]: unknown;
           };
           content?: never;
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
         };
       };
     };
@@ -1364,6 +1735,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     put?: never;
@@ -1402,6 +1791,24 @@ export interface paths {
             [name: string]: unknown;
           };
           content?: never;
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
         };
       };
     };
@@ -1474,6 +1881,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     put?: never;
@@ -1500,6 +1925,24 @@ export interface paths {
               /** @description How many sessions ended */
               ended: number;
             };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
           };
         };
       };
@@ -1542,6 +1985,24 @@ export interface paths {
               /** @description The URI as an SVG QR code */
               qrSvg: string;
             };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
           };
         };
       };
@@ -1590,6 +2051,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -1635,6 +2114,24 @@ export interface paths {
           };
           content?: never;
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     options?: never;
@@ -1670,6 +2167,24 @@ export interface paths {
             [name: string]: unknown;
           };
           content?: never;
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
         };
       };
     };
@@ -1731,6 +2246,24 @@ export interface paths {
               page: number;
               pageSize: number;
             };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
           };
         };
       };
@@ -1796,6 +2329,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -1851,6 +2402,24 @@ export interface paths {
               /** Format: date-time */
               updatedAt: string;
             };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
           };
         };
       };
@@ -1918,6 +2487,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     post?: never;
@@ -1942,6 +2529,24 @@ export interface paths {
           };
           content?: never;
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     options?: never;
@@ -1958,7 +2563,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Explain an MQTT access decision for a user: the deciding rule, its role and expanded topic */
+    /**
+     * Explain an MQTT access decision for a user: the deciding rule, its role and expanded topic
+     * @description About another user this needs `user_management` or `asset_management`; anyone may ask about themselves.
+     */
     post: {
       parameters: {
         query?: never;
@@ -2023,6 +2631,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -2082,6 +2708,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     put?: never;
@@ -2136,6 +2780,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     put?: never;
@@ -2174,6 +2836,24 @@ export interface paths {
             [name: string]: unknown;
           };
           content?: never;
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
         };
       };
     };
@@ -2225,6 +2905,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     put?: never;
@@ -2244,7 +2942,7 @@ export interface paths {
             kind: 'mosquitto' | 'emqx' | 'go-auth' | 'vernemq';
             /** @description default true */
             enabled?: boolean;
-            /** @description The kind's settings; secrets are write-only */
+            /** @description The kind's settings: the schema BrokerConfig-<kind> with its defaults; secrets are write-only */
             config:
               | {
                   /** @description mqtt:// or mqtts:// listener of the broker */
@@ -2254,13 +2952,13 @@ export interface paths {
                   /** @description the dynsec admin's password (required on create) (write-only: omit to keep) */
                   adminPassword?: string;
                   /**
-                   * @description `none` (default): any client id; `username`: clients must use client id = username
+                   * @description `none`: any client id; `username`: clients must use client id = username
                    * @enum {string}
                    */
                   clientIdBinding?: 'none' | 'username';
-                  /** @description command timeout (5000) */
+                  /** @description command timeout */
                   timeoutMs?: number;
-                  /** @description verify the TLS certificate (true) */
+                  /** @description verify the TLS certificate (mqtts) */
                   rejectUnauthorized?: boolean;
                 }
               | {
@@ -2273,11 +2971,11 @@ export interface paths {
                       /** @description HTTP Basic password (write-only: omit to keep) */
                       password?: string;
                     };
-                    /** @description CIDRs allowed without a credential; default loopback only; [] = credential required */
+                    /** @description CIDRs allowed without a credential; [] = a credential is always required */
                     allowFrom?: string[];
-                    /** @description hook requests per second per source (default 50000) */
+                    /** @description hook requests per second per source address */
                     ratePerSecond?: number;
-                    /** @description bucket size (default 100000) */
+                    /** @description bucket size */
                     burst?: number;
                   };
                   /** @description EMQX REST API base, e.g. http://emqx:18083 */
@@ -2286,10 +2984,10 @@ export interface paths {
                   apiKey?: string;
                   /** @description EMQX API secret (write-only: omit to keep, null to remove) */
                   apiSecret?: string | null;
-                  /** @description also return publish rules as `acl` in the authn reply (default false) */
+                  /** @description also return publish rules as `acl` in the authn reply */
                   authnAcl?: boolean;
                   /**
-                   * @description answer for users Warden does not know: deny (default) or ignore (next authenticator/source)
+                   * @description answer for users Warden does not know: deny, or ignore (next authenticator/source)
                    * @enum {string}
                    */
                   unknownUser?: 'deny' | 'ignore';
@@ -2304,15 +3002,15 @@ export interface paths {
                       /** @description HTTP Basic password (write-only: omit to keep) */
                       password?: string;
                     };
-                    /** @description CIDRs allowed without a credential; default loopback only; [] = credential required */
+                    /** @description CIDRs allowed without a credential; [] = a credential is always required */
                     allowFrom?: string[];
-                    /** @description hook requests per second per source (default 50000) */
+                    /** @description hook requests per second per source address */
                     ratePerSecond?: number;
-                    /** @description bucket size (default 100000) */
+                    /** @description bucket size */
                     burst?: number;
                   };
                   /**
-                   * @description must equal auth_opt_http_response_mode (default status)
+                   * @description must equal auth_opt_http_response_mode
                    * @enum {string}
                    */
                   responseMode?: 'status' | 'json' | 'text';
@@ -2327,15 +3025,15 @@ export interface paths {
                       /** @description HTTP Basic password (write-only: omit to keep) */
                       password?: string;
                     };
-                    /** @description CIDRs allowed without a credential; default loopback only; [] = credential required */
+                    /** @description CIDRs allowed without a credential; [] = a credential is always required */
                     allowFrom?: string[];
-                    /** @description hook requests per second per source (default 50000) */
+                    /** @description hook requests per second per source address */
                     ratePerSecond?: number;
-                    /** @description bucket size (default 100000) */
+                    /** @description bucket size */
                     burst?: number;
                   };
                   /**
-                   * @description answer for users Warden does not know: deny (default) or next (the next plugin)
+                   * @description answer for users Warden does not know: deny, or next (the next plugin)
                    * @enum {string}
                    */
                   unknownUser?: 'deny' | 'next';
@@ -2365,6 +3063,24 @@ export interface paths {
               /** Format: date-time */
               updatedAt: string;
             };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
           };
         };
       };
@@ -2417,6 +3133,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     /** Replace the settings (omitted secrets are kept); the integration restarts */
@@ -2435,7 +3169,7 @@ export interface paths {
             name?: string;
             kind?: string;
             enabled?: boolean;
-            /** @description The kind's settings; secrets are write-only */
+            /** @description The kind's settings: the schema BrokerConfig-<kind> with its defaults; secrets are write-only */
             config:
               | {
                   /** @description mqtt:// or mqtts:// listener of the broker */
@@ -2445,13 +3179,13 @@ export interface paths {
                   /** @description the dynsec admin's password (required on create) (write-only: omit to keep) */
                   adminPassword?: string;
                   /**
-                   * @description `none` (default): any client id; `username`: clients must use client id = username
+                   * @description `none`: any client id; `username`: clients must use client id = username
                    * @enum {string}
                    */
                   clientIdBinding?: 'none' | 'username';
-                  /** @description command timeout (5000) */
+                  /** @description command timeout */
                   timeoutMs?: number;
-                  /** @description verify the TLS certificate (true) */
+                  /** @description verify the TLS certificate (mqtts) */
                   rejectUnauthorized?: boolean;
                 }
               | {
@@ -2464,11 +3198,11 @@ export interface paths {
                       /** @description HTTP Basic password (write-only: omit to keep) */
                       password?: string;
                     };
-                    /** @description CIDRs allowed without a credential; default loopback only; [] = credential required */
+                    /** @description CIDRs allowed without a credential; [] = a credential is always required */
                     allowFrom?: string[];
-                    /** @description hook requests per second per source (default 50000) */
+                    /** @description hook requests per second per source address */
                     ratePerSecond?: number;
-                    /** @description bucket size (default 100000) */
+                    /** @description bucket size */
                     burst?: number;
                   };
                   /** @description EMQX REST API base, e.g. http://emqx:18083 */
@@ -2477,10 +3211,10 @@ export interface paths {
                   apiKey?: string;
                   /** @description EMQX API secret (write-only: omit to keep, null to remove) */
                   apiSecret?: string | null;
-                  /** @description also return publish rules as `acl` in the authn reply (default false) */
+                  /** @description also return publish rules as `acl` in the authn reply */
                   authnAcl?: boolean;
                   /**
-                   * @description answer for users Warden does not know: deny (default) or ignore (next authenticator/source)
+                   * @description answer for users Warden does not know: deny, or ignore (next authenticator/source)
                    * @enum {string}
                    */
                   unknownUser?: 'deny' | 'ignore';
@@ -2495,15 +3229,15 @@ export interface paths {
                       /** @description HTTP Basic password (write-only: omit to keep) */
                       password?: string;
                     };
-                    /** @description CIDRs allowed without a credential; default loopback only; [] = credential required */
+                    /** @description CIDRs allowed without a credential; [] = a credential is always required */
                     allowFrom?: string[];
-                    /** @description hook requests per second per source (default 50000) */
+                    /** @description hook requests per second per source address */
                     ratePerSecond?: number;
-                    /** @description bucket size (default 100000) */
+                    /** @description bucket size */
                     burst?: number;
                   };
                   /**
-                   * @description must equal auth_opt_http_response_mode (default status)
+                   * @description must equal auth_opt_http_response_mode
                    * @enum {string}
                    */
                   responseMode?: 'status' | 'json' | 'text';
@@ -2518,15 +3252,15 @@ export interface paths {
                       /** @description HTTP Basic password (write-only: omit to keep) */
                       password?: string;
                     };
-                    /** @description CIDRs allowed without a credential; default loopback only; [] = credential required */
+                    /** @description CIDRs allowed without a credential; [] = a credential is always required */
                     allowFrom?: string[];
-                    /** @description hook requests per second per source (default 50000) */
+                    /** @description hook requests per second per source address */
                     ratePerSecond?: number;
-                    /** @description bucket size (default 100000) */
+                    /** @description bucket size */
                     burst?: number;
                   };
                   /**
-                   * @description answer for users Warden does not know: deny (default) or next (the next plugin)
+                   * @description answer for users Warden does not know: deny, or next (the next plugin)
                    * @enum {string}
                    */
                   unknownUser?: 'deny' | 'next';
@@ -2559,6 +3293,24 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     post?: never;
@@ -2580,6 +3332,24 @@ export interface paths {
             [name: string]: unknown;
           };
           content?: never;
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
         };
       };
     };
@@ -2634,6 +3404,24 @@ export interface paths {
                 lastRequestAt: string | null;
               };
             };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
           };
         };
       };
@@ -2694,6 +3482,24 @@ export interface paths {
               }[];
               warnings: string[];
             };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
           };
         };
       };
@@ -3025,7 +3831,192 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-  schemas: never;
+  schemas: {
+    /** Mosquitto (dynamic security) */
+    'BrokerConfig-mosquitto': {
+      /** @description mqtt:// or mqtts:// listener of the broker */
+      url: string;
+      /** @description the dynsec admin client */
+      adminUsername: string;
+      /** @description the dynsec admin's password (required on create) (write-only: omit to keep) */
+      adminPassword?: string;
+      /**
+       * @description `none`: any client id; `username`: clients must use client id = username
+       * @default none
+       * @enum {string}
+       */
+      clientIdBinding: 'none' | 'username';
+      /**
+       * @description command timeout
+       * @default 5000
+       */
+      timeoutMs: number;
+      /**
+       * @description verify the TLS certificate (mqtts)
+       * @default true
+       */
+      rejectUnauthorized: boolean;
+    };
+    /** EMQX 5 (HTTP hooks) */
+    'BrokerConfig-emqx': {
+      /**
+       * @description Who may call the hook endpoints
+       * @default {}
+       */
+      hook: {
+        /** @description Bearer token the broker sends (`Authorization: Bearer <token>`), ≥ 16 chars (write-only: omit to keep, null to remove) */
+        token?: string | null;
+        basic?: {
+          username: string;
+          /** @description HTTP Basic password (write-only: omit to keep) */
+          password?: string;
+        };
+        /**
+         * @description CIDRs allowed without a credential; [] = a credential is always required
+         * @default [
+         *       "127.0.0.0/8",
+         *       "::1/128"
+         *     ]
+         */
+        allowFrom: string[];
+        /**
+         * @description hook requests per second per source address
+         * @default 50000
+         */
+        ratePerSecond: number;
+        /**
+         * @description bucket size
+         * @default 100000
+         */
+        burst: number;
+      };
+      /** @description EMQX REST API base, e.g. http://emqx:18083 */
+      managementUrl?: string;
+      /** @description EMQX API key */
+      apiKey?: string;
+      /** @description EMQX API secret (write-only: omit to keep, null to remove) */
+      apiSecret?: string | null;
+      /**
+       * @description also return publish rules as `acl` in the authn reply
+       * @default false
+       */
+      authnAcl: boolean;
+      /**
+       * @description answer for users Warden does not know: deny, or ignore (next authenticator/source)
+       * @default deny
+       * @enum {string}
+       */
+      unknownUser: 'deny' | 'ignore';
+    };
+    /** mosquitto-go-auth (HTTP backend) */
+    'BrokerConfig-go-auth': {
+      /**
+       * @description Who may call the hook endpoints
+       * @default {}
+       */
+      hook: {
+        /** @description Bearer token the broker sends (`Authorization: Bearer <token>`), ≥ 16 chars (write-only: omit to keep, null to remove) */
+        token?: string | null;
+        basic?: {
+          username: string;
+          /** @description HTTP Basic password (write-only: omit to keep) */
+          password?: string;
+        };
+        /**
+         * @description CIDRs allowed without a credential; [] = a credential is always required
+         * @default [
+         *       "127.0.0.0/8",
+         *       "::1/128"
+         *     ]
+         */
+        allowFrom: string[];
+        /**
+         * @description hook requests per second per source address
+         * @default 50000
+         */
+        ratePerSecond: number;
+        /**
+         * @description bucket size
+         * @default 100000
+         */
+        burst: number;
+      };
+      /**
+       * @description must equal auth_opt_http_response_mode
+       * @default status
+       * @enum {string}
+       */
+      responseMode: 'status' | 'json' | 'text';
+    };
+    /** VerneMQ (webhooks) */
+    'BrokerConfig-vernemq': {
+      /**
+       * @description Who may call the hook endpoints
+       * @default {}
+       */
+      hook: {
+        /** @description Bearer token the broker sends (`Authorization: Bearer <token>`), ≥ 16 chars (write-only: omit to keep, null to remove) */
+        token?: string | null;
+        basic?: {
+          username: string;
+          /** @description HTTP Basic password (write-only: omit to keep) */
+          password?: string;
+        };
+        /**
+         * @description CIDRs allowed without a credential; [] = a credential is always required
+         * @default [
+         *       "127.0.0.0/8",
+         *       "::1/128"
+         *     ]
+         */
+        allowFrom: string[];
+        /**
+         * @description hook requests per second per source address
+         * @default 50000
+         */
+        ratePerSecond: number;
+        /**
+         * @description bucket size
+         * @default 100000
+         */
+        burst: number;
+      };
+      /**
+       * @description answer for users Warden does not know: deny, or next (the next plugin)
+       * @default deny
+       * @enum {string}
+       */
+      unknownUser: 'deny' | 'next';
+    };
+    Problem: {
+      type: string;
+      title: string;
+      status: number;
+      detail: string;
+      /** @description stable error code (docs/errors.md) */
+      code: string;
+      instance: string;
+      requestId: string;
+      errors?: ({
+        /** @description JSON Pointer into the request, e.g. /body/name */
+        pointer?: string;
+        rule?: string;
+        index?: number;
+        message: string;
+      } & {
+        [key: string]: unknown;
+      })[];
+      /** @description on 401/403: what was missing (docs/permissions.md) */
+      denial?: {
+        /** @description what was missing: role, scope, login_stage, grant, target, … */
+        reason: string;
+      } & {
+        [key: string]: unknown;
+      };
+    } & {
+      [key: string]: unknown;
+    };
+  };
   responses: never;
   parameters: never;
   requestBodies: never;

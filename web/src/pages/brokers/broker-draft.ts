@@ -1,4 +1,5 @@
 // With an extension: test/console checks this module against the server's validation under Node's resolution.
+import { BROKER_CONFIG_DEFAULTS } from '../../api/defaults.js';
 import type { Broker, BrokerKind, CreateBrokerBody } from '../../api/types.js';
 
 export const BROKER_KINDS = [
@@ -7,8 +8,9 @@ export const BROKER_KINDS = [
   'go-auth',
   'vernemq',
 ] as const satisfies readonly BrokerKind[];
-/** The server's default when a hook integration names no CIDRs: loopback only. */
-const LOOPBACK_CIDRS = ['127.0.0.1/32', '::1/128'] as const;
+/** The server's defaults, generated from its OpenAPI document (never re-declared here). */
+const MOSQUITTO = BROKER_CONFIG_DEFAULTS.mosquitto;
+const HOOK = BROKER_CONFIG_DEFAULTS.emqx.hook;
 export const MIN_TOKEN_LENGTH = 16;
 const NAME_PATTERN = /^[A-Za-z0-9_.-]{3,50}$/;
 
@@ -86,7 +88,7 @@ export function draftOf(broker: Broker | null, kind: BrokerKind = 'mosquitto'): 
   const config: Config = broker?.config ?? {};
   const hook = object(config, 'hook');
   const basic = object(hook, 'basic');
-  const allowFrom = Array.isArray(hook.allowFrom) ? hook.allowFrom.map(String) : [...LOOPBACK_CIDRS];
+  const allowFrom = Array.isArray(hook.allowFrom) ? hook.allowFrom.map(String) : [...HOOK.allowFrom];
   return {
     name: broker?.name ?? '',
     kind: broker?.kind ?? kind,
@@ -94,23 +96,28 @@ export function draftOf(broker: Broker | null, kind: BrokerKind = 'mosquitto'): 
     url: text(config, 'url'),
     adminUsername: text(config, 'adminUsername', broker ? '' : 'warden-sync'),
     adminPassword: KEEP,
-    clientIdBinding: config.clientIdBinding === 'username' ? 'username' : 'none',
-    timeoutMs: number(config, 'timeoutMs', 5_000),
-    rejectUnauthorized: config.rejectUnauthorized !== false,
+    clientIdBinding: config.clientIdBinding === 'username' ? 'username' : MOSQUITTO.clientIdBinding,
+    timeoutMs: number(config, 'timeoutMs', MOSQUITTO.timeoutMs),
+    rejectUnauthorized:
+      typeof config.rejectUnauthorized === 'boolean'
+        ? config.rejectUnauthorized
+        : MOSQUITTO.rejectUnauthorized,
     token: KEEP,
     basicUsername: text(basic, 'username'),
     basicPassword: KEEP,
     allowFrom,
-    ratePerSecond: number(hook, 'ratePerSecond', 50_000),
-    burst: number(hook, 'burst', 100_000),
+    ratePerSecond: number(hook, 'ratePerSecond', HOOK.ratePerSecond),
+    burst: number(hook, 'burst', HOOK.burst),
     managementUrl: text(config, 'managementUrl'),
     apiKey: text(config, 'apiKey'),
     apiSecret: KEEP,
-    authnAcl: config.authnAcl === true,
-    emqxUnknownUser: config.unknownUser === 'ignore' ? 'ignore' : 'deny',
+    authnAcl: typeof config.authnAcl === 'boolean' ? config.authnAcl : BROKER_CONFIG_DEFAULTS.emqx.authnAcl,
+    emqxUnknownUser: config.unknownUser === 'ignore' ? 'ignore' : BROKER_CONFIG_DEFAULTS.emqx.unknownUser,
     responseMode:
-      config.responseMode === 'json' || config.responseMode === 'text' ? config.responseMode : 'status',
-    vernemqUnknownUser: config.unknownUser === 'next' ? 'next' : 'deny',
+      config.responseMode === 'json' || config.responseMode === 'text'
+        ? config.responseMode
+        : BROKER_CONFIG_DEFAULTS['go-auth'].responseMode,
+    vernemqUnknownUser: config.unknownUser === 'next' ? 'next' : BROKER_CONFIG_DEFAULTS.vernemq.unknownUser,
   };
 }
 
