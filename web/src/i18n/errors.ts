@@ -1,5 +1,5 @@
-import type { Denial } from '../../../src/modules/permissions/permissions.policy';
 import { ApiError } from '../api/client';
+import { describeDenial } from './denial';
 import { isMessageKey, type Translate } from './i18n';
 import type { MessageKey } from './messages.en';
 
@@ -15,39 +15,6 @@ const FAILED_RULE_KEYS = {
 
 function isPasswordRule(rule: string | undefined): rule is keyof typeof FAILED_RULE_KEYS {
   return rule !== undefined && Object.hasOwn(FAILED_RULE_KEYS, rule);
-}
-
-/** A list of scopes as the console names them ("User Management or Asset Management"). */
-function scopeNames(t: Translate, scopes: readonly string[], joiner: string): string {
-  return scopes
-    .map((scope) => (isMessageKey(`scope.${scope}`) ? t(`scope.${scope}` as MessageKey) : scope))
-    .join(joiner);
-}
-
-/** Why a refusal happened, from the problem's machine-readable `denial`; null when it adds nothing. */
-export function describeDenial(t: Translate, denial: Denial): string | null {
-  switch (denial.reason) {
-    case 'role':
-      return t('denial.role', { required: t(`role.${denial.required}`), held: t(`role.${denial.held}`) });
-    case 'scope':
-      return t('denial.scope', { scopes: scopeNames(t, denial.anyOf, ` ${t('common.or')} `) });
-    case 'login_stage':
-      return t('denial.login_stage');
-    case 'grant':
-      return denial.role
-        ? t('denial.grant_role', { role: t(`role.${denial.role}`) })
-        : t('denial.grant_scopes', { scopes: scopeNames(t, denial.scopes ?? [], ', ') });
-    case 'target':
-      if (denial.why === 'root') return t('denial.target_root', { target: denial.target });
-      return denial.role
-        ? t('denial.target_role', { target: denial.target, role: t(`role.${denial.role}`) })
-        : t('denial.target_scopes', {
-            target: denial.target,
-            scopes: scopeNames(t, denial.scopes ?? [], ', '),
-          });
-    default:
-      return null;
-  }
 }
 
 /**
