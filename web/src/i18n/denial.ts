@@ -1,7 +1,7 @@
 // With extensions: test/console checks these words under Node's module resolution.
 import type { Denial } from '../../../src/modules/permissions/permissions.policy.js';
-import type { Translate } from './i18n.js';
 import { en, type MessageKey } from './messages.en.js';
+import type { Translate } from './translate.js';
 
 function isScopeKey(key: string): key is MessageKey {
   return Object.hasOwn(en, key);

@@ -1,6 +1,7 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 import { de } from './messages.de';
 import { en, type MessageKey, type Messages } from './messages.en';
+import type { MessageValues, Translate } from './translate';
 
 /** Languages the console speaks; adding one = a dictionary typed `Messages` plus one entry here. */
 export const LANGUAGES = {
@@ -9,8 +10,7 @@ export const LANGUAGES = {
 } as const satisfies Record<string, { label: string; messages: Messages }>;
 
 export type Language = keyof typeof LANGUAGES;
-export type MessageValues = Readonly<Record<string, string | number>>;
-export type Translate = (key: MessageKey, values?: MessageValues) => string;
+export type { MessageValues, Translate };
 
 const STORAGE_KEY = 'warden.language';
 
