@@ -73,8 +73,9 @@ function declareProblemResponses(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
     const access = (route.config as { access?: Requirement } | undefined)?.access;
     if (!route.url.startsWith('/api/v1/') || access?.kind === 'hook') return;
-    const schema = (route.schema ??= {}) as { response?: Record<string, unknown> };
+    const schema = (route.schema ?? {}) as { response?: Record<string, unknown> };
     schema.response = { '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' }, ...schema.response };
+    route.schema = schema;
   });
 }
 

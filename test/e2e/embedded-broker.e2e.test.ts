@@ -198,6 +198,10 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
         expect.arrayContaining(['wrong_password', 'unknown_user', 'inactive', 'throttled']),
       );
       expect(JSON.stringify(failures.items)).not.toContain('Wr0ng');
+      // Made by the account's user, like a console login; by `anonymous` when no account has the name.
+      const byReason = new Map(failures.items.map((e) => [e.details.reason, e.actor]));
+      expect(byReason.get('wrong_password')).toEqual({ type: 'user', name: expect.stringMatching(/^user:/) });
+      expect(byReason.get('unknown_user')).toEqual({ type: 'anonymous', name: 'anonymous' });
     });
   });
 

@@ -43,7 +43,10 @@ export interface TestDatabase extends DatabaseHandle {
  * A fresh, migrated database: a temp SQLite file, or a private schema in the test PostgreSQL. `upTo` stops at
  * a named migration (the schema of an earlier release, for upgrade tests).
  */
-export async function createTestDatabase(engine: Engine, options: { upTo?: string } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  engine: Engine,
+  options: { upTo?: string } = {},
+): Promise<TestDatabase> {
   const migrate = (handle: DatabaseHandle): Promise<string[]> =>
     options.upTo ? migrateUpTo(handle.db, options.upTo) : migrateToLatest(handle.db);
   if (engine === 'sqlite') {

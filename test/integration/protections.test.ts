@@ -101,7 +101,7 @@ describe('root user and last-admin protections', () => {
 });
 
 describe.each(ENGINES)('last active admin under 100 racing requests on %s', (engine) => {
-  it('admins demoting each other concurrently never leave the system without an active admin', async () => {
+  it('admins demoting, deactivating, deleting, de-scoping each other concurrently always leave one who can manage users', async () => {
     const t = await createTestContext({ engine });
     try {
       const admins = Array.from({ length: 10 }, (_, i) => `racer${i}`);
@@ -122,7 +122,9 @@ describe.each(ENGINES)('last active admin under 100 racing requests on %s', (eng
       const requests = Array.from({ length: 100 }, (_, i) => {
         const actor = i % admins.length;
         const target = admins[(actor + 1 + Math.floor(i / admins.length)) % admins.length] as string;
-        const kind = i % 3;
+        // Each way out of "admin who can manage users": demotion, deactivation, deletion, losing the scope,
+        // becoming a device.
+        const kind = i % 5;
         const request =
           kind === 0
             ? {
@@ -132,7 +134,14 @@ describe.each(ENGINES)('last active admin under 100 racing requests on %s', (eng
               }
             : kind === 1
               ? { method: 'POST' as const, url: `/api/v1/users/${target}/deactivate` }
-              : { method: 'DELETE' as const, url: `/api/v1/users/${target}` };
+              : kind === 2
+                ? { method: 'DELETE' as const, url: `/api/v1/users/${target}` }
+                : {
+                    method: 'PATCH' as const,
+                    url: `/api/v1/users/${target}`,
+                    payload:
+                      kind === 3 ? { scopes: ['system_config', 'log_management'] } : { kind: 'device' },
+                  };
         return t.app.inject({ ...request, headers: { cookie: cookies[actor] as string } });
       });
       const responses = await Promise.all(requests);

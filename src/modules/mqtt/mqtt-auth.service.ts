@@ -104,12 +104,17 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
     outcome: 'success' | 'failure',
     detail: FailureDetail | null,
   ): Promise<void> {
+    // Made by the account's user (like a console login), or by nobody known when no account has the name.
+    const anonymous = detail === 'unknown_user' || detail === 'no_credentials';
     await db.transaction().execute((trx) =>
       audit.record(
         trx,
         { actor: { type: 'system' }, ip: attempt.ip, requestId: '' },
         {
           action: 'mqtt.connect',
+          actor: anonymous
+            ? { type: 'anonymous', name: 'anonymous' }
+            : { type: 'user', name: `user:${username}` },
           target: userTarget(username),
           outcome,
           details: { clientId: attempt.clientId, ...(detail ? { reason: detail } : {}) },
