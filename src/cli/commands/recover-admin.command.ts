@@ -4,7 +4,10 @@ import type { Services } from '../../services.js';
 import { parse } from '../args.js';
 import { type CliIo, emit } from '../output.js';
 
-/** SPEC §1 break-glass: new root password (printed once), root reactivated, its MFA cleared. */
+/**
+ * Break-glass (docs/permissions.md#break-glass): new root password (printed once), root reactivated, its MFA
+ * cleared.
+ */
 export async function recoverAdminCommand(
   services: Services,
   argv: readonly string[],
