@@ -38,7 +38,10 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 100);
 const ROUNDS = 4;
 const PASSWORD = 'Bench-Passw0rd!';
-/** The body EMQX's HTTP authz source sends (contracts §1.2): every value a string. */
+/**
+ * The body EMQX's HTTP authz source sends (docs/broker-protocols.md#emqx-http-authorization): every value a
+ * string.
+ */
 const AUTHZ_BODY = JSON.stringify({
   username: 'dev-1',
   clientid: 'dev-1-a',

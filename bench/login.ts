@@ -1,8 +1,9 @@
 /**
  * Login throughput and isolation. Run: npm run bench:login
  *
- * 1. Raw argon2id verifications per second: the SPEC §4 parameters through a `PasswordHasher` sized like the
- *    server's (one slot per core), no HTTP and no database: the ceiling for logins on this machine.
+ * 1. Raw argon2id verifications per second: the parameters of docs/authentication.md#password-hashing
+ *    through a `PasswordHasher` sized like the server's (one slot per core), no HTTP and no database: the
+ *    ceiling for logins on this machine.
  * 2. Full `POST /api/v1/auth/login` round trips per second at the same client concurrency against a real
  *    listening server (a child process on a free port, SQLite in a temp dir): throttle, lookup, verification
  *    through the bounded pool, session, audit. Goal: ≥ 0.85 × the raw rate. 1 and 2 run in alternating rounds

@@ -1,5 +1,6 @@
 /**
- * The one port through which Warden drives external MQTT brokers (CONVENTIONS §6). Two families implement it:
+ * The one port through which Warden drives external MQTT brokers (docs/architecture.md#integrations). Two
+ * families implement it:
  * - **sync adapters** (Mosquitto dynamic security) copy Warden's users and access rules into the broker and
  *   keep them in step, so the broker decides by itself;
  * - **hook adapters** (EMQX, mosquitto-go-auth, VerneMQ) let the broker ask Warden on every CONNECT /

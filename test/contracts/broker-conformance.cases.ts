@@ -1,10 +1,10 @@
 /**
- * One conformance table for every enforcement point (CONVENTIONS §6, issue 6): rule set, identity, action,
- * topic, QoS, retain → expected decision. `expect` is Warden's model (SPEC §3); where an adapter answers
- * differently because its broker cannot express the rule, the case says so explicitly in `differ` with a
- * difference id explained in docs/brokers.md ("Documented differences"). Systematic limits that hold for a
- * whole adapter (EMQX and VerneMQ never ask about deliveries) are in {@link ADAPTER_LIMITS}. Nothing is
- * skipped silently: the runner asserts every case on every adapter.
+ * One conformance table for every enforcement point (docs/architecture.md#integrations): rule set, identity,
+ * action, topic, QoS, retain → expected decision. `expect` is Warden's model (docs/access-rules.md); where an
+ * adapter answers differently because its broker cannot express the rule, the case says so explicitly in
+ * `differ` with a difference id explained in docs/brokers.md ("Documented differences"). Systematic limits
+ * that hold for a whole adapter (EMQX and VerneMQ never ask about deliveries) are in {@link ADAPTER_LIMITS}.
+ * Nothing is skipped silently: the runner asserts every case on every adapter.
  */
 
 import type { AccessRule, QoS } from '../../src/modules/access-engine/index.js';
@@ -103,7 +103,7 @@ const noShare = { aedes: { expect: 'deny' as const, why: 'aedes-no-shared-subscr
 
 export const SCENARIOS: readonly ConformanceScenario[] = [
   {
-    name: 'the example role of SPEC §3',
+    name: 'the sensor role of docs/access-rules.md',
     username: 'cf-spec',
     clientid: 'cf-spec-c',
     roles: [

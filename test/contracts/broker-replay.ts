@@ -1,7 +1,8 @@
 /**
- * The exact HTTP requests each broker sends to Warden's hooks (contracts §1, §3), for replay in tests: same
- * paths, content types, field names and value types (EMQX renders every value as a string; go-auth sends `acc`
- * as a JSON number, or as a string in form mode; VerneMQ sends numbers and booleans and a `vernemq-hook` header).
+ * The exact HTTP requests each broker sends to Warden's hooks (docs/broker-protocols.md), for replay in
+ * tests: same paths, content types, field names and value types (EMQX renders every value as a string;
+ * go-auth sends `acc` as a JSON number, or as a string in form mode; VerneMQ sends numbers and booleans and a
+ * `vernemq-hook` header).
  */
 
 export interface ReplayRequest {

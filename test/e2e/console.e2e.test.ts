@@ -1,6 +1,6 @@
 /**
- * The admin console (issue 4) in a real Chromium against a real Warden: every page is screenshotted into
- * test-results/screenshots/ and checked with axe-core for serious or critical accessibility violations.
+ * The admin console (docs/console.md) in a real Chromium against a real Warden: every page is screenshotted
+ * into test-results/screenshots/ and checked with axe-core for serious or critical accessibility violations.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

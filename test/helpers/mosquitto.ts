@@ -6,7 +6,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynsecClient } from '../../src/integrations/mosquitto-dynsec/dynsec-client.js';
 
-/** Debian's packaged plugin (contracts §2.1); other architectures use another multiarch directory. */
+/**
+ * Debian's packaged plugin (docs/broker-protocols.md#dynsec-packaging-and-loading); other architectures use
+ * another multiarch directory.
+ */
 const PLUGIN_CANDIDATES = [
   '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so',
   '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so',
@@ -76,10 +79,11 @@ async function portOpen(port: number): Promise<boolean> {
 }
 
 /**
- * Starts a private Mosquitto 2 with dynamic security on a free loopback port (contracts §6): a temp directory
- * (mode 0777, because mosquitto drops to user `mosquitto` and the plugin rewrites its file there), a config with
- * `allow_anonymous false` and no persistence, and an admin made offline with `mosquitto_ctrl dynsec init` —
- * or, with `dynsecFile`, a copy of a prepared dynamic-security.json.
+ * Starts a private Mosquitto 2 with dynamic security on a free loopback port
+ * (docs/broker-protocols.md#mosquitto-in-tests): a temp directory (mode 0777, because mosquitto drops to user
+ * `mosquitto` and the plugin rewrites its file there), a config with `allow_anonymous false` and no
+ * persistence, and an admin made offline with `mosquitto_ctrl dynsec init` — or, with `dynsecFile`, a copy of
+ * a prepared dynamic-security.json.
  */
 export async function startMosquitto(
   plugin: string,

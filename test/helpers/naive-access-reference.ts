@@ -1,9 +1,9 @@
 /**
- * A deliberately naive reference for the access-rule semantics of SPEC §3, written independently of
- * src/modules/access-engine for the differential test: a linear scan over every rule, one regular
- * expression per rule and query, placeholders expanded with String.replace, subscription coverage decided
- * by brute force over witness names. Slow on purpose (memoised only where the test's run time needs it);
- * keep it simple rather than fast, and never use it in production.
+ * A deliberately naive reference for the access-rule semantics of docs/access-rules.md, written independently
+ * of src/modules/access-engine for the differential test: a linear scan over every rule, one regular
+ * expression per rule and query, placeholders expanded with String.replace, subscription coverage decided by
+ * brute force over witness names. Slow on purpose (memoised only where the test's run time needs it); keep it
+ * simple rather than fast, and never use it in production.
  */
 
 import type {
@@ -193,7 +193,7 @@ function ruleActionApplies(rule: AccessRule, request: AccessRequest): boolean {
   return request.action === 'publish' ? rule.action === 'publish' : rule.action === 'subscribe';
 }
 
-/** SPEC §3 by the letter: first match wins, no match denies. */
+/** docs/access-rules.md by the letter: first match wins, no match denies. */
 export function naiveDecide(
   roles: readonly RoleRules[],
   identity: Identity,

@@ -17,7 +17,7 @@ function rulesOf(password: string): string[] {
   return checkPasswordPolicy(POLICY, password).map((failure) => failure.rule ?? '');
 }
 
-describe('password policy rules (seed 004 defaults)', () => {
+describe('password policy rules (default policy)', () => {
   it('names every rule a password breaks, one entry each', () => {
     expect(rulesOf('Str0ng-Passw0rd!')).toEqual([]);
     expect(rulesOf('S0-a')).toEqual(['min_length']);

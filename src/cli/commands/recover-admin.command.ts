@@ -12,7 +12,10 @@ export const RECOVER_ADMIN: CommandSpec = {
   ],
 };
 
-/** Break-glass for a lost root login: new root password (printed once), root reactivated, its MFA cleared. */
+/**
+ * Break-glass (docs/permissions.md#break-glass): new root password (printed once), root reactivated, its MFA
+ * cleared.
+ */
 export async function recoverAdminCommand(
   services: Services,
   argv: readonly string[],

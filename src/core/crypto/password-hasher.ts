@@ -3,7 +3,7 @@ import { hash, verify } from '@node-rs/argon2';
 import { BoundedExecutor, QueueFullError } from '../concurrency.js';
 import { coreError } from '../errors/core-errors.js';
 
-/** OWASP's argon2id baseline, as SPEC §4 fixes it. */
+/** OWASP's argon2id baseline (docs/authentication.md#password-hashing). */
 export const ARGON2_PARAMS = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 /** `Algorithm.Argon2id` of @node-rs/argon2 (a const enum, which isolated modules cannot import). */
 const ARGON2ID = 2;

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 
 // Frozen in time: this file must never import application code, and must never change once released.
-// Access roles (SPEC §3): named, ordered rule lists; `rules` is a JSON array, `version` grows with every change
-// so caches of compiled rule sets can tell a stale entry. Names are unique case-insensitively (`name_lower`),
-// like usernames, so `Sensor` and `sensor` can never be two roles.
+// Access roles (docs/access-rules.md): named, ordered rule lists; `rules` is a JSON array, `version` grows
+// with every change so caches of compiled rule sets can tell a stale entry. Names are unique
+// case-insensitively (`name_lower`), like usernames, so `Sensor` and `sensor` can never be two roles.
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations are written against an untyped schema on purpose.
 export async function up(db: Kysely<any>): Promise<void> {

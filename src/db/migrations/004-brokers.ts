@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 
 // Frozen in time: this file must never import application code, and must never change once released.
-// External broker integrations (issue 6): their settings (secrets sealed inside `config`) and last status; the
-// broker-format password records captured when passwords are set; and which record each broker acknowledged.
+// External broker integrations (docs/brokers.md): their settings (secrets sealed inside `config`) and last
+// status; the broker-format password records captured when passwords are set; and which record each broker
+// acknowledged.
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations are written against an untyped schema on purpose.
 export async function up(db: Kysely<any>): Promise<void> {

@@ -1,6 +1,6 @@
 import type { EffectiveAccess } from '../../modules/access/access.schemas.js';
 
-/** One rule of the `acl` list in an EMQX authn reply (contracts §1.3, list format). */
+/** One rule of the `acl` list in an EMQX authn reply (docs/broker-protocols.md#emqx-acl-list). */
 export interface EmqxAclRule {
   readonly permission: 'allow' | 'deny';
   readonly action: 'publish';
@@ -18,12 +18,13 @@ function expandable(value: string): boolean {
 }
 
 /**
- * The `acl` EMQX evaluates locally before asking the HTTP authz source (contracts §1.2–1.3). Only the
- * publish side of the user's rules goes in, in order: a published topic is a name, and EMQX matches names,
- * QoS and retain exactly as Warden does, so the first match there is Warden's. Subscriptions are left to the
- * HTTP source, because EMQX matches a subscription filter as if it were a name (ACL `a/+` would allow `a/#`)
- * and has no delivery check to make up for it. No match falls through to the HTTP source, which then denies
- * like Warden. A leading `$SYS/#` deny keeps Warden's "never publish to $SYS".
+ * The `acl` EMQX evaluates locally before asking the HTTP authz source
+ * (docs/broker-protocols.md#emqx-acl-list). Only the publish side of the user's rules goes in, in order: a
+ * published topic is a name, and EMQX matches names, QoS and retain exactly as Warden does, so the first
+ * match there is Warden's. Subscriptions are left to the HTTP source, because EMQX matches a subscription
+ * filter as if it were a name (ACL `a/+` would allow `a/#`) and has no delivery check to make up for it. No
+ * match falls through to the HTTP source, which then denies like Warden. A leading `$SYS/#` deny keeps
+ * Warden's "never publish to $SYS".
  *
  * Returns null — no `acl`, every check goes to the HTTP source — when EMQX would expand a placeholder
  * differently: it expands `${username}` to the name as the client typed it (Warden: as stored) and cannot

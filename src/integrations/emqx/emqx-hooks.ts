@@ -4,10 +4,11 @@ import { decideNow, type HookServices } from '../hooks/hook-integration.js';
 import { type EmqxAclRule, emqxAcl } from './emqx-acl.js';
 
 /**
- * EMQX 5 HTTP authentication and authorization (contracts §1.1–1.2). EMQX renders every body field as a
- * string (`""` when undefined); other fields a template adds (peerhost, cert_common_name…) are accepted and
- * ignored. Warden always answers 200 with an explicit `result`: it never relies on EMQX reading an error
- * status as "ignore" (EMQX 6 may read it as deny).
+ * EMQX 5 HTTP authentication and authorization (docs/broker-protocols.md#emqx-http-authentication and
+ * #emqx-http-authorization). EMQX renders every body field as a string (`""` when undefined); other fields a
+ * template adds (peerhost, cert_common_name…) are accepted and ignored. Warden always answers 200 with an
+ * explicit `result`: it never relies on EMQX reading an error status as "ignore" (EMQX 6 may read it as
+ * deny).
  */
 
 export const EmqxAuthnBody = Type.Object(

@@ -43,11 +43,11 @@ const PURGE_ALL_ABOVE = 20;
 const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
- * EMQX 5 through its HTTP authn/authz hooks (contracts §1). With a management URL and API key, changes reach
- * EMQX's per-client decision cache: after Warden's compiled rules for a user changed (the access service's
- * `onSubjectChange`, so EMQX re-asks only once Warden answers the new way) the user's clients' caches are
- * purged — or they are kicked when the `acl` was handed out at login (it is frozen for the connection) or the
- * user was deactivated, deleted or given a new password.
+ * EMQX 5 through its HTTP authn/authz hooks (docs/broker-protocols.md#emqx-5). With a management URL and API
+ * key, changes reach EMQX's per-client decision cache: after Warden's compiled rules for a user changed (the
+ * access service's `onSubjectChange`, so EMQX re-asks only once Warden answers the new way) the user's
+ * clients' caches are purged — or they are kicked when the `acl` was handed out at login (it is frozen for
+ * the connection) or the user was deactivated, deleted or given a new password.
  */
 export function createEmqxIntegration(deps: {
   name: string;

@@ -22,9 +22,9 @@ export interface EmqxClient {
 const PAGE = 1000;
 
 /**
- * The few EMQX 5 management calls Warden needs (contracts §1.2: `emqx_mgmt_api_clients.erl`,
- * `emqx_authz_api_cache.erl`): list clients (all, or one user's), kick a client, purge one client's or every
- * node's authorization cache. A 404 on a kick or purge means the client is gone already: not an error.
+ * The few EMQX 5 management calls Warden needs (docs/broker-protocols.md#emqx-management-api): list clients
+ * (all, or one user's), kick a client, purge one client's or every node's authorization cache. A 404 on a
+ * kick or purge means the client is gone already: not an error.
  */
 export class EmqxManagement {
   readonly #base: string;

@@ -9,8 +9,9 @@ import {
 } from '../hooks/hook-integration.js';
 
 /**
- * mosquitto-go-auth's HTTP backend (contracts §3.1). Bodies come as JSON (`acc` a number) or, with
- * `auth_opt_http_params_mode form`, URL-encoded (`acc` a string); the route parses both and the schemas coerce.
+ * mosquitto-go-auth's HTTP backend (docs/broker-protocols.md#mosquitto-go-auth-http-backend). Bodies come as
+ * JSON (`acc` a number) or, with `auth_opt_http_params_mode form`, URL-encoded (`acc` a string); the route
+ * parses both and the schemas coerce.
  */
 export const GoAuthUserBody = Type.Object(
   {

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 
-/** Who may call a broker's hook endpoints (SPEC §6 "broker (hook credential)"). */
+/** Who may call a broker's hook endpoints (docs/brokers.md#hook-security-and-rate-limits). */
 export interface HookAccessConfig {
   /** Accepted as `Authorization: Bearer <token>` (EMQX can send headers). */
   readonly token: string | null;

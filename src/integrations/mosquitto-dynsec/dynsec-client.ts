@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 
-/** Where the plugin listens and answers (contracts §2.4). */
+/** Where the plugin listens and answers (docs/broker-protocols.md#dynsec-command-topics). */
 export const CONTROL_TOPIC = '$CONTROL/dynamic-security/v1';
 export const RESPONSE_TOPIC = '$CONTROL/dynamic-security/v1/response';
 
@@ -57,10 +57,11 @@ interface Waiter {
 }
 
 /**
- * The admin session to Mosquitto's dynamic-security plugin (contracts §2.4) over mqtt.js: subscribes to the
- * response topic, sends commands with a unique `correlationData` each and matches the responses (the plugin
- * publishes every reply to every subscriber, so other admins' replies are ignored). A command without a reply
- * within `timeoutMs` fails. Command arguments can hold passwords: nothing here logs them.
+ * The admin session to Mosquitto's dynamic-security plugin (docs/broker-protocols.md#dynsec-command-topics)
+ * over mqtt.js: subscribes to the response topic, sends commands with a unique `correlationData` each and
+ * matches the responses (the plugin publishes every reply to every subscriber, so other admins' replies are
+ * ignored). A command without a reply within `timeoutMs` fails. Command arguments can hold passwords: nothing
+ * here logs them.
  */
 export class DynsecClient {
   readonly #client: MqttClient;

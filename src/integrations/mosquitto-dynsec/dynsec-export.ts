@@ -6,7 +6,7 @@ import { type DynsecPasswordRecord, hashDynsecPassword } from './dynsec-password
 export const EXPORT_ADMIN_ROLE = 'warden-dynsec-admin';
 
 export interface DynsecExport {
-  /** The dynamic-security.json document (contracts §2.7). */
+  /** The dynamic-security.json document (docs/broker-protocols.md#dynsec-configuration-file). */
   readonly document: Record<string, unknown>;
   /** Users exported without a password (Warden does not know their Mosquitto password yet). */
   readonly withoutPassword: readonly string[];

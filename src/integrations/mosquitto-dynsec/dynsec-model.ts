@@ -1,8 +1,9 @@
 /**
- * Warden's users and access rules expressed in Mosquitto 2.0 dynamic-security terms (contracts §2.5–2.6).
- * Pure: the desired broker state is computed from the directory, then diffed against what the broker holds.
+ * Warden's users and access rules expressed in Mosquitto 2.0 dynamic-security terms
+ * (docs/broker-protocols.md#dynsec-acl-evaluation). Pure: the desired broker state is computed from the
+ * directory, then diffed against what the broker holds.
  *
- * Mapping (docs/brokers.md, "Mosquitto mapping"):
+ * Mapping (docs/brokers.md#what-warden-manages):
  * - access role `R` without placeholders → dynsec role `warden-role-R`; a user → client with its roles, in
  *   order, as client roles with descending priorities;
  * - a user holding any role with `${username}` / `${clientid}` gets one per-user role `warden-user-<name>`

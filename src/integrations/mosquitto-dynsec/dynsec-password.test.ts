@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DYNSEC_ITERATIONS, hashDynsecPassword, isDynsecPasswordRecord } from './dynsec-password.js';
 
-describe('dynsec password records (contracts §2.7)', () => {
+describe('dynsec password records (Mosquitto PBKDF2-SHA512 format)', () => {
   it('matches the verified test vector: password "password", salt "saltsaltsalt"', () => {
     const record = hashDynsecPassword('password', Buffer.from('saltsaltsalt'));
     expect(record).toEqual({

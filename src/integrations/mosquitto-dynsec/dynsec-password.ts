@@ -1,14 +1,14 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 
-/** Mosquitto 2.0's `PW_DEFAULT_ITERATIONS` (src/password_mosq.h), the value its own tools write. */
+/** Mosquitto 2.0's default iteration count, the value its own tools write. */
 export const DYNSEC_ITERATIONS = 101;
 const SALT_BYTES = 12;
 const KEY_BYTES = 64;
 
 /**
- * A client password as dynamic-security.json stores it (contracts §2.7): PBKDF2-HMAC-SHA512 over a 12-byte
- * salt, 64-byte key, both standard base64. The plugin skips a client whose record does not decode to exactly
- * 12 / 64 bytes.
+ * A client password as dynamic-security.json stores it (docs/broker-protocols.md#dynsec-password-records):
+ * PBKDF2-HMAC-SHA512 over a 12-byte salt, 64-byte key, both standard base64. The plugin skips a client whose
+ * record does not decode to exactly 12 / 64 bytes.
  */
 export interface DynsecPasswordRecord {
   /** base64 of the 64-byte derived key (88 characters). */
@@ -19,8 +19,8 @@ export interface DynsecPasswordRecord {
 }
 
 /**
- * Derives the record Mosquitto would store for `password`. The salt is random unless given (tests pass the
- * contract's test vector). Mosquitto's own choice of 101 iterations is weak, so Warden keeps these records
+ * Derives the record Mosquitto would store for `password`. The salt is random unless given (tests pass a
+ * known test vector). Mosquitto's own choice of 101 iterations is weak, so Warden keeps these records
  * only sealed at rest and writes them only into an exported file.
  */
 export function hashDynsecPassword(

@@ -83,9 +83,10 @@ function isNotFound(response: DynsecResponse | undefined): boolean {
 }
 
 /**
- * Mosquitto 2.x through its dynamic-security plugin (contracts §2): Warden is the dynsec admin, mirrors users
- * as clients and access rules as roles (see dynsec-model.ts), reconciles in full when the session comes up
- * and on demand, applies each committed change incrementally, and pushes passwords when they are set.
+ * Mosquitto 2.x through its dynamic-security plugin (docs/broker-protocols.md#mosquitto-dynamic-security):
+ * Warden is the dynsec admin, mirrors users as clients and access rules as roles (see dynsec-model.ts),
+ * reconciles in full when the session comes up and on demand, applies each committed change incrementally,
+ * and pushes passwords when they are set.
  */
 export function createMosquittoIntegration(deps: MosquittoIntegrationDeps): BrokerIntegration {
   const { config, directory, ledger, context } = deps;

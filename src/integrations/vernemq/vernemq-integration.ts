@@ -8,7 +8,10 @@ import {
   hookBase,
 } from '../hooks/hook-integration.js';
 
-/** The hooks Warden answers (contracts §3.2); register each with `vmq_webhooks.<name>.hook`. */
+/**
+ * The hooks Warden answers (docs/broker-protocols.md#vernemq-webhooks); register each with
+ * `vmq_webhooks.<name>.hook`.
+ */
 export const VERNEMQ_HOOKS = [
   'auth_on_register',
   'auth_on_register_m5',
@@ -77,12 +80,13 @@ const REFUSED_V3 = 128;
 const REFUSED_V5 = 135;
 
 /**
- * VerneMQ webhooks (contracts §3.2): register → password check like the embedded broker; publish → one
- * decision with the packet's QoS and retain flag; subscribe → per filter, refused ones rewritten to QoS 128
- * (v3, top-level `topics`) or reason 135 (`_m5`, `modifiers.topics`), so the others are still granted.
- * VerneMQ keeps `$share/<group>/` in the filter; the engine checks the inner filter. Mountpoints are not
- * interpreted (topics are taken as sent). Warden never sends `cache-control`, so nothing is cached and a
- * change applies at the next call; VerneMQ has no delivery hook, so delivery is decided at subscribe time.
+ * VerneMQ webhooks (docs/broker-protocols.md#vernemq-webhooks): register → password check like the embedded
+ * broker; publish → one decision with the packet's QoS and retain flag; subscribe → per filter, refused ones
+ * rewritten to QoS 128 (v3, top-level `topics`) or reason 135 (`_m5`, `modifiers.topics`), so the others are
+ * still granted. VerneMQ keeps `$share/<group>/` in the filter; the engine checks the inner filter.
+ * Mountpoints are not interpreted (topics are taken as sent). Warden never sends `cache-control`, so nothing
+ * is cached and a change applies at the next call; VerneMQ has no delivery hook, so delivery is decided at
+ * subscribe time.
  */
 export function createVernemqIntegration(deps: {
   name: string;

@@ -1,6 +1,6 @@
 /**
- * The MQTT access-rule engine (SPEC §3): pure, no I/O, never throws. Compile a user's ordered role list
- * once with {@link compileRoles}, then ask {@link decide} per publish, subscription and delivery.
+ * The MQTT access-rule engine (docs/access-rules.md): pure, no I/O, never throws. Compile a user's ordered
+ * role list once with {@link compileRoles}, then ask {@link decide} per publish, subscription and delivery.
  */
 
 export { CompiledRuleCache, type CompiledRuleCacheOptions } from './cache.js';

@@ -1,6 +1,6 @@
 /**
- * Public types of the MQTT access-rule engine (SPEC §3). Rules are stored and exchanged in this shape; the
- * engine compiles ordered role lists of them and answers one {@link AccessRequest} at a time.
+ * Public types of the MQTT access-rule engine (docs/access-rules.md). Rules are stored and exchanged in this
+ * shape; the engine compiles ordered role lists of them and answers one {@link AccessRequest} at a time.
  */
 
 export type Permission = 'allow' | 'deny';

@@ -12,7 +12,10 @@ import {
 } from './access-roles.schemas.js';
 
 const tags = ['access roles'];
-/** SPEC §2: reading access roles needs any complete session; changing them needs asset_management. */
+/**
+ * Reading access roles needs any complete session; changing them needs asset_management
+ * (docs/permissions.md).
+ */
 const read = { access: { kind: 'read' } } as const;
 const write = { access: { kind: 'write', scope: 'asset_management' } } as const;
 

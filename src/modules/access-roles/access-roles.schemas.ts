@@ -15,8 +15,8 @@ const TOPIC_DESCRIPTION = 'MQTT topic filter (+, #); may use ${username} and ${c
 const QosSchema = Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)]);
 
 /**
- * One rule (SPEC §3). The topic is checked by the rule engine rather than here, so that a bad topic is reported
- * as `access_role.invalid_rule` with the rule's index.
+ * One rule (docs/access-rules.md#roles-and-rules). The topic is checked by the rule engine rather than here,
+ * so that a bad topic is reported as `access_role.invalid_rule` with the rule's index.
  */
 export const AccessRuleSchema = Type.Object(
   {

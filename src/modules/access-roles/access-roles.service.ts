@@ -117,9 +117,9 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
- * Access roles (SPEC §3): named, ordered rule lists, and users' ordered assignments of them. Every change is
- * one transaction with its audit event; `access_role.changed` is emitted after commit so the broker and the
- * compiled-rule caches follow.
+ * Access roles (docs/mqtt.md#access-roles): named, ordered rule lists, and users' ordered assignments of
+ * them. Every change is one transaction with its audit event; `access_role.changed` is emitted after commit
+ * so the broker and the compiled-rule caches follow.
  */
 export function createAccessRolesService(deps: {
   db: Kysely<Database>;

@@ -13,7 +13,7 @@ import {
 } from './brokers.schemas.js';
 
 const tags = ['brokers'];
-/** SPEC §2: broker connections are settings: reading and changing them needs system_config. */
+/** Broker connections are settings: reading and changing them needs system_config (docs/permissions.md). */
 const read = { access: { kind: 'read', scope: 'system_config' } } as const;
 const write = { access: { kind: 'write', scope: 'system_config' } } as const;
 

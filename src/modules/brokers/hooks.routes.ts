@@ -53,10 +53,10 @@ const GoAuthQuery = Type.Object(
 const VernemqParams = Type.Object({ hook: Type.Enum(VERNEMQ_HOOKS, { type: 'string' }) });
 
 /**
- * The endpoints brokers call (SPEC §6, contracts §1 and §3). The access guard admits each request by the hook
- * credential or source address of a running integration of the route's kind (src/modules/brokers/hook-gate.ts)
- * before the body is parsed; bodies may be JSON or form-encoded (go-auth `params_mode form`, EMQX form
- * templates).
+ * The endpoints brokers call (docs/broker-protocols.md: EMQX, go-auth, VerneMQ). The access guard admits each
+ * request by the hook credential or source address of a running integration of the route's kind
+ * (src/modules/brokers/hook-gate.ts) before the body is parsed; bodies may be JSON or form-encoded (go-auth
+ * `params_mode form`, EMQX form templates).
  */
 export async function hooksRoutes(app: App): Promise<void> {
   app.addContentTypeParser(

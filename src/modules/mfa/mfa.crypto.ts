@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { createTOTPKeyURI, generateHOTP, verifyHOTP } from '@oslojs/otp';
 import { sha256Hex } from '../../core/crypto/tokens.js';
 
-/** RFC 6238 parameters every authenticator app understands (SPEC §4: 30 s, 6 digits, SHA-1). */
+/**
+ * RFC 6238 parameters every authenticator app understands: 30 s, 6 digits, SHA-1
+ * (docs/authentication.md#multi-factor-authentication-totp).
+ */
 export const TOTP_PERIOD_SECONDS = 30;
 export const TOTP_DIGITS = 6;
 /** Codes of this many steps either side of the current one are accepted (phone clocks drift). */

@@ -69,9 +69,10 @@ export type LoginFactorOutcome =
 export type MfaService = ReturnType<typeof createMfaService>;
 
 /**
- * TOTP enrolment and verification (SPEC §4). Secrets are sealed with the secret box, bound to their user; codes
- * are checked against the injected clock; a code's time step and each recovery code are consumed by one
- * conditional UPDATE, so a code works once however many requests race with it.
+ * TOTP enrolment and verification (docs/authentication.md#multi-factor-authentication-totp). Secrets are
+ * sealed with the secret box, bound to their user; codes are checked against the injected clock; a code's
+ * time step and each recovery code are consumed by one conditional UPDATE, so a code works once however many
+ * requests race with it.
  */
 export function createMfaService(deps: {
   db: Kysely<Database>;

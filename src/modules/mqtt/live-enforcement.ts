@@ -28,10 +28,11 @@ async function enforce(connection: MqttConnection, subject: AccessSubject): Prom
 }
 
 /**
- * Live revocation (SPEC §3) on broker connections Warden holds: a deactivated, deleted or re-passworded user
- * is disconnected when the change is emitted (it must authenticate again); after a role, rule or assignment
- * change each of the user's connections loses the subscriptions its new rules no longer allow. Publishes and
- * deliveries need nothing here: they are decided on the current compiled set every time.
+ * Live revocation (docs/mqtt.md#live-revocation) on broker connections Warden holds: a deactivated, deleted
+ * or re-passworded user is disconnected when the change is emitted (it must authenticate again); after a
+ * role, rule or assignment change each of the user's connections loses the subscriptions its new rules no
+ * longer allow. Publishes and deliveries need nothing here: they are decided on the current compiled set
+ * every time.
  */
 export function startLiveEnforcement(deps: {
   events: DomainEventBus;

@@ -17,7 +17,10 @@ const ScopesSchema = Type.Array(ScopeSchema, { uniqueItems: true, maxItems: SCOP
 const KindSchema = Type.Enum(USER_KINDS, { type: 'string' });
 const DescriptionSchema = Type.String({ maxLength: 500 });
 const TimeoutSchema = Type.Integer({ minimum: 0, maximum: MAX_SESSION_TIMEOUT_MINUTES });
-/** Names of access roles (SPEC §3), in evaluation order; unknown names answer 400 access_role.unknown. */
+/**
+ * Names of access roles (docs/mqtt.md#access-roles), in evaluation order; unknown names answer 400
+ * access_role.unknown.
+ */
 const AccessRoleNamesSchema = Type.Array(Type.String({ maxLength: 100 }), {
   uniqueItems: true,
   maxItems: 100,

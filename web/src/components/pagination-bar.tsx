@@ -2,7 +2,7 @@ import { Group, NativeSelect, Pagination, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { useI18n } from '../i18n/i18n';
 
-/** The page sizes every list endpoint accepts (SPEC §6). */
+/** The page sizes every list endpoint accepts (docs/architecture.md#api-conventions). */
 export const PAGE_SIZES = [25, 50, 100, 250] as const;
 export type PageSize = (typeof PAGE_SIZES)[number];
 
@@ -11,7 +11,7 @@ export function toPageSize(value: string | null | undefined): PageSize {
   return PAGE_SIZES.find((candidate) => candidate === size) ?? 25;
 }
 
-/** Page, total and page size; lists put one above and one below the table (seed 004). */
+/** Page, total and page size; long lists put one above and one below the table. */
 export function PaginationBar({
   position,
   page,

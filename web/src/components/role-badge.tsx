@@ -5,7 +5,7 @@ import { useI18n } from '../i18n/i18n';
 
 const ROLE_COLORS: Record<Role, string> = { admin: 'grape', operator: 'blue', viewer: 'gray' };
 
-/** A role as a coloured pill (seed 004). */
+/** A role as a coloured pill. */
 export function RoleBadge({ role }: { role: Role }): ReactNode {
   const { t } = useI18n();
   return (

@@ -79,7 +79,10 @@ function PolicyChecklist({ policy, password, id }: { policy: PasswordPolicy; pas
   );
 }
 
-/** New password + confirmation with the policy checklist (seed 004), validated as the user types. */
+/**
+ * New password + confirmation with the policy checklist (docs/authentication.md#password-policy), checked as
+ * typed.
+ */
 export function NewPasswordFields({
   state,
   labels = { password: 'password.new', confirm: 'password.confirm' },

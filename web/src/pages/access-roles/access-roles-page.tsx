@@ -37,7 +37,9 @@ function OpenDialog({ dialog, onClose }: { dialog: AccessRoleDialog; onClose: ()
 
 const NO_FILTERS = [] as const;
 
-/** MQTT access roles (SPEC §3): ordered allow/deny rules on topic filters, and a decision tester. */
+/**
+ * MQTT access roles (docs/access-rules.md): ordered allow/deny rules on topic filters, and a decision tester.
+ */
 export function AccessRolesPage(): ReactNode {
   const { t } = useI18n();
   const canEdit = canWrite(useCurrentUser(), 'asset_management');

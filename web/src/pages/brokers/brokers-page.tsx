@@ -32,8 +32,9 @@ function OpenDialog({ dialog, onClose }: { dialog: BrokerDialog; onClose: () => 
 }
 
 /**
- * External brokers Warden governs (issue 6): Mosquitto through dynamic security, EMQX / go-auth / VerneMQ
- * through their hooks; each with its live status, write-only secrets, and "Sync now" with a dry-run diff.
+ * External brokers Warden governs (docs/brokers.md): Mosquitto through dynamic security, EMQX / go-auth /
+ * VerneMQ through their hooks; each with its live status, write-only secrets, and "Sync now" with a dry-run
+ * diff.
  */
 export function BrokersPage(): ReactNode {
   const { t } = useI18n();

@@ -9,7 +9,9 @@ import { MfaCard } from './mfa-card';
 import { OwnSessionsCard } from './own-sessions-card';
 import { ProfileDetails } from './profile-details';
 
-/** Self-service, always allowed (SPEC §2): my details, password, MFA and sessions. */
+/**
+ * Self-service, always allowed (docs/permissions.md#who-may-do-what): my details, password, MFA and sessions.
+ */
 export function ProfilePage(): ReactNode {
   const { t } = useI18n();
   const user = useCurrentUser();

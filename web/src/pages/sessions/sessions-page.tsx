@@ -19,7 +19,7 @@ import { useI18n } from '../../i18n/i18n';
 const SESSIONS_KEY = ['sessions'] as const;
 const FILTER_KEYS = ['username'] as const;
 
-/** Every live session (seed 004's Active Sessions), with terminate. */
+/** Every live session, with terminate (docs/authentication.md#sessions-api). */
 export function SessionsPage(): ReactNode {
   const { t } = useI18n();
   const me = useCurrentUser();

@@ -13,8 +13,8 @@ import { LanguageSelect } from '../../components/language-select';
 import { useI18n } from '../../i18n/i18n';
 
 /**
- * Theme and language (seed 002): following the operating system disables the manual light/dark choice; both
- * choices are remembered in this browser.
+ * Theme and language (docs/console.md#theme): following the operating system disables the manual light/dark
+ * choice; both choices are remembered in this browser.
  */
 export function AppearanceSettings(): ReactNode {
   const { t } = useI18n();

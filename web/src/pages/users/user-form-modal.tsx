@@ -35,7 +35,7 @@ function grantableDefaults(me: User, role: Role): Scope[] {
   return defaultScopes(role).filter((scope) => me.scopes.includes(scope));
 }
 
-/** "1 hour 30 minutes" under the timeout field (seed 004), or "system default" for 0. */
+/** "1 hour 30 minutes" under the timeout field, or "system default" for 0. */
 function useTimeoutDescription(minutes: number): string {
   const { t, language } = useI18n();
   if (minutes === 0) return t('users.form.timeout.default');

@@ -43,7 +43,10 @@ function OpenDialog({ dialog, onClose }: { dialog: UserDialog; onClose: () => vo
   }
 }
 
-/** Seed 004's user management page with seed 000's in-row permission toggles. */
+/**
+ * The user directory (docs/console.md): search, filters and paging in the URL, in-row permission toggles, row
+ * actions.
+ */
 export function UsersPage(): ReactNode {
   const { t } = useI18n();
   const me = useCurrentUser();
