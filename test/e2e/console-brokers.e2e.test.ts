@@ -185,7 +185,8 @@ describe.skipIf(!chromiumAvailable() || plugin === null)(
 
       const stored = await server.services.brokers.get('emqx-prod');
       expect(stored.secrets).toEqual(['hook.token']);
-      expect(stored.config.hook).toMatchObject({ allowFrom: ['127.0.0.1/32', '::1/128'] });
+      // The server's own default network (loopback), as the form offers it.
+      expect(stored.config.hook).toMatchObject({ allowFrom: ['127.0.0.0/8', '::1/128'] });
       const answer = await fetch(`${server.url}/api/v1/hooks/emqx/authz`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },

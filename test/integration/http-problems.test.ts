@@ -3,19 +3,11 @@ import net, { type AddressInfo } from 'node:net';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import type { Problem } from '../../src/http/problem.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { createTestContext, ROOT_PASSWORD, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 
-interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  instance: string;
-  requestId: string;
-  errors?: Array<{ pointer?: string; message: string }>;
-}
+type ProblemBody = Problem;
 
 /** Asserts that a response is an RFC 9457 problem with this status and code, and returns its body. */
 function expectProblem(response: LightMyRequestResponse, status: number, code: string): ProblemBody {

@@ -62,6 +62,10 @@ describe('password policy enforcement', () => {
   });
   afterEach(() => t.close());
 
+  /** Changes the password of the session's own user, from `currentPassword` to `password`. */
+  const changeOwn = (cookie: string) => (currentPassword: string, password: string) =>
+    t.call('PUT', '/api/v1/me/password', { cookie, payload: { currentPassword, password } });
+
   async function setPolicy(patch: Partial<typeof POLICY>): Promise<void> {
     const security = (await t.call('GET', '/api/v1/settings/security', { cookie: root })).json();
     const res = await t.call('PUT', '/api/v1/settings/security', {
@@ -148,8 +152,7 @@ describe('password policy enforcement', () => {
   it('reuse history: none of the last N passwords again (400 password.reused)', async () => {
     await setPolicy({ historyCount: 3 });
     const bob = await t.login('bob');
-    const change = (currentPassword: string, password: string) =>
-      t.call('PUT', '/api/v1/me/password', { cookie: bob, payload: { currentPassword, password } });
+    const change = changeOwn(bob);
     expect((await change(STRONG_PASSWORD, 'Sec0nd-Passw0rd!')).statusCode).toBe(200);
     t.clock.advance(1000);
     expect((await change('Sec0nd-Passw0rd!', 'Th1rd-Passw0rd!')).statusCode).toBe(200);
@@ -177,8 +180,7 @@ describe('password policy enforcement', () => {
 
   it('password history: kept while historyCount is 0, so raising the count applies at once', async () => {
     const bob = await t.login('bob');
-    const change = (currentPassword: string, password: string) =>
-      t.call('PUT', '/api/v1/me/password', { cookie: bob, payload: { currentPassword, password } });
+    const change = changeOwn(bob);
     expect((await change(STRONG_PASSWORD, 'Sec0nd-Passw0rd!')).statusCode).toBe(200);
     t.clock.advance(1000);
     expect((await change('Sec0nd-Passw0rd!', 'Th1rd-Passw0rd!')).statusCode).toBe(200);
