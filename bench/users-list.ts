@@ -35,12 +35,12 @@ async function seed(handle: DatabaseHandle): Promise<void> {
   await sql
     .raw(
       `insert into users (id, username, username_lower, email, email_lower, description, kind, role, scopes, active,
-         protected, auth_method, password_hash, password_changed_at, must_change_password, mfa_enabled, mfa_enroll_required,
+         protected, auth_method, password_hash, password_changed_at, must_change_password,
          session_timeout_minutes, created_at, updated_at, version)
        select ${uuid}, 'user-' || ${pad} || '-' || ${words}, 'user-' || ${pad} || '-' || ${words},
          'u' || n || '@plant' || (n % 50) || '.example', 'u' || n || '@plant' || (n % 50) || '.example', '', 'person',
          case when n % 10 = 0 then 'admin' when n % 10 < 4 then 'operator' else 'viewer' end, '[]',
-         case when n % 20 = 0 then 0 else 1 end, 0, 'local', 'x', 0, 0, 0, 0, 0, 0, 0, 1
+         case when n % 20 = 0 then 0 else 1 end, 0, 'local', 'x', 0, 0, 0, 0, 0, 1
        from (${series.compile(handle.db).sql}) as g`,
     )
     .execute(handle.db);
