@@ -33,6 +33,7 @@ export async function openRuntime(
     hasher: new PasswordHasher(),
     events: new DomainEventBus(options.onListenerError),
     secretKey,
+    ...(handle.notifications ? { notifications: handle.notifications } : {}),
   });
   return { handle, services, close: () => handle.close() };
 }

@@ -4,7 +4,9 @@ import type { Clock } from './core/clock.js';
 import type { PasswordHasher } from './core/crypto/password-hasher.js';
 import { createSecretBox } from './core/crypto/secret-box.js';
 import type { DomainEventBus } from './core/events.js';
+import { type ChangeFeed, createChangeFeed } from './db/change-feed/change-feed.js';
 import type { Engine } from './db/database.js';
+import type { NotificationSource } from './db/dialects/postgres.js';
 import type { Database } from './db/schema.js';
 import { type AccessService, createAccessService } from './modules/access/access.service.js';
 import {
@@ -38,11 +40,15 @@ export interface Infrastructure {
   readonly events: DomainEventBus;
   /** Key for encryption at rest (TOTP secrets): WARDEN_SECRET_KEY or the generated key file. */
   readonly secretKey: string;
+  /** PostgreSQL: wake-ups for the change feed's followers (SQLite followers poll). */
+  readonly notifications?: NotificationSource;
 }
 
 /** All feature services, wired once. The HTTP routes, the CLI and the broker use these same instances. */
 export interface Services {
   readonly infra: Infrastructure;
+  /** The change feed: every decision-relevant change, recorded in its transaction and followed by every process. */
+  readonly changes: ChangeFeed;
   readonly audit: AuditService;
   readonly settings: SettingsService;
   /** Read-only user rows for the modules that decide about users. */
@@ -70,11 +76,18 @@ export interface Services {
 export function createServices(infra: Infrastructure): Services {
   const { db, engine, clock, hasher, events } = infra;
   const secretBox = createSecretBox(infra.secretKey);
+  const changes = createChangeFeed({
+    db,
+    engine,
+    clock,
+    events,
+    ...(infra.notifications ? { notifications: infra.notifications } : {}),
+  });
   const audit = createAuditService({ db, clock });
-  const settings = createSettingsService({ db, clock, audit, events });
+  const settings = createSettingsService({ db, clock, audit, changes });
   const userReader = createUserReader({ db });
-  const accessRoles = createAccessRolesService({ db, engine, clock, audit, events });
-  const sessions = createSessionsService({ db, clock, settings, audit, users: userReader });
+  const accessRoles = createAccessRolesService({ db, engine, clock, audit, changes });
+  const sessions = createSessionsService({ db, clock, settings, audit, users: userReader, changes });
   const throttle = createThrottleService({ db, engine, clock, settings });
   const mfa = createMfaService({
     db,
@@ -85,6 +98,7 @@ export function createServices(infra: Infrastructure): Services {
     throttle,
     secretBox,
     users: userReader,
+    changes,
   });
   // The users service's password sink: stores the broker-format record; delivery to brokers is started later.
   const brokerCredentials = createBrokerCredentials({ db, clock, box: secretBox });
@@ -95,7 +109,7 @@ export function createServices(infra: Infrastructure): Services {
     hasher,
     audit,
     settings,
-    events,
+    changes,
     accessRoles,
     sessions,
     mfa,
@@ -123,6 +137,7 @@ export function createServices(infra: Infrastructure): Services {
     audit,
     users: userReader,
     secretKey: infra.secretKey,
+    trustworthy: () => changes.trustworthy(),
   });
   const mqttConnections = createMqttConnectionsService({ db, audit });
   const brokers = createBrokersService({
@@ -131,6 +146,7 @@ export function createServices(infra: Infrastructure): Services {
     audit,
     box: secretBox,
     events,
+    changes,
     directory: createDirectory({ users, accessRoles }),
     credentials: brokerCredentials,
     hookServices: {
@@ -141,6 +157,7 @@ export function createServices(infra: Infrastructure): Services {
   });
   return {
     infra,
+    changes,
     audit,
     settings,
     userReader,
@@ -158,8 +175,9 @@ export function createServices(infra: Infrastructure): Services {
 }
 
 /**
- * The one place where services start following changes and enforcing them live: decision caches follow user and
- * access-role changes, live enforcement closes and trims MQTT connections, broker integrations start and receive
+ * The one place where a process starts following changes and enforcing them live: the change feed's follower
+ * delivers every committed change (made here, by the CLI or by another instance) to the decision caches, live
+ * enforcement (closes and trims MQTT connections) and the broker integrations, which start here and receive
  * passwords as they are set. Only a serving process calls it (src/server.ts; tests that exercise live behaviour
  * do the same); the returned function stops everything it started.
  */
@@ -168,6 +186,7 @@ export async function startServices(
   options: { logger?: Logger } = {},
 ): Promise<() => Promise<void>> {
   const { events } = services.infra;
+  // Listeners first, so that nothing the follower delivers goes unheard.
   const stopAccess = services.access.start(events);
   const stopCredentials = services.mqttAuth.start(events);
   const stopEnforcement = startLiveEnforcement({
@@ -176,7 +195,9 @@ export async function startServices(
     connections: services.mqttConnections,
   });
   await services.brokers.start(options);
+  const stopFollowing = await services.changes.follow(options);
   return async () => {
+    await stopFollowing();
     await services.brokers.stop();
     stopEnforcement();
     stopCredentials();

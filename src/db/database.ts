@@ -1,6 +1,10 @@
 import path from 'node:path';
 import { Kysely, type MigrationResultSet, Migrator, PostgresAdapter, sql } from 'kysely';
-import { createPostgresDialect } from './dialects/postgres.js';
+import {
+  createNotificationSource,
+  createPostgresDialect,
+  type NotificationSource,
+} from './dialects/postgres.js';
 import { createSqliteDialect } from './dialects/sqlite.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -11,6 +15,8 @@ export type Engine = 'sqlite' | 'postgres';
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;
   readonly engine: Engine;
+  /** PostgreSQL only: notifications of appended changes (SQLite followers poll instead). */
+  readonly notifications?: NotificationSource;
   close(): Promise<void>;
 }
 
@@ -31,8 +37,11 @@ export function openDatabase(options: OpenDatabaseOptions): DatabaseHandle {
       ...(options.searchPath ? { searchPath: options.searchPath } : {}),
     });
     const db = new Kysely<Database>({ dialect });
+    const notifications = createNotificationSource(options.databaseUrl, {
+      ...(options.searchPath ? { searchPath: options.searchPath } : {}),
+    });
     // destroy() also ends the pool.
-    return { db, engine: 'postgres', close: () => db.destroy() };
+    return { db, engine: 'postgres', notifications, close: () => db.destroy() };
   }
   const file = options.sqliteFile ?? path.join(options.dataDir, 'warden.db');
   const { dialect } = createSqliteDialect(file);

@@ -15,6 +15,7 @@ import type {
   UserListGenerationTable,
   UsersTable,
 } from '../modules/users/users.table.js';
+import type { ChangeFeedTable } from './change-feed/change-feed.table.js';
 
 /** The whole schema as Kysely sees it; each feature owns the table types it declares. */
 export interface Database {
@@ -33,4 +34,5 @@ export interface Database {
   broker_integrations: BrokerIntegrationsTable;
   broker_credentials: BrokerCredentialsTable;
   broker_password_sync: BrokerPasswordSyncTable;
+  change_feed: ChangeFeedTable;
 }

@@ -25,8 +25,16 @@ export async function healthRoutes(app: App): Promise<void> {
       config: public_,
       schema: {
         tags: ['health'],
-        summary: 'Database reachable',
-        response: { 200: Type.Object({ status: Type.String() }) },
+        summary: 'Ready for traffic: the database answers and the change feed is followed',
+        description:
+          'A load balancer sends requests to instances answering 200. 503 while the database is unreachable or ' +
+          'this instance is cut off from the change feed (it then refuses MQTT logins it cannot vouch for).',
+        response: {
+          200: Type.Object({
+            status: Type.String(),
+            changeFeed: Type.Object({ following: Type.Boolean(), lastId: Type.Integer() }),
+          }),
+        },
       },
     },
     async () => {
@@ -35,7 +43,9 @@ export async function healthRoutes(app: App): Promise<void> {
       } catch {
         throw coreError('server.unavailable', 'Database unreachable');
       }
-      return { status: 'ready' };
+      const feed = app.services.changes.status();
+      if (!feed.healthy) throw coreError('server.unavailable', `Change feed not followed: ${feed.error}`);
+      return { status: 'ready', changeFeed: { following: feed.following, lastId: feed.lastId } };
     },
   );
 }

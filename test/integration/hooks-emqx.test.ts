@@ -257,11 +257,16 @@ describe('EMQX 5 HTTP hooks (replayed EMQX requests) and cache purge through a f
         rules: [{ permission: 'allow', action: 'publish', topic: 'other/#' }],
       });
       await t.services.brokers.idle();
-      expect(emqx.calls()).toEqual([
-        'GET /api/v5/clients?limit=1000&page=1&username=dev-1',
-        'DELETE /api/v5/clients/dev-1-a/authorization/cache',
-        'DELETE /api/v5/clients/dev-1-b/authorization/cache',
-      ]);
+      // Every holder of the role that Warden has looked at is handled (Dev-2 and sleepy have no clients here).
+      expect(emqx.calls().sort()).toEqual(
+        [
+          'GET /api/v5/clients?limit=1000&page=1&username=dev-1',
+          'GET /api/v5/clients?limit=1000&page=1&username=Dev-2',
+          'GET /api/v5/clients?limit=1000&page=1&username=sleepy',
+          'DELETE /api/v5/clients/dev-1-a/authorization/cache',
+          'DELETE /api/v5/clients/dev-1-b/authorization/cache',
+        ].sort(),
+      );
       expect(
         (
           await send(
@@ -300,11 +305,15 @@ describe('EMQX 5 HTTP hooks (replayed EMQX requests) and cache purge through a f
         rules: [{ permission: 'allow', action: 'publish', topic: 'again/#' }],
       });
       await t.services.brokers.idle();
-      expect(emqx.calls()).toEqual([
-        'GET /api/v5/clients?limit=1000&page=1&username=dev-1',
-        'DELETE /api/v5/clients/dev-1-a',
-        'DELETE /api/v5/clients/dev-1-b',
-      ]);
+      expect(emqx.calls().sort()).toEqual(
+        [
+          'GET /api/v5/clients?limit=1000&page=1&username=dev-1',
+          'GET /api/v5/clients?limit=1000&page=1&username=Dev-2',
+          'GET /api/v5/clients?limit=1000&page=1&username=sleepy',
+          'DELETE /api/v5/clients/dev-1-a',
+          'DELETE /api/v5/clients/dev-1-b',
+        ].sort(),
+      );
     });
 
     it('an unreachable management API shows in the status and fails a manual sync with 502', async () => {

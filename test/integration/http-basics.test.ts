@@ -63,7 +63,10 @@ describe('HTTP conventions', () => {
 
   it('health and readiness', async () => {
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
-    expect((await t.app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready' });
+    expect((await t.app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({
+      status: 'ready',
+      changeFeed: { following: true, lastId: expect.any(Number) },
+    });
   });
 
   it('unknown routes are 404 problems; malformed JSON is a 400 problem, never a 5xx', async () => {

@@ -28,11 +28,14 @@ const OWNERS: Record<string, string> = {
   broker_integrations: 'brokers',
   broker_credentials: 'brokers',
   broker_password_sync: 'brokers',
+  change_feed: 'change-feed',
 };
 
 /** Source files outside src/modules/ that act for a module (its engine-specific SQL helpers). */
 const ACTING_FOR: Record<string, string> = {
   'src/db/dialects/text-search.ts': 'users',
+  // The change feed is infrastructure every module writes through (src/db/change-feed/), not a feature.
+  'src/db/change-feed/change-feed.repository.ts': 'change-feed',
 };
 
 /** Read-only joins across a boundary, each with the reason it is not a call to the owner's service. */

@@ -4,6 +4,7 @@ import * as m002 from './002-access.js';
 import * as m003 from './003-user-list.js';
 import * as m004 from './004-brokers.js';
 import * as m005 from './005-user-mfa.js';
+import * as m006 from './006-change-feed.js';
 
 /**
  * The one migration set for both engines, listed statically so it works the same from `src` (tsx, tests) and
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '003-user-list': m003,
   '004-brokers': m004,
   '005-user-mfa': m005,
+  '006-change-feed': m006,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -4,7 +4,7 @@ import type { Clock } from '../../core/clock.js';
 import { toIso } from '../../core/clock.js';
 import type { ProblemItem } from '../../core/errors/app-error.js';
 import { coreError } from '../../core/errors/core-errors.js';
-import type { DomainEventBus } from '../../core/events.js';
+import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
 import type { Engine } from '../../db/database.js';
 import type { Database } from '../../db/schema.js';
 import { type AccessRule, validateRule } from '../access-engine/index.js';
@@ -126,9 +126,10 @@ export function createAccessRolesService(deps: {
   engine: Engine;
   clock: Clock;
   audit: AuditService;
-  events: DomainEventBus;
+  /** Every change is recorded in its transaction; the feed carries it to every process. */
+  changes: Pick<ChangeFeed, 'record' | 'settled'>;
 }) {
-  const { db, engine, clock, audit, events } = deps;
+  const { db, engine, clock, audit } = deps;
 
   async function mustFind(
     trx: Kysely<Database>,
@@ -193,6 +194,7 @@ export function createAccessRolesService(deps: {
             target: roleTarget(role.name),
             details: { after: snapshot },
           });
+          await deps.changes.record(trx, 'access_role.changed', { name: role.name, change: 'created' });
           return role;
         })
         .catch((error: unknown) => {
@@ -204,7 +206,7 @@ export function createAccessRolesService(deps: {
           }
           throw error;
         });
-      events.emit('access_role.changed', { name: created.name, change: 'created' });
+      await deps.changes.settled();
       return created;
     },
 
@@ -242,15 +244,16 @@ export function createAccessRolesService(deps: {
             version: updated.version,
           },
         });
+        await deps.changes.record(trx, 'access_role.changed', { name: updated.name, change: 'updated' });
         return { role: updated, changed: true };
       });
-      if (changed) events.emit('access_role.changed', { name: role.name, change: 'updated' });
+      if (changed) await deps.changes.settled();
       return role;
     },
 
     /** Deletes a role; one still held is refused (409) unless `force`, which first removes it from holders. */
     async remove(ctx: OperationContext, name: string, options: { force: boolean }): Promise<void> {
-      const deleted = await db.transaction().execute(async (trx) => {
+      await db.transaction().execute(async (trx) => {
         const current = await mustFind(trx, name, 'update');
         const holders = (await holderCounts(trx, [current.id])).get(current.id) ?? 0;
         if (holders > 0 && !options.force) {
@@ -267,9 +270,9 @@ export function createAccessRolesService(deps: {
           target: roleTarget(current.name),
           details: { before: snapshot, assignmentsRemoved: holders },
         });
-        return current;
+        await deps.changes.record(trx, 'access_role.changed', { name: current.name, change: 'deleted' });
       });
-      events.emit('access_role.changed', { name: deleted.name, change: 'deleted' });
+      await deps.changes.settled();
     },
 
     /**

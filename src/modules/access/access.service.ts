@@ -194,6 +194,12 @@ export function createAccessService(deps: AccessServiceDeps) {
     return pending;
   }
 
+  function forget(): void {
+    roleEpoch += 1;
+    entries.clear();
+    roles.clear();
+  }
+
   async function notify(change: SubjectChange): Promise<void> {
     for (const listener of listeners) await listener(change);
   }
@@ -273,11 +279,14 @@ export function createAccessService(deps: AccessServiceDeps) {
       const offRoles = events.on('access_role.changed', async (event) => {
         for (const change of await tracked(applyRoleChange(event))) await notify(change);
       });
+      // Changes may have been missed: forget everything; loads in flight do not store what they read.
+      const offReset = events.on('feed.reset', forget);
       return () => {
         following = false;
-        entries.clear();
+        forget();
         offUsers();
         offRoles();
+        offReset();
       };
     },
 

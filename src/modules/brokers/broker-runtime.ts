@@ -16,7 +16,7 @@ import {
 import type { HookIntegration, HookServices } from '../../integrations/hooks/hook-integration.js';
 import { buildIntegration, type StoredConfig } from './broker-config.js';
 import type { BrokerCredentials } from './broker-credentials.js';
-import { listIntegrations, recordStatus } from './brokers.repository.js';
+import { findIntegrationById, listIntegrations, recordStatus } from './brokers.repository.js';
 import type { BrokerIntegrationRow } from './brokers.table.js';
 import { HookGate } from './hook-gate.js';
 
@@ -136,6 +136,10 @@ export class BrokerRuntime {
     this.#offEvents = [
       this.#deps.events.on('user.changed', (event) => forward({ subject: 'user', ...event })),
       this.#deps.events.on('access_role.changed', (event) => forward({ subject: 'access_role', ...event })),
+      // Settings changed here, by the CLI or on another instance: restart that integration from what is stored.
+      this.#deps.events.on('broker.changed', async ({ id }) => {
+        await this.replace(id, (await findIntegrationById(this.#deps.db, id)) ?? null);
+      }),
     ];
     for (const row of await listIntegrations(this.#deps.db)) {
       if (row.enabled === 1) await this.#startRow(row);

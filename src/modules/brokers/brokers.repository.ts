@@ -15,6 +15,13 @@ export function findIntegrationByName(
     .executeTakeFirst();
 }
 
+export function findIntegrationById(
+  db: Kysely<Database>,
+  id: string,
+): Promise<BrokerIntegrationRow | undefined> {
+  return db.selectFrom('broker_integrations').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
 export function listIntegrations(db: Kysely<Database>): Promise<BrokerIntegrationRow[]> {
   return db.selectFrom('broker_integrations').selectAll().orderBy('name_lower').execute();
 }

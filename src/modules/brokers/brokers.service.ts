@@ -5,6 +5,7 @@ import { type Clock, toIso } from '../../core/clock.js';
 import type { SecretBox } from '../../core/crypto/secret-box.js';
 import { AppError } from '../../core/errors/app-error.js';
 import type { DomainEventBus } from '../../core/events.js';
+import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
 import type { Database } from '../../db/schema.js';
 import type {
   BrokerKind,
@@ -75,6 +76,8 @@ export function createBrokersService(deps: {
   audit: AuditService;
   box: SecretBox;
   events: DomainEventBus;
+  /** Settings changes are recorded in their transaction; every process's runtime follows them. */
+  changes: Pick<ChangeFeed, 'record' | 'settled'>;
   directory: WardenDirectory;
   credentials: BrokerCredentials;
   hookServices: HookServices;
@@ -147,6 +150,7 @@ export function createBrokersService(deps: {
             target: target(created.name),
             details: { change: 'create', after: snapshot(toPublic(created)) },
           });
+          await deps.changes.record(trx, 'broker.changed', { id, name: created.name, change: 'created' });
           return created;
         })
         .catch((error: unknown) => {
@@ -155,7 +159,7 @@ export function createBrokersService(deps: {
           }
           throw error;
         });
-      await runtime.replace(row.id, row);
+      await deps.changes.settled();
       return toPublic(row);
     },
 
@@ -194,14 +198,19 @@ export function createBrokersService(deps: {
             after: snapshot(toPublic(updated)),
           },
         });
+        await deps.changes.record(trx, 'broker.changed', {
+          id: updated.id,
+          name: updated.name,
+          change: 'updated',
+        });
         return updated;
       });
-      await runtime.replace(row.id, row);
+      await deps.changes.settled();
       return toPublic(row);
     },
 
     async remove(ctx: OperationContext, name: string): Promise<void> {
-      const row = await db.transaction().execute(async (trx) => {
+      await db.transaction().execute(async (trx) => {
         const current = await mustFind(trx, name);
         await deleteIntegration(trx, current.id);
         await audit.record(trx, ctx, {
@@ -209,9 +218,13 @@ export function createBrokersService(deps: {
           target: target(current.name),
           details: { change: 'delete', before: snapshot(toPublic(current)) },
         });
-        return current;
+        await deps.changes.record(trx, 'broker.changed', {
+          id: current.id,
+          name: current.name,
+          change: 'deleted',
+        });
       });
-      await runtime.replace(row.id, null);
+      await deps.changes.settled();
     },
 
     async status(name: string): Promise<BrokerStatus> {

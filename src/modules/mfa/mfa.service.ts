@@ -4,6 +4,7 @@ import type { Clock } from '../../core/clock.js';
 import type { PasswordHasher } from '../../core/crypto/password-hasher.js';
 import type { SecretBox } from '../../core/crypto/secret-box.js';
 import { coreError } from '../../core/errors/core-errors.js';
+import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { OperationContext, SelfContext } from '../permissions/operation-context.js';
@@ -83,6 +84,7 @@ export function createMfaService(deps: {
   throttle: ThrottleService;
   secretBox: SecretBox;
   users: UserReader;
+  changes: Pick<ChangeFeed, 'record'>;
 }) {
   const { db, clock, audit, secretBox } = deps;
 
@@ -103,6 +105,18 @@ export function createMfaService(deps: {
       enrollRequired: row.enroll_required === 1,
       sealedSecret: row.totp_secret,
     };
+  }
+
+  /**
+   * Records an MFA change of `user` in the operation's transaction. Nothing decides on MFA state from a cache,
+   * so no one waits for the feed to deliver it.
+   */
+  function recordChange(trx: Kysely<Database>, user: UserRow): Promise<void> {
+    return deps.changes.record(trx, 'user.changed', {
+      userId: user.id,
+      username: user.username,
+      change: 'mfa',
+    });
   }
 
   async function currentUser(ctx: SelfContext): Promise<{ user: UserRow; state: MfaState }> {
@@ -209,6 +223,7 @@ export function createMfaService(deps: {
           target: userTarget(user.username),
           details: { method: 'totp', codesIssued: recoveryCodes.length },
         });
+        await recordChange(trx, user);
         return true;
       });
       if (!enabled) throw mfaError('mfa.invalid_code');
@@ -288,6 +303,7 @@ export function createMfaService(deps: {
           target: userTarget(user.username),
           details: { proof: 'password' in proof ? 'password' : 'code' },
         });
+        await recordChange(trx, user);
       });
     },
 
@@ -310,6 +326,7 @@ export function createMfaService(deps: {
               after: { mfaEnabled: false, enrolAtNextLogin: true },
             },
           });
+          await recordChange(trx, user);
         }),
       );
     },

@@ -59,10 +59,23 @@ describe('CredentialCache', () => {
     expect(cache.get(key)).toMatchObject(user);
   });
 
+  it('clear forgets everyone, and refuses verifications that started before it', () => {
+    const cache = make();
+    const key = cache.keyFor('dev-1', 'pw');
+    const before = cache.generation('dev-1');
+    cache.set(key, user, before);
+    cache.clear();
+    expect(cache.get(key)).toBeUndefined();
+    cache.set(key, user, before);
+    expect(cache.get(key)).toBeUndefined();
+    cache.set(key, user, cache.generation('dev-1'));
+    expect(cache.get(key)).toMatchObject(user);
+  });
+
   it('keeps at most maxEntries, dropping the oldest', () => {
     const cache = make(new ManualClock(), 2);
     const keys = ['a', 'b', 'c'].map((pw) => cache.keyFor('Dev-1', pw));
-    for (const key of keys) cache.set(key, user, 0);
+    for (const key of keys) cache.set(key, user, cache.generation('dev-1'));
     expect(cache.size).toBe(2);
     expect(cache.get(keys[0] as string)).toBeUndefined();
     expect(cache.get(keys[2] as string)).toBeDefined();

@@ -44,6 +44,8 @@ export class CredentialCache {
   readonly #byUser = new Map<string, Set<string>>();
   /** Bumped by `dropUser`: a verification that started before the drop must not store its result. */
   readonly #generations = new Map<string, number>();
+  /** Bumped by `clear`: no verification that started before it may store its result. */
+  #clears = 0;
 
   constructor(options: CredentialCacheOptions) {
     // a purpose-bound sub-key: the same secret also encrypts data at rest
@@ -69,13 +71,13 @@ export class CredentialCache {
     return undefined;
   }
 
-  /** The user's current generation, read before a verification starts. */
-  generation(username: string): number {
-    return this.#generations.get(username.toLowerCase()) ?? 0;
+  /** The user's current generation (and the cache's), read before a verification starts. */
+  generation(username: string): string {
+    return `${this.#clears}:${this.#generations.get(username.toLowerCase()) ?? 0}`;
   }
 
   /** Stores a verified credential unless the user was dropped since `generation` was read. */
-  set(key: string, credential: VerifiedCredential, generation: number): void {
+  set(key: string, credential: VerifiedCredential, generation: string): void {
     const user = credential.username.toLowerCase();
     if (this.generation(user) !== generation) return;
     const previous = this.#entries.get(key);
@@ -117,13 +119,20 @@ export class CredentialCache {
 
   dropUser(username: string): void {
     const user = username.toLowerCase();
-    this.#generations.set(user, this.generation(user) + 1);
+    this.#generations.set(user, (this.#generations.get(user) ?? 0) + 1);
     for (const key of this.#byUser.get(user) ?? []) this.#entries.delete(key);
     this.#byUser.delete(user);
   }
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** Forgets every credential (after changes may have been missed); verifications in flight store nothing. */
+  clear(): void {
+    this.#clears += 1;
+    this.#entries.clear();
+    this.#byUser.clear();
   }
 
   #forget(key: string, entry: Entry): void {

@@ -31,8 +31,8 @@ async function enforce(connection: MqttConnection, subject: AccessSubject): Prom
  * Live revocation (docs/mqtt.md#live-revocation) on broker connections Warden holds: a deactivated, deleted
  * or re-passworded user is disconnected when the change is emitted (it must authenticate again); after a
  * role, rule or assignment change each of the user's connections loses the subscriptions its new rules no
- * longer allow. Publishes and deliveries need nothing here: they are decided on the current compiled set
- * every time.
+ * longer allow; after a feed reset (changes may have been missed) every connection is checked again.
+ * Publishes and deliveries need nothing here: they are decided on the current compiled set every time.
  */
 export function startLiveEnforcement(deps: {
   events: DomainEventBus;
@@ -43,16 +43,34 @@ export function startLiveEnforcement(deps: {
     if (change !== 'password' && change !== 'deactivated' && change !== 'deleted') return;
     for (const connection of deps.connections.ofUser(username)) connection.close();
   });
-  const offSubjects = deps.access.onSubjectChange(async ({ username, subject }) => {
-    const connections = deps.connections.ofUser(username);
+  const apply = async (
+    connections: readonly MqttConnection[],
+    subject: AccessSubject | null,
+  ): Promise<void> => {
     if (subject === null) {
       for (const connection of connections) connection.close();
       return;
     }
     await Promise.all(connections.map((connection) => enforce(connection, subject)));
+  };
+  const offSubjects = deps.access.onSubjectChange(({ username, subject }) =>
+    apply(deps.connections.ofUser(username), subject),
+  );
+  // Changes may have been missed: every connected user is read afresh and its connections held to it.
+  const offReset = deps.events.on('feed.reset', async () => {
+    const byUser = new Map<string, MqttConnection[]>();
+    for (const connection of deps.connections.all()) {
+      const key = connection.username.toLowerCase();
+      byUser.set(key, [...(byUser.get(key) ?? []), connection]);
+    }
+    for (const connections of byUser.values()) {
+      const [first] = connections;
+      if (first) await apply(connections, await deps.access.subject(first.username));
+    }
   });
   return () => {
     offEvents();
     offSubjects();
+    offReset();
   };
 }

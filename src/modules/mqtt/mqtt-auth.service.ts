@@ -57,6 +57,12 @@ export interface MqttAuthServiceDeps {
   /** How long a verified credential is trusted without hashing again (default 60 s). */
   credentialTtlMs?: number;
   credentialCacheSize?: number;
+  /**
+   * Whether this process's view of users can be trusted (the change feed is followed and the database is in
+   * reach). When not, every CONNECT is refused as "server unavailable": a cached credential of a user who may
+   * have been deactivated meanwhile must not let it in.
+   */
+  trustworthy?: () => boolean;
 }
 
 export type MqttAuthService = ReturnType<typeof createMqttAuthService>;
@@ -195,15 +201,24 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
      * credentials at once. Only a process that serves MQTT starts this (src/server.ts); returns the stop function.
      */
     start(events: DomainEventBus): () => void {
-      return events.on('user.changed', ({ username, change }) => {
+      const offUsers = events.on('user.changed', ({ username, change }) => {
         if (change === 'password' || change === 'deactivated' || change === 'deleted')
           cache.dropUser(username);
       });
+      // Changes may have been missed: no credential verified before can be trusted any more.
+      const offReset = events.on('feed.reset', () => cache.clear());
+      return () => {
+        offUsers();
+        offReset();
+      };
     },
 
     /** Decides one CONNECT. Never throws: unexpected failures answer `unavailable` with the error attached. */
     async authenticate(attempt: MqttConnectAttempt): Promise<MqttAuthResult> {
       const username = attempt.username ?? '';
+      if (deps.trustworthy && !deps.trustworthy()) {
+        return { ok: false, reason: 'unavailable', error: new Error('not in touch with the change feed') };
+      }
       try {
         if (username === '' || attempt.password === undefined) {
           return await refuse(attempt, username, 'no_credentials');

@@ -66,6 +66,11 @@ export function createMqttConnectionsService(deps: { db: Kysely<Database>; audit
       if (set?.size === 0) byUser.delete(key);
     },
 
+    /** Every live connection. */
+    all(): MqttConnection[] {
+      return [...byClientId.values()];
+    },
+
     ofUser(username: string): MqttConnection[] {
       return [...(byUser.get(username.toLowerCase()) ?? [])];
     },

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.js';
 import { toIso } from '../../core/clock.js';
 import { constantTimeEqual, randomToken, sha256Hex } from '../../core/crypto/tokens.js';
+import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { OperationContext } from '../permissions/operation-context.js';
@@ -86,6 +87,7 @@ export function createSessionsService(deps: {
   settings: SettingsService;
   audit: AuditService;
   users: UserReader;
+  changes: Pick<ChangeFeed, 'record'>;
 }) {
   const { db, clock, audit } = deps;
 
@@ -123,6 +125,14 @@ export function createSessionsService(deps: {
       page: page.page,
       pageSize: page.pageSize,
     };
+  }
+
+  /**
+   * Records ended sessions in the change feed. Nothing caches sessions today (every request reads its session),
+   * so no one waits for the feed to deliver it; the row is there for whoever follows sessions.
+   */
+  function recordEnded(trx: Kysely<Database>, userId: string, sessionIds: string[]): Promise<void> {
+    return deps.changes.record(trx, 'session.ended', { userId, sessionIds });
   }
 
   async function insertWithNewToken(
@@ -215,8 +225,12 @@ export function createSessionsService(deps: {
       };
     },
 
-    end(trx: Kysely<Database>, id: string): Promise<number> {
-      return deleteSession(trx, id);
+    /** Ends one session (logout) in the caller's transaction. */
+    async end(trx: Kysely<Database>, id: string): Promise<number> {
+      const session = await findSession(trx, id);
+      const ended = await deleteSession(trx, id);
+      if (session && ended > 0) await recordEnded(trx, session.user_id, [id]);
+      return ended;
     },
 
     endAllForUser(trx: Kysely<Database>, userId: string, exceptId?: string): Promise<number> {
@@ -258,6 +272,7 @@ export function createSessionsService(deps: {
           if ((await deleteSession(trx, id)) === 0)
             throw sessionError('session.not_found', 'No session has this id');
           await auditRevoke(trx, ctx, owner?.username ?? session.user_id, [id]);
+          await recordEnded(trx, session.user_id, [id]);
           return { userId: session.user_id };
         }),
       );
@@ -280,6 +295,7 @@ export function createSessionsService(deps: {
           if (ids.length === 0) return 0;
           await deleteSessionsOfUser(trx, user.id, options.exceptId);
           await auditRevoke(trx, ctx, user.username, ids);
+          await recordEnded(trx, user.id, ids);
           return ids.length;
         }),
       );

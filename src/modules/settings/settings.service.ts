@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.js';
-import type { DomainEventBus } from '../../core/events.js';
 import { parseWith } from '../../core/validation.js';
+import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { OperationContext } from '../permissions/operation-context.js';
@@ -34,7 +34,7 @@ export function createSettingsService(deps: {
   db: Kysely<Database>;
   clock: Clock;
   audit: AuditService;
-  events: DomainEventBus;
+  changes: Pick<ChangeFeed, 'record' | 'settled'>;
 }): SettingsService {
   async function getSecurity(db: Kysely<Database> = deps.db): Promise<SecuritySettings> {
     const row = await db
@@ -68,8 +68,9 @@ export function createSettingsService(deps: {
           target: `settings:${SECURITY_KEY}`,
           details: { before, after: next },
         });
+        await deps.changes.record(trx, 'settings.changed', { key: SECURITY_KEY });
       });
-      deps.events.emit('settings.changed', { key: SECURITY_KEY });
+      await deps.changes.settled();
       return next;
     },
   };

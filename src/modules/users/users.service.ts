@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.js';
 import type { PasswordHasher } from '../../core/crypto/password-hasher.js';
-import type { DomainEventBus } from '../../core/events.js';
+import type { DomainEvents } from '../../core/events.js';
+import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
 import type { Engine } from '../../db/database.js';
 import { lockFor } from '../../db/dialects/locks.js';
 import type { Database } from '../../db/schema.js';
@@ -76,7 +77,8 @@ export interface UsersServiceDeps {
   hasher: PasswordHasher;
   audit: AuditService;
   settings: SettingsService;
-  events: DomainEventBus;
+  /** Every change is recorded in its transaction; the feed carries it to every process, this one included. */
+  changes: Pick<ChangeFeed, 'record' | 'settled'>;
   /** Users hold an ordered list of access roles; the access-roles service owns them and the assignments. */
   accessRoles: Pick<AccessRolesService, 'resolveForAssignment' | 'assign' | 'namesByUser'>;
   sessions: UserSessions;
@@ -115,10 +117,20 @@ function adminCandidate(row: UserRow): AdminCandidate {
  * The user lifecycle (docs/permissions.md). Every operation validates, enforces root protection, "at least one
  * active admin who can manage users", "nobody grants what they do not hold" and "nobody acts on a user who
  * outranks them", then writes the change and its audit event in one transaction; a refusal is audited on its
- * own. Domain events are emitted and passwords handed to the password sink only after commit.
+ * own. Each change is recorded in the change feed in the same transaction; passwords go to the password sink
+ * only after commit.
  */
 export function createUsersService(deps: UsersServiceDeps) {
-  const { db, clock, audit, events } = deps;
+  const { db, clock, audit } = deps;
+
+  /** Records a change of `row` in the operation's transaction, as its last statement. */
+  function recordChange(
+    trx: Kysely<Database>,
+    row: UserRow,
+    change: DomainEvents['user.changed']['change'],
+  ): Promise<void> {
+    return deps.changes.record(trx, 'user.changed', { userId: row.id, username: row.username, change });
+  }
   const pageMarks = new PageMarks();
 
   async function mustFind(trx: Kysely<Database>, username: string): Promise<UserRow> {
@@ -329,11 +341,12 @@ export function createUsersService(deps: UsersServiceDeps) {
               target: userTarget(input.username),
               details: { after: snapshot },
             });
+            await recordChange(trx, created, 'created');
             return { row: created, user };
           });
         },
       );
-      events.emit('user.changed', { userId: row.id, username: row.username, change: 'created' });
+      await deps.changes.settled();
       await passwordCommitted(row, input.password);
       return user;
     },
@@ -436,15 +449,12 @@ export function createUsersService(deps: UsersServiceDeps) {
             target: userTarget(target.username),
             details: diff ?? {},
           });
+          if (changesFields) await recordChange(trx, updated, 'updated');
+          if (accessRolesChange) await recordChange(trx, updated, 'access_roles');
           return { user: after, row: updated, fieldsChanged: changesFields, rolesChanged: accessRolesChange };
         },
       );
-      if (fieldsChanged) {
-        events.emit('user.changed', { userId: row.id, username: row.username, change: 'updated' });
-      }
-      if (rolesChanged) {
-        events.emit('user.changed', { userId: row.id, username: row.username, change: 'access_roles' });
-      }
+      if (fieldsChanged || rolesChanged) await deps.changes.settled();
       return user;
     },
 
@@ -479,11 +489,13 @@ export function createUsersService(deps: UsersServiceDeps) {
               target: userTarget(current.username),
               details: { mustChange: options.mustChange ?? false, sessionsEnded: ended },
             });
-            return mustFind(trx, username);
+            const updated = await mustFind(trx, username);
+            await recordChange(trx, updated, 'password');
+            return updated;
           });
         },
       );
-      events.emit('user.changed', { userId: row.id, username: row.username, change: 'password' });
+      await deps.changes.settled();
       await passwordCommitted(row, password);
     },
 
@@ -519,9 +531,11 @@ export function createUsersService(deps: UsersServiceDeps) {
           target: userTarget(target.username),
           details: { otherSessionsEnded: ended },
         });
-        return mustFind(trx, target.username);
+        const updated = await mustFind(trx, target.username);
+        await recordChange(trx, updated, 'password');
+        return updated;
       });
-      events.emit('user.changed', { userId: row.id, username: row.username, change: 'password' });
+      await deps.changes.settled();
       await passwordCommitted(row, password);
     },
 
@@ -538,10 +552,11 @@ export function createUsersService(deps: UsersServiceDeps) {
           target: userTarget(target.username),
           details: { before: { active: true }, after: { active: false }, sessionsEnded: ended },
         });
-        return { row: await mustFind(trx, username), changed: true };
+        const updated = await mustFind(trx, username);
+        await recordChange(trx, updated, 'deactivated');
+        return { row: updated, changed: true };
       });
-      if (changed)
-        events.emit('user.changed', { userId: row.id, username: row.username, change: 'deactivated' });
+      if (changed) await deps.changes.settled();
       return publicUser(db, row);
     },
 
@@ -556,10 +571,11 @@ export function createUsersService(deps: UsersServiceDeps) {
           target: userTarget(target.username),
           details: { before: { active: false }, after: { active: true } },
         });
-        return { row: await mustFind(trx, username), changed: true };
+        const updated = await mustFind(trx, username);
+        await recordChange(trx, updated, 'reactivated');
+        return { row: updated, changed: true };
       });
-      if (changed)
-        events.emit('user.changed', { userId: row.id, username: row.username, change: 'reactivated' });
+      if (changed) await deps.changes.settled();
       return publicUser(db, row);
     },
 
@@ -588,9 +604,11 @@ export function createUsersService(deps: UsersServiceDeps) {
           target: userTarget(root.username),
           details: { reactivated: root.active === 0, mfaCleared, sessionsEnded: ended },
         });
-        return mustFind(trx, root.username);
+        const updated = await mustFind(trx, root.username);
+        await recordChange(trx, updated, 'password');
+        return updated;
       });
-      events.emit('user.changed', { userId: row.id, username: row.username, change: 'password' });
+      await deps.changes.settled();
       await passwordCommitted(row, password);
       return publicUser(db, row);
     },
@@ -608,9 +626,10 @@ export function createUsersService(deps: UsersServiceDeps) {
           target: userTarget(target.username),
           details: { before: snapshot },
         });
+        await recordChange(trx, target, 'deleted');
         return target;
       });
-      events.emit('user.changed', { userId: row.id, username: row.username, change: 'deleted' });
+      await deps.changes.settled();
     },
   };
 }

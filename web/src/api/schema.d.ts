@@ -46,7 +46,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Database reachable */
+    /**
+     * Ready for traffic: the database answers and the change feed is followed
+     * @description A load balancer sends requests to instances answering 200. 503 while the database is unreachable or this instance is cut off from the change feed (it then refuses MQTT logins it cannot vouch for).
+     */
     get: {
       parameters: {
         query?: never;
@@ -64,6 +67,10 @@ export interface paths {
           content: {
             'application/json': {
               status: string;
+              changeFeed: {
+                following: boolean;
+                lastId: number;
+              };
             };
           };
         };
