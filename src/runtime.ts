@@ -34,6 +34,8 @@ export async function openRuntime(
     events: new DomainEventBus(options.onListenerError),
     secretKey,
     ...(handle.notifications ? { notifications: handle.notifications } : {}),
+    ...(handle.locks ? { locks: handle.locks } : {}),
+    instance: config.instanceId,
   });
   return { handle, services, close: () => handle.close() };
 }

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from './core/clock.js';
@@ -6,7 +7,8 @@ import { createSecretBox } from './core/crypto/secret-box.js';
 import type { DomainEventBus } from './core/events.js';
 import { type ChangeFeed, createChangeFeed } from './db/change-feed/change-feed.js';
 import type { Engine } from './db/database.js';
-import type { NotificationSource } from './db/dialects/postgres.js';
+import type { LockSource, NotificationSource } from './db/dialects/postgres.js';
+import { createLeadership, type Leadership } from './db/leadership/leadership.js';
 import type { Database } from './db/schema.js';
 import { type AccessService, createAccessService } from './modules/access/access.service.js';
 import {
@@ -42,6 +44,10 @@ export interface Infrastructure {
   readonly secretKey: string;
   /** PostgreSQL: wake-ups for the change feed's followers (SQLite followers poll). */
   readonly notifications?: NotificationSource;
+  /** PostgreSQL: session locks for electing the instance that runs the duties (SQLite: this one does). */
+  readonly locks?: LockSource;
+  /** This instance's name (WARDEN_INSTANCE_ID); defaults to host name and process id. */
+  readonly instance?: string;
 }
 
 /** All feature services, wired once. The HTTP routes, the CLI and the broker use these same instances. */
@@ -49,6 +55,8 @@ export interface Services {
   readonly infra: Infrastructure;
   /** The change feed: every decision-relevant change, recorded in its transaction and followed by every process. */
   readonly changes: ChangeFeed;
+  /** Which instance runs the duties that must run once (broker syncs, purges, kicks). */
+  readonly leadership: Leadership;
   readonly audit: AuditService;
   readonly settings: SettingsService;
   /** Read-only user rows for the modules that decide about users. */
@@ -82,6 +90,12 @@ export function createServices(infra: Infrastructure): Services {
     clock,
     events,
     ...(infra.notifications ? { notifications: infra.notifications } : {}),
+  });
+  const leadership = createLeadership({
+    db,
+    clock,
+    instance: infra.instance ?? `${os.hostname()}:${process.pid}`,
+    ...(infra.locks ? { locks: infra.locks } : {}),
   });
   const audit = createAuditService({ db, clock });
   const settings = createSettingsService({ db, clock, audit, changes });
@@ -147,6 +161,7 @@ export function createServices(infra: Infrastructure): Services {
     box: secretBox,
     events,
     changes,
+    leadership,
     directory: createDirectory({ users, accessRoles }),
     credentials: brokerCredentials,
     hookServices: {
@@ -158,6 +173,7 @@ export function createServices(infra: Infrastructure): Services {
   return {
     infra,
     changes,
+    leadership,
     audit,
     settings,
     userReader,
@@ -194,11 +210,14 @@ export async function startServices(
     access: services.access,
     connections: services.mqttConnections,
   });
+  // The election before the integrations, so they start where the duties are held.
+  const stopLeading = await services.leadership.start(options);
   await services.brokers.start(options);
   const stopFollowing = await services.changes.follow(options);
   return async () => {
     await stopFollowing();
     await services.brokers.stop();
+    await stopLeading();
     stopEnforcement();
     stopCredentials();
     stopAccess();

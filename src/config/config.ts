@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 
 /** Log levels accepted by `WARDEN_LOG_LEVEL` (pino's names). */
@@ -39,6 +40,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Trust X-Forwarded-* from a reverse proxy (client IP, https detection for Secure cookies). */
   readonly trustProxy: boolean;
+  /** This instance's name among several on one database (the holder of the duties is named by it). */
+  readonly instanceId: string;
 }
 
 /** One documented environment variable. `docs/config.md` is checked against this list by a test. */
@@ -104,6 +107,12 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     defaultValue: 'false',
     description: 'Trust X-Forwarded-For/-Proto from a reverse proxy in front of Warden.',
   },
+  {
+    env: 'WARDEN_INSTANCE_ID',
+    defaultValue: '<hostname>:<pid>',
+    description:
+      "This instance's name when several share one database (the broker status names the one running the duties).",
+  },
 ];
 
 export class ConfigError extends Error {
@@ -154,6 +163,16 @@ function readBoolean(env: Env, name: string): boolean {
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
+/** At most 100 printable characters; by default the host name and process id, unique on a network. */
+function readInstanceId(env: Env): string {
+  const raw = readOptional(env, 'WARDEN_INSTANCE_ID');
+  if (raw === null) return `${os.hostname()}:${process.pid}`;
+  if (!/^[\x21-\x7e]{1,100}$/.test(raw)) {
+    throw new ConfigError('WARDEN_INSTANCE_ID', 'must be 1 to 100 printable characters without spaces');
+  }
+  return raw;
+}
+
 /** Reads and validates the configuration. Throws {@link ConfigError} naming the bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = readOptional(env, 'DATABASE_URL');
@@ -190,5 +209,6 @@ export function loadConfig(env: Env = process.env): Config {
     mqttMaxPacketBytes: readPacketBytes(env, 'WARDEN_MQTT_MAX_PACKET_BYTES'),
     logLevel,
     trustProxy: readBoolean(env, 'WARDEN_TRUST_PROXY'),
+    instanceId: readInstanceId(env),
   });
 }

@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { Kysely, type MigrationResultSet, Migrator, PostgresAdapter, sql } from 'kysely';
 import {
+  createLockSource,
   createNotificationSource,
   createPostgresDialect,
+  type LockSource,
   type NotificationSource,
 } from './dialects/postgres.js';
 import { createSqliteDialect } from './dialects/sqlite.js';
@@ -17,6 +19,8 @@ export interface DatabaseHandle {
   readonly engine: Engine;
   /** PostgreSQL only: notifications of appended changes (SQLite followers poll instead). */
   readonly notifications?: NotificationSource;
+  /** PostgreSQL only: session locks for electing the instance that runs the duties (SQLite has one server). */
+  readonly locks?: LockSource;
   close(): Promise<void>;
 }
 
@@ -37,11 +41,11 @@ export function openDatabase(options: OpenDatabaseOptions): DatabaseHandle {
       ...(options.searchPath ? { searchPath: options.searchPath } : {}),
     });
     const db = new Kysely<Database>({ dialect });
-    const notifications = createNotificationSource(options.databaseUrl, {
-      ...(options.searchPath ? { searchPath: options.searchPath } : {}),
-    });
+    const session = options.searchPath ? { searchPath: options.searchPath } : {};
+    const notifications = createNotificationSource(options.databaseUrl, session);
+    const locks = createLockSource(options.databaseUrl, session);
     // destroy() also ends the pool.
-    return { db, engine: 'postgres', notifications, close: () => db.destroy() };
+    return { db, engine: 'postgres', notifications, locks, close: () => db.destroy() };
   }
   const file = options.sqliteFile ?? path.join(options.dataDir, 'warden.db');
   const { dialect } = createSqliteDialect(file);

@@ -16,6 +16,7 @@ import type {
   UsersTable,
 } from '../modules/users/users.table.js';
 import type { ChangeFeedTable } from './change-feed/change-feed.table.js';
+import type { DutyHoldersTable } from './leadership/leadership.table.js';
 
 /** The whole schema as Kysely sees it; each feature owns the table types it declares. */
 export interface Database {
@@ -35,4 +36,5 @@ export interface Database {
   broker_credentials: BrokerCredentialsTable;
   broker_password_sync: BrokerPasswordSyncTable;
   change_feed: ChangeFeedTable;
+  duty_holders: DutyHoldersTable;
 }

@@ -81,6 +81,11 @@ export interface BrokerStatus {
   readonly pendingPasswords?: { count: number; usernames: string[]; queued: number };
   /** Hook integrations: requests answered since start and the time of the last one. */
   readonly hooks?: { requests: number; lastRequestAt: string | null };
+  /**
+   * The instance that runs the duties (syncs, purges, kicks) for every integration (docs/deployment.md#duties),
+   * its heartbeat, and whether it is the one answering; null before any instance took them.
+   */
+  readonly duty: { instance: string; since: string; heartbeatAt: string; here: boolean } | null;
 }
 
 /** The part of {@link BrokerStatus} an adapter knows; the rest is persisted by the brokers module. */

@@ -17,6 +17,11 @@ export interface KindBuildDeps {
   /** The integration's id (sync adapters key their bookkeeping on it). */
   readonly id: string;
   readonly name: string;
+  /**
+   * Whether the adapter performs its broker's outbound duties (EMQX purges and kicks): true only on the instance
+   * that holds the duties; hook answering runs everywhere.
+   */
+  readonly duties: boolean;
   readonly directory: WardenDirectory;
   readonly ledger: PasswordLedger;
   readonly hookServices: HookServices;

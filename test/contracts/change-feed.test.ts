@@ -38,6 +38,7 @@ function open(database: TestDatabase, clock = new ManualClock(Date.now())): Omit
     events,
     secretKey: SECRET,
     ...(database.notifications ? { notifications: database.notifications } : {}),
+    ...(database.locks ? { locks: database.locks } : {}),
   });
   return { services, events };
 }

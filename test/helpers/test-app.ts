@@ -53,6 +53,7 @@ export async function createTestContext(
     // A fixed random key per context: sealed TOTP secrets never open in another test's database.
     secretKey: randomBytes(32).toString('base64url'),
     ...(database.notifications ? { notifications: database.notifications } : {}),
+    ...(database.locks ? { locks: database.locks } : {}),
   });
   await ensureRootUser(services, ROOT_PASSWORD);
   // As the server does: caches follow changes and live enforcement runs.

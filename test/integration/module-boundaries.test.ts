@@ -29,6 +29,7 @@ const OWNERS: Record<string, string> = {
   broker_credentials: 'brokers',
   broker_password_sync: 'brokers',
   change_feed: 'change-feed',
+  duty_holders: 'leadership',
 };
 
 /** Source files outside src/modules/ that act for a module (its engine-specific SQL helpers). */
@@ -36,6 +37,8 @@ const ACTING_FOR: Record<string, string> = {
   'src/db/dialects/text-search.ts': 'users',
   // The change feed is infrastructure every module writes through (src/db/change-feed/), not a feature.
   'src/db/change-feed/change-feed.repository.ts': 'change-feed',
+  // So is the election of the instance that runs the duties (src/db/leadership/).
+  'src/db/leadership/leadership.repository.ts': 'leadership',
 };
 
 /** Read-only joins across a boundary, each with the reason it is not a call to the owner's service. */

@@ -79,3 +79,61 @@ export function createNotificationSource(
     },
   };
 }
+
+/** A session-level advisory lock held on its own connection; lost with that connection. */
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+/**
+ * Session-level advisory locks on dedicated connections: the election of the instance that runs the duties
+ * that must run once. PostgreSQL releases the lock the moment its connection ends — also when the holding
+ * process is killed — so another instance can take over at once.
+ */
+export interface LockSource {
+  /** Takes the lock if free (null when another session holds it); `onLost` fires if its connection fails. */
+  tryHold(key: number, onLost: (error: unknown) => void): Promise<HeldLock | null>;
+}
+
+export function createLockSource(
+  connectionString: string,
+  options: { searchPath?: string } = {},
+): LockSource {
+  return {
+    async tryHold(key, onLost) {
+      const client = new pg.Client({
+        connectionString,
+        ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
+      });
+      let released = false;
+      const lose = (error: unknown): void => {
+        if (released) return;
+        released = true;
+        onLost(error);
+      };
+      client.on('error', lose);
+      client.on('end', () => lose(new Error('the lock connection ended')));
+      try {
+        await client.connect();
+        const { rows } = await client.query<{ held: boolean }>('select pg_try_advisory_lock($1) as held', [
+          key,
+        ]);
+        if (rows[0]?.held) {
+          return {
+            async release() {
+              released = true;
+              await client.end().catch(() => {});
+            },
+          };
+        }
+      } catch (error) {
+        released = true;
+        await client.end().catch(() => {});
+        throw error;
+      }
+      released = true;
+      await client.end().catch(() => {});
+      return null;
+    },
+  };
+}

@@ -5,6 +5,7 @@ import * as m003 from './003-user-list.js';
 import * as m004 from './004-brokers.js';
 import * as m005 from './005-user-mfa.js';
 import * as m006 from './006-change-feed.js';
+import * as m007 from './007-duty-holders.js';
 
 /**
  * The one migration set for both engines, listed statically so it works the same from `src` (tsx, tests) and
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004-brokers': m004,
   '005-user-mfa': m005,
   '006-change-feed': m006,
+  '007-duty-holders': m007,
 };
 
 export const migrationProvider: MigrationProvider = {

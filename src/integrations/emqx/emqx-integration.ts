@@ -51,6 +51,8 @@ const describeError = (error: unknown): string => (error instanceof Error ? erro
  */
 export function createEmqxIntegration(deps: {
   name: string;
+  /** Purging and kicking through the management API are duties: only where they are held. */
+  duties: boolean;
   settings: EmqxSettings;
   services: HookServices;
   directory: WardenDirectory;
@@ -65,7 +67,7 @@ export function createEmqxIntegration(deps: {
     nothingToSync:
       'no management URL configured: EMQX keeps cached decisions until its authorization cache TTL',
   });
-  const management = settings.management ? new EmqxManagement(settings.management) : null;
+  const management = settings.management && deps.duties ? new EmqxManagement(settings.management) : null;
   const queue = new SerialQueue();
   const changed = new Map<string, { username: string; revoked: boolean }>();
   let lastCallOk: boolean | null = null;

@@ -68,6 +68,7 @@ export const emqxDefinition: BrokerKindDefinition<EmqxSettings, typeof EmqxConfi
   create(settings, deps) {
     return createEmqxIntegration({
       name: deps.name,
+      duties: deps.duties,
       settings,
       services: deps.hookServices,
       directory: deps.directory,

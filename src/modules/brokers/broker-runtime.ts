@@ -4,6 +4,7 @@ import type { Clock } from '../../core/clock.js';
 import type { SecretBox } from '../../core/crypto/secret-box.js';
 import type { DomainEventBus } from '../../core/events.js';
 import { fallbackLogger } from '../../core/logging/logger.js';
+import type { Leadership } from '../../db/leadership/leadership.js';
 import type { Database } from '../../db/schema.js';
 import {
   type BrokerChange,
@@ -28,6 +29,8 @@ export interface BrokerRuntimeDeps {
   readonly directory: WardenDirectory;
   readonly credentials: Pick<BrokerCredentials, 'ledger'>;
   readonly hookServices: HookServices;
+  /** Whether this instance runs the duties (syncs, purges, kicks); only its integrations perform them. */
+  readonly leadership: Pick<Leadership, 'isLeader' | 'onChange'>;
 }
 
 const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -41,9 +44,11 @@ export interface MissedPasswordPush {
 
 /**
  * The integrations this process runs: built from their stored settings, started with the server, restarted
- * when their settings change, fed every committed user and access-role change, and the passwords being set.
- * The CLI never starts it; it builds one-off adapters through {@link BrokerRuntime.build} instead (syncs,
- * status, {@link BrokerRuntime.pushPassword}).
+ * when their settings change (here, by the CLI or on another instance: the change feed says so), fed every
+ * committed user and access-role change, and the passwords being set. Hook integrations answer on every
+ * instance; their duties (EMQX purges and kicks) and the sync integrations (Mosquitto) run only on the
+ * instance that holds the duties, and move with them. The CLI never starts it; it builds one-off adapters
+ * through {@link BrokerRuntime.build} instead (syncs, status, {@link BrokerRuntime.pushPassword}).
  */
 export class BrokerRuntime {
   readonly gate: HookGate;
@@ -63,8 +68,12 @@ export class BrokerRuntime {
     return this.#logger ?? fallbackLogger();
   }
 
-  /** An adapter for `row` (not started). Throws when a stored secret cannot be opened. */
-  build(row: BrokerIntegrationRow): BrokerIntegration {
+  /**
+   * An adapter for `row` (not started). `duties: false` builds one that only answers hooks (a running adapter on
+   * an instance that does not hold the duties); one-off adapters (a sync asked for, a status, the CLI) may act.
+   * Throws when a stored secret cannot be opened.
+   */
+  build(row: BrokerIntegrationRow, options: { duties: boolean } = { duties: true }): BrokerIntegration {
     const { db, box, directory, credentials, hookServices } = this.#deps;
     const logger = this.logger.child({ integration: row.name });
     const persist = (status: Parameters<typeof recordStatus>[2]): void => {
@@ -79,6 +88,7 @@ export class BrokerRuntime {
       deps: {
         id: row.id,
         name: row.name,
+        duties: options.duties,
         directory,
         ledger: credentials.ledger,
         hookServices,
@@ -108,8 +118,11 @@ export class BrokerRuntime {
   }
 
   async #startRow(row: BrokerIntegrationRow): Promise<void> {
+    const duties = this.#deps.leadership.isLeader();
+    // A sync integration is nothing but duties: it runs where they are held. Hook integrations answer here.
+    if (!duties && !isHookKind(row.kind as BrokerKind)) return;
     try {
-      const integration = this.build(row);
+      const integration = this.build(row, { duties });
       this.#running.set(row.id, integration);
       await integration.start();
     } catch (error) {
@@ -131,6 +144,8 @@ export class BrokerRuntime {
     this.#started = true;
     if (options.logger) this.#logger = options.logger;
     const forward = (change: BrokerChange): void => {
+      // Mirroring a change is a duty: the instance that holds the duties does it for everyone.
+      if (!this.#deps.leadership.isLeader()) return;
       for (const integration of this.#running.values()) void integration.handleChange(change);
     };
     this.#offEvents = [
@@ -140,7 +155,35 @@ export class BrokerRuntime {
       this.#deps.events.on('broker.changed', async ({ id }) => {
         await this.replace(id, (await findIntegrationById(this.#deps.db, id)) ?? null);
       }),
+      // Changes may have been missed: the duties' holder brings every broker in line again.
+      this.#deps.events.on('feed.reset', async () => {
+        if (!this.#deps.leadership.isLeader()) return;
+        for (const integration of this.#running.values()) {
+          await integration
+            .reconcile({ dryRun: false })
+            .catch((error: unknown) =>
+              this.logger.error(
+                { integration: integration.name, err: describeError(error) },
+                'reconcile failed',
+              ),
+            );
+        }
+      }),
+      // The duties moved to or away from this instance: every integration is rebuilt to match (a new holder's
+      // sync integrations start with a full reconcile).
+      this.#deps.leadership.onChange(() => this.#restartAll()),
     ];
+    for (const row of await listIntegrations(this.#deps.db)) {
+      if (row.enabled === 1) await this.#startRow(row);
+    }
+    this.#publishHooks();
+  }
+
+  async #restartAll(): Promise<void> {
+    if (!this.#started) return;
+    const previous = [...this.#running.values()];
+    this.#running.clear();
+    await Promise.all(previous.map((integration) => integration.stop()));
     for (const row of await listIntegrations(this.#deps.db)) {
       if (row.enabled === 1) await this.#startRow(row);
     }
@@ -168,9 +211,22 @@ export class BrokerRuntime {
     this.#publishHooks();
   }
 
-  /** Hands a just-set password to every running integration (each decides what to do with it). */
-  passwordSet(username: string, password: string): void {
-    for (const integration of this.#running.values()) void integration.passwordSet(username, password);
+  /**
+   * Hands a just-set password to the brokers (the only moment Warden knows it): on the duties' holder to its
+   * running integrations (which push it or queue it while their broker is down), elsewhere over one-off sessions
+   * like the CLI — the plaintext never travels between instances.
+   */
+  async passwordSet(username: string, password: string): Promise<void> {
+    if (this.#deps.leadership.isLeader()) {
+      for (const integration of this.#running.values()) void integration.passwordSet(username, password);
+      return;
+    }
+    for (const missed of await this.pushPassword(username, password)) {
+      this.logger.warn(
+        { integration: missed.integration, username: missed.username, err: missed.error },
+        'password not delivered to the broker; it stays pending',
+      );
+    }
   }
 
   /**

@@ -139,4 +139,15 @@ export const BrokerStatusSchema = Type.Object({
     Type.Object({ count: Type.Integer(), usernames: Type.Array(Type.String()), queued: Type.Integer() }),
   ),
   hooks: Type.Optional(Type.Object({ requests: Type.Integer(), lastRequestAt: Nullable(Type.String()) })),
+  duty: Nullable(
+    Type.Object(
+      {
+        instance: Type.String({ description: 'WARDEN_INSTANCE_ID of the instance running the duties' }),
+        since: Type.String({ format: 'date-time' }),
+        heartbeatAt: Type.String({ format: 'date-time' }),
+        here: Type.Boolean({ description: 'whether the answering instance is that one' }),
+      },
+      { description: 'the instance that runs syncs, purges and kicks for every integration' },
+    ),
+  ),
 });

@@ -6,12 +6,14 @@ import type { SecretBox } from '../../core/crypto/secret-box.js';
 import { AppError } from '../../core/errors/app-error.js';
 import type { DomainEventBus } from '../../core/events.js';
 import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
+import type { Leadership } from '../../db/leadership/leadership.js';
 import type { Database } from '../../db/schema.js';
-import type {
-  BrokerKind,
-  BrokerStatus,
-  SyncReport,
-  WardenDirectory,
+import {
+  type BrokerKind,
+  type BrokerStatus,
+  isHookKind,
+  type SyncReport,
+  type WardenDirectory,
 } from '../../integrations/broker-integration.js';
 import type { HookServices } from '../../integrations/hooks/hook-integration.js';
 import { type DynsecExport, exportDynsec } from '../../integrations/mosquitto-dynsec/dynsec-export.js';
@@ -78,6 +80,8 @@ export function createBrokersService(deps: {
   events: DomainEventBus;
   /** Settings changes are recorded in their transaction; every process's runtime follows them. */
   changes: Pick<ChangeFeed, 'record' | 'settled'>;
+  /** Which instance runs the duties (syncs, purges): named in the status, and where the sync adapters run. */
+  leadership: Leadership;
   directory: WardenDirectory;
   credentials: BrokerCredentials;
   hookServices: HookServices;
@@ -230,12 +234,17 @@ export function createBrokersService(deps: {
     async status(name: string): Promise<BrokerStatus> {
       const row = await mustFind(db, name);
       const { running, live, error } = await runtime.liveStatus(row);
+      const holder = await deps.leadership.holder();
+      const here = deps.leadership.isLeader();
+      // A sync integration's link lives on the instance holding the duties; elsewhere it is not known.
+      const knownHere = running || here || isHookKind(row.kind as BrokerKind);
       return {
         name: row.name,
         kind: row.kind as BrokerKind,
         enabled: row.enabled === 1,
         running,
-        connected: live.connected,
+        connected: knownHere ? live.connected : null,
+        duty: holder ? { ...holder, here } : null,
         lastSyncAt: row.last_sync_at === null ? null : toIso(row.last_sync_at),
         lastSyncChanges: row.last_sync_changes,
         lastError: error ?? row.last_error,
@@ -257,7 +266,9 @@ export function createBrokersService(deps: {
       const row = await mustFind(db, name);
       let report: SyncReport;
       try {
-        const adapter = runtime.running(row.id) ?? runtime.build(row);
+        // The running adapter where it performs the duties; elsewhere (a standby instance, the CLI) a one-off one.
+        const running = deps.leadership.isLeader() ? runtime.running(row.id) : undefined;
+        const adapter = running ?? runtime.build(row);
         report = await adapter.reconcile({ dryRun: options.dryRun });
       } catch (error) {
         if (error instanceof AppError) throw error;

@@ -3410,6 +3410,16 @@ export interface paths {
                 requests: number;
                 lastRequestAt: string | null;
               };
+              duty: {
+                /** @description WARDEN_INSTANCE_ID of the instance running the duties */
+                instance: string;
+                /** Format: date-time */
+                since: string;
+                /** Format: date-time */
+                heartbeatAt: string;
+                /** @description whether the answering instance is that one */
+                here: boolean;
+              } | null;
             };
           };
         };
