@@ -58,7 +58,7 @@ export function createLeadership(deps: {
     if (next) {
       const now = deps.clock.now();
       await recordHolder(deps.db, { duty: DUTIES, instance: deps.instance, since: now, heartbeat_at: now });
-      logger.warn({ instance: deps.instance }, 'this instance now runs the duties (broker syncs, purges)');
+      logger.info({ instance: deps.instance }, 'this instance now runs the duties (broker syncs, purges)');
     } else {
       logger.warn({ instance: deps.instance }, 'this instance no longer runs the duties');
     }
