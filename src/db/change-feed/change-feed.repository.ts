@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Engine } from '../database.js';
-import { lockFor } from '../dialects/locks.js';
+import { lockKey } from '../dialects/locks.js';
 import type { Database } from '../schema.js';
 import type { ChangeFeedRow } from './change-feed.table.js';
 
@@ -13,8 +13,9 @@ export const NOTIFY_CHANNEL_SQL = sql<string>`'warden_changes_' || current_schem
 /**
  * Appends a change inside the caller's transaction. On PostgreSQL the append first takes the feed's
  * transaction lock, held until commit, so that ids become visible in the order they were given: a follower
- * reading "everything after id N" can never miss a row that commits later with a smaller id. SQLite already
- * runs one writing transaction at a time. The notification is delivered by PostgreSQL at commit, not before.
+ * reading "everything after id N" can never miss a row that commits later with a smaller id. Lock, insert and
+ * notification are one statement (one round trip). SQLite already runs one writing transaction at a time. The
+ * notification is delivered by PostgreSQL at commit, not before.
  */
 export async function appendChange(
   trx: Kysely<Database>,
@@ -22,13 +23,13 @@ export async function appendChange(
   change: { kind: string; key: string; payload: string; at: number },
 ): Promise<void> {
   if (engine === 'postgres') {
-    await lockFor(trx, engine, 'change-feed');
-    const { id } = await trx
-      .insertInto('change_feed')
-      .values(change)
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await sql`select pg_notify(${NOTIFY_CHANNEL_SQL}, ${String(id)})`.execute(trx);
+    await sql`
+      with locked as (select pg_advisory_xact_lock(${lockKey('change-feed')})),
+        appended as (
+          insert into change_feed (kind, key, payload, at)
+          select ${change.kind}, ${change.key}, ${change.payload}, ${change.at} from locked
+          returning id)
+      select pg_notify(${NOTIFY_CHANNEL_SQL}, id::text) from appended`.execute(trx);
     return;
   }
   await trx.insertInto('change_feed').values(change).execute();

@@ -115,15 +115,18 @@ export function createChangeFeed(deps: {
   }
 
   async function drain(): Promise<void> {
-    const { oldest } = await feedBounds(db);
-    if (oldest > lastId + 1) {
-      // Rows after lastId were pruned before this process read them: what it holds may be stale.
-      await events.emit('feed.reset', {
-        reason: `behind the oldest change kept (at ${lastId}, oldest ${oldest})`,
-      });
-    }
+    let first = true;
     for (;;) {
       const rows = await changesAfter(db, lastId, BATCH);
+      const next = rows[0];
+      // A gap after lastId is a rolled-back append, or rows pruned before this process read them: only then is
+      // the oldest id kept worth asking for. Pruning leaves the newest row, so a pruned gap always shows here.
+      if (first && next && next.id > lastId + 1 && (await feedBounds(db)).oldest > lastId + 1 && lastId > 0) {
+        await events.emit('feed.reset', {
+          reason: `behind the oldest change kept (at ${lastId}, next ${next.id})`,
+        });
+      }
+      first = false;
       for (const row of rows) {
         lastId = row.id;
         await dispatch(row.kind, row.payload);

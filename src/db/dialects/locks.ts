@@ -11,6 +11,11 @@ const LOCK_KEYS: Record<LockName, number> = {
   'change-feed': 7_401_003,
 };
 
+/** The advisory-lock key of a serialization point (for statements that take it themselves). */
+export function lockKey(name: LockName): number {
+  return LOCK_KEYS[name];
+}
+
 /**
  * Serializes transactions that read-then-write a shared invariant (e.g. "at least one active admin").
  * PostgreSQL: a transaction-scoped advisory lock. SQLite: nothing to do, because every transaction starts with
