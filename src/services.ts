@@ -213,7 +213,10 @@ export async function startServices(
   // The election before the integrations, so they start where the duties are held.
   const stopLeading = await services.leadership.start(options);
   await services.brokers.start(options);
-  const stopFollowing = await services.changes.follow(options);
+  const stopFollowing = await services.changes.follow({
+    ...options,
+    prunes: () => services.leadership.isLeader(),
+  });
   return async () => {
     await stopFollowing();
     await services.brokers.stop();

@@ -51,8 +51,11 @@ export interface ChangeFeed {
    * no-op in a process that does not follow.
    */
   settled(): Promise<void>;
-  /** Starts following: the server's start step. Returns the stop function. */
-  follow(options?: { logger?: Logger }): Promise<() => Promise<void>>;
+  /**
+   * Starts following: the server's start step. `prunes` says whether this instance runs the pruning (a duty:
+   * only its holder does it). Returns the stop function.
+   */
+  follow(options?: { logger?: Logger; prunes?: () => boolean }): Promise<() => Promise<void>>;
   status(): FeedStatus;
   /**
    * Whether what this process applied can be trusted for a decision: it does not follow (it reads the database
@@ -245,7 +248,9 @@ export function createChangeFeed(deps: {
         () => void poll(),
         engine === 'postgres' ? POSTGRES_POLL_MS : SQLITE_POLL_MS,
       );
+      const prunes = options.prunes ?? (() => true);
       const pruner = setInterval(() => {
+        if (!prunes()) return;
         pruneChanges(db, clock.now() - RETENTION_MS).catch((cause: unknown) =>
           logger.warn({ err: describe(cause) }, 'change feed: pruning failed'),
         );
