@@ -9,6 +9,9 @@ import type { MessageKey } from '../../i18n/messages.en';
 /** How an integration is doing, in one word and a colour. */
 function stateOf(broker: Broker, status: BrokerStatus): { key: MessageKey; color: string } {
   if (!broker.enabled) return { key: 'brokers.state.disabled', color: 'gray' };
+  // A sync integration runs on the instance holding the duties; this one only names it.
+  if (!status.running && status.duty && !status.duty.here)
+    return { key: 'brokers.state.elsewhere', color: 'blue' };
   if (!status.running) return { key: 'brokers.state.notRunning', color: 'yellow' };
   if (status.connected === true) return { key: 'brokers.state.connected', color: 'teal' };
   if (status.connected === false) return { key: 'brokers.state.disconnected', color: 'red' };
@@ -25,6 +28,13 @@ export function BrokerState({ broker, status }: { broker: Broker; status?: Broke
       <Badge color={state.color} variant="light">
         {t(state.key)}
       </Badge>
+      {status.duty && (
+        <Text size="xs" c="dimmed" data-testid="broker-duty">
+          {t(status.duty.here ? 'brokers.duty.here' : 'brokers.duty.elsewhere', {
+            instance: status.duty.instance,
+          })}
+        </Text>
+      )}
       {status.lastError && (
         <Text size="xs" c="red" maw={280} lineClamp={2} data-testid="broker-last-error">
           {status.lastError}
