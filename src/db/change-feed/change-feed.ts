@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
@@ -64,6 +65,9 @@ export interface ChangeFeed {
   trustworthy(): boolean;
 }
 
+/** Set while this process's listeners apply a change from the feed. */
+const delivering = new AsyncLocalStorage<boolean>();
+
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -102,7 +106,7 @@ export function createChangeFeed(deps: {
       return;
     }
     // Kinds come from this code base; an unknown one (a newer release during a rolling upgrade) has no listener.
-    await events.emit(kind as FeedEventName, data as DomainEvents[FeedEventName]);
+    await delivering.run(true, () => events.emit(kind as FeedEventName, data as DomainEvents[FeedEventName]));
   }
 
   function markLost(cause: unknown): void {
@@ -184,7 +188,8 @@ export function createChangeFeed(deps: {
     },
 
     async settled() {
-      if (!following) return;
+      // A listener whose work writes (and so settles) would wait for the very delivery it is part of.
+      if (!following || delivering.getStore()) return;
       try {
         await catchUp();
       } catch (cause) {
