@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { PasswordHasher } from '../../src/core/crypto/password-hasher.js';
 import { DomainEventBus, type DomainEvents } from '../../src/core/events.js';
@@ -15,7 +16,7 @@ import { FAST_HASH, STRONG_PASSWORD } from '../helpers/test-app.js';
  * The change feed on both engines: a change committed by one process (here: a second set of services on the
  * same database, as the CLI or another instance would be) reaches a following process through the feed alone,
  * in commit order, none lost; a follower that fell behind pruned rows drops its caches; a follower cut off from
- * PostgreSQL fails closed and catches up when it is back.
+ * PostgreSQL fails closed (MQTT logins refused, /readyz 503) and catches up when it is back.
  */
 
 interface Process {
@@ -189,6 +190,11 @@ describe('change feed: a follower cut off from PostgreSQL', () => {
         );
         expect(terminated.rowCount).toBe(1);
         await until(() => expect(follower.services.changes.trustworthy()).toBe(false));
+        const app = await buildApp({ services: follower.services });
+        stops.push(() => app.close());
+        const ready = await app.inject({ method: 'GET', url: '/readyz' });
+        expect(ready.statusCode).toBe(503);
+        expect(ready.json()).toMatchObject({ code: 'server.unavailable' });
         const refused = await follower.services.mqttAuth.authenticate({
           username: 'admin',
           password: Buffer.from('anything'),
@@ -204,6 +210,7 @@ describe('change feed: a follower cut off from PostgreSQL', () => {
           role: 'viewer',
         });
         await until(() => expect(follower.services.changes.trustworthy()).toBe(true), 15_000);
+        expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
         await until(() => expect(seen.map((event) => event.username)).toContain('meanwhile'));
       } finally {
         await admin.end();
