@@ -73,6 +73,7 @@ export async function startServer(
         port,
         tls: mqttsPort !== 0 && certPath && keyPath ? { port: mqttsPort, certPath, keyPath } : null,
         maxPacketBytes: config.mqttMaxPacketBytes,
+        cluster: config.redisUrl ? { redisUrl: config.redisUrl, prefix: config.redisPrefix } : null,
       });
     try {
       try {

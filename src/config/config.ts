@@ -15,6 +15,14 @@ export const MIN_MQTT_MAX_PACKET_BYTES = 1_024;
 /** The largest packet MQTT can express: remaining length 268,435,455 plus a 5-byte fixed header. */
 export const MAX_MQTT_MAX_PACKET_BYTES = 268_435_460;
 
+/** Default `WARDEN_REDIS_PREFIX`. */
+export const DEFAULT_REDIS_PREFIX = 'warden';
+/**
+ * Letters, digits, `_`, `.`, `:` and `-`: the prefix heads pub/sub channels that carry MQTT topics (so no `/`,
+ * `+`, `#`) whose wildcard subscriptions are Redis glob patterns (so no `*`, `?`, `[`, `]`, `\`).
+ */
+const REDIS_PREFIX_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
 /**
  * Warden's whole configuration, read once at start from the environment, validated, then frozen.
  * Every key is documented in docs/config.md (a test keeps the two in sync).
@@ -42,6 +50,10 @@ export interface Config {
   readonly trustProxy: boolean;
   /** This instance's name among several on one database (the holder of the duties is named by it). */
   readonly instanceId: string;
+  /** `redis://…` or `rediss://…`: the embedded brokers of all instances form one broker through it; null = standalone. */
+  readonly redisUrl: string | null;
+  /** Prefix of Warden's Redis keys and pub/sub channels, so that several deployments can share one Redis. */
+  readonly redisPrefix: string;
 }
 
 /** One documented environment variable. `docs/config.md` is checked against this list by a test. */
@@ -113,6 +125,18 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     description:
       "This instance's name when several share one database (the broker status names the one running the duties).",
   },
+  {
+    env: 'WARDEN_REDIS_URL',
+    defaultValue: '(unset: each instance runs its own broker)',
+    description:
+      'A redis:// or rediss:// URL: the embedded brokers of all instances using it form one broker (fan-out, subscriptions, retained messages, sessions).',
+  },
+  {
+    env: 'WARDEN_REDIS_PREFIX',
+    defaultValue: DEFAULT_REDIS_PREFIX,
+    description:
+      'Prefix of the Redis keys and pub/sub channels; deployments sharing one Redis need different prefixes. 1-64 of A-Z a-z 0-9 _ . : -',
+  },
 ];
 
 export class ConfigError extends Error {
@@ -153,6 +177,34 @@ function readPacketBytes(env: Env, name: string): number {
 function readOptional(env: Env, name: string): string | null {
   const raw = env[name];
   return raw === undefined || raw === '' ? null : raw;
+}
+
+function readRedisUrl(env: Env, name: string): string | null {
+  const raw = readOptional(env, name);
+  if (raw === null) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    // The value may hold a password: never echo it.
+    throw new ConfigError(name, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379');
+  }
+  if ((url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+    throw new ConfigError(name, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379');
+  }
+  return raw;
+}
+
+function readRedisPrefix(env: Env, name: string): string {
+  const raw = readOptional(env, name);
+  if (raw === null) return DEFAULT_REDIS_PREFIX;
+  if (!REDIS_PREFIX_PATTERN.test(raw)) {
+    throw new ConfigError(
+      name,
+      `must be 1-64 characters from A-Z a-z 0-9 _ . : - (no /, +, #, *, ?, [ or ]), got "${raw}"`,
+    );
+  }
+  return raw;
 }
 
 function readBoolean(env: Env, name: string): boolean {
@@ -210,5 +262,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     trustProxy: readBoolean(env, 'WARDEN_TRUST_PROXY'),
     instanceId: readInstanceId(env),
+    redisUrl: readRedisUrl(env, 'WARDEN_REDIS_URL'),
+    redisPrefix: readRedisPrefix(env, 'WARDEN_REDIS_PREFIX'),
   });
 }

@@ -8,6 +8,7 @@ import {
   type Engine,
   migrateToLatest,
   migrateUpTo,
+  type OpenDatabaseOptions,
   openDatabase,
 } from '../../src/db/database.js';
 
@@ -35,6 +36,11 @@ export function postgresUrl(): string | null {
 export const ENGINES: readonly Engine[] = postgresUrl() ? ['sqlite', 'postgres'] : ['sqlite'];
 
 export interface TestDatabase extends DatabaseHandle {
+  /**
+   * How to open this same database again, as a second Warden instance would (`openDatabase`, also from a child
+   * process); close such handles before `destroy`.
+   */
+  readonly location: OpenDatabaseOptions;
   /** Drops the database (temp dir or schema). */
   destroy(): Promise<void>;
 }
@@ -51,10 +57,12 @@ export async function createTestDatabase(
     options.upTo ? migrateUpTo(handle.db, options.upTo) : migrateToLatest(handle.db);
   if (engine === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-test-'));
-    const handle = openDatabase({ databaseUrl: null, dataDir: dir });
+    const location = { databaseUrl: null, dataDir: dir };
+    const handle = openDatabase(location);
     await migrate(handle);
     return {
       ...handle,
+      location,
       destroy: async () => {
         await handle.close();
         fs.rmSync(dir, { recursive: true, force: true });
@@ -68,7 +76,8 @@ export async function createTestDatabase(
   await admin.connect();
   await admin.query(`create schema ${schema}`);
   await admin.end();
-  const handle = openDatabase({ databaseUrl: url, dataDir: os.tmpdir(), searchPath: schema });
+  const location = { databaseUrl: url, dataDir: os.tmpdir(), searchPath: schema };
+  const handle = openDatabase(location);
   const destroy = async (): Promise<void> => {
     await handle.close();
     const cleanup = new pg.Client({ connectionString: url });
@@ -83,5 +92,5 @@ export async function createTestDatabase(
     await destroy();
     throw error;
   }
-  return { ...handle, destroy };
+  return { ...handle, location, destroy };
 }

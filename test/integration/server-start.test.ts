@@ -105,9 +105,38 @@ describe('starting Warden', () => {
       [{ WARDEN_LOG_LEVEL: 'loud' }, 'WARDEN_LOG_LEVEL'],
       [{ WARDEN_SECRET_KEY: 'short' }, 'WARDEN_SECRET_KEY'],
       [{ WARDEN_MQTTS_PORT: '8883' }, 'WARDEN_MQTTS_PORT'],
+      [{ WARDEN_REDIS_URL: 'http://127.0.0.1:6379' }, 'WARDEN_REDIS_URL'],
+      [{ WARDEN_REDIS_PREFIX: 'a/b' }, 'WARDEN_REDIS_PREFIX'],
     ] as const) {
       expect(() => loadConfig(env)).toThrow(ConfigError);
       expect(() => loadConfig(env)).toThrow(variable);
+    }
+  });
+
+  it('WARDEN_REDIS_URL is a redis:// or rediss:// URL, or unset; a bad one is refused naming the variable, without echoing it', () => {
+    expect(loadConfig({}).redisUrl).toBeNull();
+    expect(loadConfig({ WARDEN_REDIS_URL: '' }).redisUrl).toBeNull();
+    expect(loadConfig({ WARDEN_REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).toBe(
+      'redis://127.0.0.1:6379',
+    );
+    expect(loadConfig({ WARDEN_REDIS_URL: 'rediss://:pw@cache.example:6380/2' }).redisUrl).toBe(
+      'rediss://:pw@cache.example:6380/2',
+    );
+    for (const value of ['127.0.0.1:6379', 'http://127.0.0.1:6379', 'redis://', 'not a url s3cret']) {
+      const load = () => loadConfig({ WARDEN_REDIS_URL: value });
+      expect(load, value).toThrow(ConfigError);
+      expect(load, value).toThrow('WARDEN_REDIS_URL: must be a redis:// or rediss:// URL');
+      expect(load, value).not.toThrow('s3cret');
+    }
+  });
+
+  it('WARDEN_REDIS_PREFIX defaults to warden and takes only characters safe in keys, channels and patterns', () => {
+    expect(loadConfig({}).redisPrefix).toBe('warden');
+    expect(loadConfig({ WARDEN_REDIS_PREFIX: 'plant-7:prod.v2_a' }).redisPrefix).toBe('plant-7:prod.v2_a');
+    for (const value of ['a/b', 'a+', '#', 'a*', 'a?', '[a]', 'a b', 'x'.repeat(65)]) {
+      const load = () => loadConfig({ WARDEN_REDIS_PREFIX: value });
+      expect(load, value).toThrow(ConfigError);
+      expect(load, value).toThrow('WARDEN_REDIS_PREFIX: must be 1-64 characters');
     }
   });
 });

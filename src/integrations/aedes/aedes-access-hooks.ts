@@ -22,8 +22,30 @@ const RETURN_CODES: Record<MqttRefusal, number> = {
   unavailable: SERVER_UNAVAILABLE,
 };
 
+/**
+ * Set on a will when aedes stores it. When an instance stops without closing its connections (a crash), another
+ * instance sharing its Redis publishes the wills it left behind; aedes then asks `authorizePublish` without a
+ * client (that connection is gone), so the will carries whose it is. Clients cannot set it: the MQTT parser
+ * builds the will from the CONNECT's fields only.
+ */
+const WILL_OWNER = 'wardenUser';
+
+/** The part of aedes' persistence (documented aedes-persistence interface) that holds wills. */
+interface WillStore {
+  putWill(client: Client, packet: object): Promise<void>;
+  delWill(client: { id: string; brokerId: string }): Promise<unknown>;
+}
+
+/** A will left by a stopped instance was refused (and dropped); aedes reports it as an error, already logged. */
+export class WillRefused extends Error {}
+
 function refusal(returnCode: number, message: string): Error & { returnCode: number } {
   return Object.assign(new Error(message), { returnCode });
+}
+
+function willStore(broker: Aedes): WillStore {
+  // aedes sets `persistence` in listen() but does not declare it in its types.
+  return (broker as unknown as { persistence: WillStore }).persistence;
 }
 
 function remoteAddress(client: Client): string {
@@ -102,6 +124,8 @@ export function createAccessHooks(deps: {
 
     // A refusal closes the connection: MQTT 3.1.1 has no negative PUBACK, and aedes drops the client.
     authorizePublish(client, packet, callback) {
+      const owner = (packet as { [WILL_OWNER]?: unknown })[WILL_OWNER];
+      if (typeof owner === 'string') return authorizeLeftWill(owner, packet, callback);
       const connection = client ? connections.get(client) : undefined;
       if (!connection) return callback(new Error('publish without an authenticated client'));
       withSubject(connection.username, (subject) => {
@@ -145,6 +169,58 @@ export function createAccessHooks(deps: {
     },
   };
 
+  /**
+   * The will of a client whose instance stopped without closing it, published by this instance: decided for the
+   * user who connected it, with the client id it connected with. A refused will is dropped from the store, or
+   * aedes would offer it again every few minutes.
+   */
+  function authorizeLeftWill(
+    username: string,
+    packet: Parameters<Hooks['authorizePublish']>[1],
+    callback: Parameters<Hooks['authorizePublish']>[2],
+  ): void {
+    const { clientId, brokerId } = packet as { clientId?: unknown; brokerId?: unknown };
+    access.subject(username).then(
+      (subject) => {
+        const allowed =
+          subject !== null &&
+          typeof clientId === 'string' &&
+          decide(
+            subject.compiled,
+            { username, clientid: clientId },
+            {
+              action: 'publish',
+              topic: packet.topic,
+              qos: packet.qos as QoS,
+              retain: packet.retain,
+            },
+          ).allowed;
+        if (allowed) {
+          logger.info({ username, clientId }, 'mqtt: publishing the will of a client of a stopped instance');
+          return callback(null);
+        }
+        logger.warn(
+          { username, clientId, topic: packet.topic.slice(0, 200) },
+          'mqtt: will of a client of a stopped instance refused and dropped',
+        );
+        const dropped =
+          broker && typeof clientId === 'string' && typeof brokerId === 'string'
+            ? willStore(broker).delWill({ id: clientId, brokerId })
+            : Promise.resolve();
+        const refused = new WillRefused(`not authorized to publish to ${packet.topic.slice(0, 200)}`);
+        dropped.then(
+          () => callback(refused),
+          () => callback(refused),
+        );
+      },
+      (error: unknown) => {
+        // Kept: the next round (aedes retries left wills every four heartbeats) may find the database again.
+        logger.error({ err: error, username }, 'mqtt: reading access rules failed');
+        callback(error as Error);
+      },
+    );
+  }
+
   return {
     ...hooks,
     /** The Warden user a client authenticated as, or undefined before (or without) authentication. */
@@ -154,6 +230,12 @@ export function createAccessHooks(deps: {
     attach(instance) {
       broker = instance;
       instance.on('unsubscribe', (filters, client) => connections.get(client)?.untrack(filters));
+      // aedes stores a will right after authentication (node_modules/aedes/lib/handlers/connect.js); the stored copy names its owner.
+      // The client's own copy (published when its connection drops on this instance) stays as it was sent.
+      const store = willStore(instance);
+      const putWill = store.putWill.bind(store);
+      store.putWill = (client, packet) =>
+        putWill(client, { ...packet, [WILL_OWNER]: connections.get(client)?.username });
     },
   };
 }

@@ -6,15 +6,17 @@ import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { ConfigError, DEFAULT_MQTT_MAX_PACKET_BYTES } from '../../config/config.js';
 import type { Services } from '../../services.js';
-import { createAccessHooks } from './aedes-access-hooks.js';
+import { createAccessHooks, WillRefused } from './aedes-access-hooks.js';
 import {
   guardPackets,
   PROTOCOL_REFUSALS,
   type ProtocolRefusal,
   ProtocolViolation,
 } from './aedes-packet-guard.js';
+import { type BrokerClusterOptions, connectRedisBackplane, type RedisBackplane } from './redis-backplane.js';
 
 export type { ProtocolRefusal } from './aedes-packet-guard.js';
+export type { BrokerClusterOptions } from './redis-backplane.js';
 
 /**
  * Time a new connection has to deliver its whole CONNECT (and, on the TLS listener, before that to complete the
@@ -23,6 +25,12 @@ export type { ProtocolRefusal } from './aedes-packet-guard.js';
  * Node's TLS handshake default 120 s).
  */
 export const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * How long closing a clustered broker waits, once its clients are closed, for its emitter to say goodbye to Redis
+ * before the connections are simply ended (the goodbye never comes while Redis is unreachable).
+ */
+const CLUSTER_CLOSE_GRACE_MS = 1_000;
 
 /** The error aedes' own CONNECT timer raises (node_modules/aedes/lib/client.js); counted as `connect_timeout`. */
 const AEDES_CONNECT_TIMEOUT = 'connect did not arrive in time';
@@ -39,6 +47,16 @@ export interface EmbeddedBrokerOptions {
   readonly maxPacketBytes?: number;
   /** Overrides {@link CONNECT_TIMEOUT_MS} (tests). */
   readonly connectTimeoutMs?: number;
+  /**
+   * `WARDEN_REDIS_URL` and `WARDEN_REDIS_PREFIX`: the brokers of all instances configured alike form one broker
+   * (docs/mqtt.md). Null or omitted: this broker stands alone, with aedes' in-memory persistence.
+   */
+  readonly cluster?: BrokerClusterOptions | null;
+  /**
+   * Overrides aedes' 60 s heartbeat (tests): how often a clustered broker tells the others it is alive; wills of
+   * an instance silent for three heartbeats are published by the others.
+   */
+  readonly heartbeatIntervalMs?: number;
 }
 
 export interface EmbeddedBroker {
@@ -94,6 +112,27 @@ function closeServer(server: net.Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
+/**
+ * Closes aedes: its clients first, then its emitter. A clustered emitter says goodbye to Redis and waits for the
+ * answer, which never comes while Redis is unreachable: once the clients are closed, it gets a short grace, then
+ * the Redis connections are ended anyway, so that nothing keeps the process alive.
+ */
+async function closeBroker(broker: Aedes, backplane: RedisBackplane | null): Promise<void> {
+  const closed = new Promise<void>((resolve) => broker.close(() => resolve()));
+  if (backplane) {
+    const clientsClosed = new Promise<void>((resolve) => broker.once('closed', () => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const grace = clientsClosed.then(
+      () => new Promise<void>((resolve) => (timer = setTimeout(resolve, CLUSTER_CLOSE_GRACE_MS))),
+    );
+    await Promise.race([closed, grace]);
+    clearTimeout(timer);
+    backplane.close();
+  } else {
+    await closed;
+  }
+}
+
 function displayHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return 'localhost';
   return host.includes(':') ? `[${host}]` : host;
@@ -115,15 +154,27 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     : null;
   const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MQTT_MAX_PACKET_BYTES;
   const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
-  const broker = await Aedes.createBroker({
-    authenticate: hooks.authenticate,
-    authorizePublish: hooks.authorizePublish,
-    authorizeSubscribe: hooks.authorizeSubscribe,
-    authorizeForward: hooks.authorizeForward,
-    // aedes starts this timer when the connection opens and stops it once a whole CONNECT packet has been parsed;
-    // when it fires, the connection is closed. Authentication itself is bounded by the password hasher's queue.
-    connectTimeout: connectTimeoutMs,
-  });
+  const backplane: RedisBackplane | null = options.cluster
+    ? await connectRedisBackplane({ ...options.cluster, logger })
+    : null;
+  let broker: Aedes;
+  try {
+    broker = await Aedes.createBroker({
+      authenticate: hooks.authenticate,
+      authorizePublish: hooks.authorizePublish,
+      authorizeSubscribe: hooks.authorizeSubscribe,
+      authorizeForward: hooks.authorizeForward,
+      // aedes starts this timer when the connection opens and stops it once a whole CONNECT packet has been
+      // parsed; when it fires, the connection is closed. Authentication itself is bounded by the password
+      // hasher's queue.
+      connectTimeout: connectTimeoutMs,
+      ...(backplane ? { mq: backplane.mq, persistence: backplane.persistence } : {}),
+      ...(options.heartbeatIntervalMs ? { heartbeatInterval: options.heartbeatIntervalMs } : {}),
+    });
+  } catch (error) {
+    backplane?.close();
+    throw error;
+  }
   hooks.attach(broker);
 
   const refusals = Object.fromEntries(PROTOCOL_REFUSALS.map((reason) => [reason, 0])) as Record<
@@ -170,13 +221,16 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     else logger.debug({ err: error }, 'mqtt: connection error');
   });
   // aedes emits 'error' for persistence failures (untyped); an EventEmitter without a listener would throw it.
+  // A will refused on behalf of a stopped instance was logged by the hooks already.
   const emitter: EventEmitter = broker;
-  emitter.on('error', (error: Error) => logger.error({ err: error }, 'mqtt: broker error'));
+  emitter.on('error', (error: Error) => {
+    if (!(error instanceof WillRefused)) logger.error({ err: error }, 'mqtt: broker error');
+  });
 
   const servers: net.Server[] = [];
   const stop = async (): Promise<void> => {
     const closing = servers.map(closeServer);
-    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    await closeBroker(broker, backplane);
     await Promise.all(closing);
   };
   try {
