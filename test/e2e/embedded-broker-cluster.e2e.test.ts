@@ -128,6 +128,8 @@ async function secondInstance(t: TestContext): Promise<{ services: Services; clo
       throw error;
     }),
     secretKey: t.services.infra.secretKey,
+    ...(handle.notifications ? { notifications: handle.notifications } : {}),
+    ...(handle.locks ? { locks: handle.locks } : {}),
   });
   const stop = await startServices(services);
   return {
@@ -306,6 +308,24 @@ describe.skipIf(REDIS === null)(
       await subscribe(onASide, 'alarms/#');
       await (await onB('ops')).publishAsync('alarms/pump', 'from B', { qos: 1 });
       await until(() => expect(aSeen.map((m) => m.payload)).toEqual(['from B']));
+    });
+
+    it('a user deactivated through A is disconnected on B, wherever it is connected, and refused on both', async () => {
+      await t.services.users.create(CLI_CONTEXT, {
+        username: 'roamer',
+        password: STRONG_PASSWORD,
+        role: 'viewer',
+        kind: 'device',
+        accessRoles: ['ops'],
+      });
+      const roamer = await onB('roamer');
+      const closed = new Promise<void>((resolve) => roamer.once('close', () => resolve()));
+      // The change is made through A's services; B learns of it from the change feed.
+      await t.services.users.deactivate(CLI_CONTEXT, 'roamer');
+      await closed;
+      for (const url of [a.url, b.url]) {
+        await expect(pool.connect(url as string, 'roamer')).rejects.toThrow();
+      }
     });
 
     it('a retained message published on A is delivered to a new subscriber on B, through B’s delivery check', async () => {
@@ -550,7 +570,8 @@ describe.skipIf(REDIS === null)('the Redis connections of a clustered broker', (
       const store = redisClient(redis);
       await store.connect();
       try {
-        expect(await store.llen(`${prefix}:will`)).toBe(2);
+        // aedes stores a will after it answered the CONNECT.
+        await until(async () => expect(await store.llen(`${prefix}:will`)).toBe(2));
         crashing.kill();
         // Both wills leave the store: one published, one refused.
         await until(async () => expect(await store.llen(`${prefix}:will`)).toBe(0));
