@@ -91,7 +91,10 @@ export interface HeldLock {
  * process is killed — so another instance can take over at once.
  */
 export interface LockSource {
-  /** Takes the lock if free (null when another session holds it); `onLost` fires if its connection fails. */
+  /**
+   * Takes the lock `key` (an int4) of this schema if free (null when another session holds it); `onLost` fires
+   * if its connection fails.
+   */
   tryHold(key: number, onLost: (error: unknown) => void): Promise<HeldLock | null>;
 }
 
@@ -115,9 +118,12 @@ export function createLockSource(
       client.on('end', () => lose(new Error('the lock connection ended')));
       try {
         await client.connect();
-        const { rows } = await client.query<{ held: boolean }>('select pg_try_advisory_lock($1) as held', [
-          key,
-        ]);
+        // Advisory locks are per PostgreSQL database, but a Warden database is a schema: two deployments in
+        // separate schemas of one database must each elect their own holder, so the schema is half of the key.
+        const { rows } = await client.query<{ held: boolean }>(
+          'select pg_try_advisory_lock(hashtext(current_schema()), $1) as held',
+          [key],
+        );
         if (rows[0]?.held) {
           return {
             async release() {
