@@ -8,6 +8,7 @@ import {
   type Cluster,
   createCluster,
   type Instance,
+  until,
 } from '../helpers/warden-cluster.js';
 
 /**
@@ -29,13 +30,19 @@ describe.skipIf(url === null || nginx === null)('Warden instances behind nginx (
   let proxy: Nginx;
   let cookie: string;
 
-  /** The upstream addresses nginx used for the requests to `uri` logged after line `from`. */
-  function upstreamsSince(from: number, uri: string): string[] {
-    return proxy
-      .accessLog()
-      .slice(from)
-      .filter((line) => line.split(' ')[1] === uri)
-      .map((line) => line.split(' ').slice(3).join(' '));
+  /**
+   * The upstream addresses nginx used for the `count` requests to `uri` logged after line `from`. nginx writes
+   * a request's line once the response is sent, so the client may read the log before the last line is there.
+   */
+  function upstreamsSince(from: number, uri: string, count: number): Promise<string[]> {
+    return until(() => {
+      const lines = proxy
+        .accessLog()
+        .slice(from)
+        .filter((line) => line.split(' ')[1] === uri);
+      expect(lines.length, `${uri} in the access log`).toBeGreaterThanOrEqual(count);
+      return lines.map((line) => line.split(' ').slice(3).join(' '));
+    }, 10_000);
   }
 
   beforeAll(async () => {
@@ -57,7 +64,7 @@ describe.skipIf(url === null || nginx === null)('Warden instances behind nginx (
       expect(ready.status, proxy.errorLog()).toBe(200);
       expect(ready.body).toMatchObject({ status: 'ready', changeFeed: { following: true } });
     }
-    expect(new Set(upstreamsSince(from, '/readyz'))).toEqual(new Set([hostPort(a), hostPort(b)]));
+    expect(new Set(await upstreamsSince(from, '/readyz', 4))).toEqual(new Set([hostPort(a), hostPort(b)]));
   });
 
   it('a session made through nginx works on both instances, with no stickiness', async () => {
@@ -84,7 +91,7 @@ describe.skipIf(url === null || nginx === null)('Warden instances behind nginx (
       const me = await api(proxy.url, 'GET', '/api/v1/me', { cookie });
       expect(me.status, `request ${i + 1}`).toBe(200);
     }
-    expect(new Set(upstreamsSince(from, '/api/v1/me'))).toEqual(new Set([hostPort(a), hostPort(b)]));
+    expect(new Set(await upstreamsSince(from, '/api/v1/me', 6))).toEqual(new Set([hostPort(a), hostPort(b)]));
   });
 
   it('a write through nginx is read back at once, whichever instance answers', async () => {
@@ -98,7 +105,7 @@ describe.skipIf(url === null || nginx === null)('Warden instances behind nginx (
       const read = await api(proxy.url, 'GET', '/api/v1/users/through-nginx', { cookie });
       expect(read.status, `read ${i + 1}`).toBe(200);
     }
-    expect(new Set(upstreamsSince(from, '/api/v1/users/through-nginx'))).toEqual(
+    expect(new Set(await upstreamsSince(from, '/api/v1/users/through-nginx', 2))).toEqual(
       new Set([hostPort(a), hostPort(b)]),
     );
   });
