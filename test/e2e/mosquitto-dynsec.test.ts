@@ -265,6 +265,22 @@ describe.skipIf(plugin === null)(
       expect(after.pendingPasswords.usernames).not.toContain('legacy-1');
     });
 
+    it('a client deleted behind Warden’s back comes back without a password, and the status says so', async () => {
+      expect(await refused('dev-3', 'N3w-Passw0rd!x')).toBe(false);
+      const admin = await dynsecAdmin(mosquitto);
+      await admin.execute([{ command: 'deleteClient', username: 'dev-3' }]);
+      await admin.close();
+      const applied = await t.call('POST', '/api/v1/brokers/mosquitto-1/sync', { cookie: root });
+      expect(applied.json().changes.map((change: { action: string; name: string }) => change.name)).toContain(
+        'dev-3',
+      );
+      const status = (await t.call('GET', '/api/v1/brokers/mosquitto-1/status', { cookie: root })).json();
+      expect(status.pendingPasswords.usernames).toContain('dev-3');
+      await t.services.users.setPassword(CLI_CONTEXT, 'dev-3', STRONG_PASSWORD);
+      await synced();
+      expect(await refused('dev-3')).toBe(false);
+    });
+
     it('export-dynsec writes a file a fresh Mosquitto starts from: users log in with their Warden passwords', async () => {
       // As for users that existed before Warden kept broker credentials.
       await t.createUser({ username: 'old-timer', kind: 'device', accessRoles: ['sensor'] });

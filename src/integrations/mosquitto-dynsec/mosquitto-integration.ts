@@ -59,6 +59,8 @@ export interface PasswordLedger {
   ): Promise<{ count: number; usernames: string[] }>;
   /** The broker acknowledged the user's current password. */
   synced(integrationId: string, username: string): Promise<void>;
+  /** The broker no longer holds the user's password (its client was recreated without one). */
+  forget(integrationId: string, username: string): Promise<void>;
 }
 
 export interface MosquittoIntegrationDeps {
@@ -227,6 +229,11 @@ export function createMosquittoIntegration(deps: MosquittoIntegrationDeps): Brok
     const changes = planFull(current, desired);
     if (!dryRun) {
       await apply(client, changes);
+      // A client created here (missing, e.g. deleted behind Warden's back) has no password until one is set.
+      for (const change of changes) {
+        if (change.action === 'create' && change.target === 'client')
+          await ledger.forget(deps.id, change.name);
+      }
       await flushPasswords(client);
       context.status.synced(context.clock.now(), changes.length);
     }

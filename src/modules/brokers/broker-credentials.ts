@@ -13,6 +13,7 @@ import type { PasswordLedger } from '../../integrations/mosquitto-dynsec/mosquit
 import type { PasswordSink } from '../users/users.service.js';
 import {
   currentCredentials,
+  forgetPasswordSync,
   markPasswordSynced,
   unsyncedPasswords,
   upsertCredential,
@@ -95,6 +96,7 @@ export function createBrokerCredentials(deps: {
     ledger: {
       unsynced: (integrationId, exclude, limit) => unsyncedPasswords(db, integrationId, exclude, limit),
       synced: (integrationId, username) => markPasswordSynced(db, integrationId, username, clock.now()),
+      forget: (integrationId, username) => forgetPasswordSync(db, integrationId, username),
     },
   };
 }

@@ -131,6 +131,21 @@ export async function markPasswordSynced(
     .execute();
 }
 
+/** Forgets that a broker holds the user's password (its client there was recreated without one). */
+export async function forgetPasswordSync(
+  db: Kysely<Database>,
+  integrationId: string,
+  username: string,
+): Promise<void> {
+  await db
+    .deleteFrom('broker_password_sync')
+    .where('integration_id', '=', integrationId)
+    .where('user_id', 'in', (eb) =>
+      eb.selectFrom('users').select('id').where('username_lower', '=', username.toLowerCase()),
+    )
+    .execute();
+}
+
 /**
  * Active local users whose current password `integrationId` is not known to hold: no credential captured,
  * a stale one, or one the broker never acknowledged. Returns the exact count and the first `limit` names.
