@@ -21,11 +21,10 @@ import { systemClock } from '../src/core/clock.js';
 import { PasswordHasher } from '../src/core/crypto/password-hasher.js';
 import { DomainEventBus } from '../src/core/events.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from '../src/db/database.js';
-import { type EmbeddedBroker, startEmbeddedBroker } from '../src/integrations/aedes/embedded-broker.js';
 import { CLI_CONTEXT } from '../src/modules/permissions/operation-context.js';
 import { DEFAULT_SECURITY_SETTINGS } from '../src/modules/settings/settings.schemas.js';
 import { createServices, type Services, startServices } from '../src/services.js';
-import { DEVICE_PASSWORD, seedDevices } from './lib/mqtt-fixture.js';
+import { DEVICE_PASSWORD, seedDevices, startWardenBroker } from './lib/mqtt-fixture.js';
 import { fmt, machineLine, percentile } from './lib/stats.js';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 200);
@@ -56,16 +55,6 @@ async function serving(handle: DatabaseHandle): Promise<Instance> {
   const services = servicesOn(handle);
   const stop = await startServices(services, { logger: pino({ level: 'silent' }) });
   return { services, stop };
-}
-
-function broker(services: Services): Promise<EmbeddedBroker> {
-  return startEmbeddedBroker({
-    services,
-    logger: pino({ level: 'silent' }),
-    host: '127.0.0.1',
-    port: 0,
-    tls: null,
-  });
 }
 
 const elapsedMs = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6;
@@ -158,7 +147,7 @@ const costs: string[] = [];
   const serverDb = openDatabase({ databaseUrl: null, dataDir: dir });
   await migrateToLatest(serverDb.db);
   const server = await serving(serverDb);
-  const mqttBroker = await broker(server.services);
+  const mqttBroker = await startWardenBroker(server.services);
   const url = mqttBroker.url as string;
   const cliDb = openDatabase({ databaseUrl: null, dataDir: dir });
   const cli = servicesOn(cliDb);
@@ -205,7 +194,7 @@ if (POSTGRES_URL) {
     await migrateToLatest(dbA.db);
     const a = await serving(dbA);
     const b = await serving(dbB);
-    const mqttBroker = await broker(b.services);
+    const mqttBroker = await startWardenBroker(b.services);
     const url = mqttBroker.url as string;
     const users = await prepare(a.services, 'pg-dev', CHANGES + 10);
     await revocations(url, users.slice(0, 10), (u) => a.services.users.deactivate(CLI_CONTEXT, u));

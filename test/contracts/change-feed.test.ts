@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { PasswordHasher } from '../../src/core/crypto/password-hasher.js';
@@ -50,19 +50,9 @@ async function serving(database: TestDatabase): Promise<Process> {
   return { ...process, stop };
 }
 
-/** Resolves when `check` passes, polling (no fixed sleeps); fails after `ms`. */
-async function until(check: () => void | Promise<void>, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
+/** Polls until `check` passes (no fixed sleeps); fails with its last error after `ms`. */
+const until = (check: () => void | Promise<void>, ms = 5_000): Promise<void> =>
+  vi.waitFor(check, { timeout: ms, interval: 20 });
 
 function collect<E extends keyof DomainEvents>(events: DomainEventBus, event: E): DomainEvents[E][] {
   const seen: DomainEvents[E][] = [];

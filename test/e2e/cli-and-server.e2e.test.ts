@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCliCaptured } from '../helpers/cli.js';
 import { startWarden, type WardenProcess } from '../helpers/warden-process.js';
 
@@ -14,18 +14,9 @@ import { startWarden, type WardenProcess } from '../helpers/warden-process.js';
 const ADMIN_PASSWORD = 'Root-Passw0rd!';
 const DEVICE_PASSWORD = 'Str0ng!Passw0rd';
 
-async function until(check: () => void | Promise<void>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-}
+/** Polls until `check` passes (no fixed sleeps); fails with its last error after `ms`. */
+const until = (check: () => void | Promise<void>, ms = 10_000): Promise<void> =>
+  vi.waitFor(check, { timeout: ms, interval: 20 });
 
 /** A CONNECT's outcome: connected, or the CONNACK return code of the refusal. */
 async function connectOutcome(

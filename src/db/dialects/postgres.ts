@@ -25,15 +25,49 @@ export function createPostgresDialect(
   return { dialect: new PostgresDialect({ pool }), pool };
 }
 
+/**
+ * A connection of its own (not one of the pool's, which may be handed to another query at any time) in the
+ * schema `searchPath`: for a LISTEN or a session lock, both of which live exactly as long as their connection.
+ * `onLost` is called once if it fails or ends before `close`.
+ */
+async function dedicatedConnection(
+  connectionString: string,
+  searchPath: string | undefined,
+  onLost: (error: unknown) => void,
+): Promise<{ client: pg.Client; close(): Promise<void> }> {
+  const client = new pg.Client({
+    connectionString,
+    ...(searchPath ? { options: `-c search_path=${searchPath}` } : {}),
+  });
+  let closed = false;
+  const lose = (error: unknown): void => {
+    if (closed) return;
+    closed = true;
+    onLost(error);
+  };
+  client.on('error', lose);
+  client.on('end', () => lose(new Error('the dedicated database connection ended')));
+  const close = async (): Promise<void> => {
+    closed = true;
+    await client.end().catch(() => {});
+  };
+  try {
+    await client.connect();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { client, close };
+}
+
 /** A live LISTEN on the change feed's channel; `close` ends its connection. */
 export interface Subscription {
   close(): Promise<void>;
 }
 
 /**
- * Where a process hears of appended changes at once: PostgreSQL notifications on a dedicated connection (a
- * pooled one may be handed to another query between notifications). `onLost` is called once when the
- * connection fails or ends; the caller reconnects.
+ * Where a process hears of appended changes at once: PostgreSQL notifications on a dedicated connection.
+ * `onLost` is called once when the connection fails or ends; the caller reconnects.
  */
 export interface NotificationSource {
   subscribe(handlers: { onNotify: () => void; onLost: (error: unknown) => void }): Promise<Subscription>;
@@ -45,37 +79,20 @@ export function createNotificationSource(
 ): NotificationSource {
   return {
     async subscribe({ onNotify, onLost }) {
-      const client = new pg.Client({
-        connectionString,
-        ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
-      });
-      let lost = false;
-      const lose = (error: unknown): void => {
-        if (lost) return;
-        lost = true;
-        onLost(error);
-      };
-      client.on('error', lose);
-      client.on('end', () => lose(new Error('the notification connection ended')));
+      const connection = await dedicatedConnection(connectionString, options.searchPath, onLost);
+      const { client } = connection;
       client.on('notification', () => onNotify());
       try {
-        await client.connect();
         // The channel the appends notify (src/db/change-feed/change-feed.repository.ts), for this schema.
         const { rows } = await client.query<{ channel: string }>(
           "select 'warden_changes_' || current_schema() as channel",
         );
         await client.query(`listen ${client.escapeIdentifier(rows[0]?.channel ?? 'warden_changes')}`);
       } catch (error) {
-        lost = true;
-        await client.end().catch(() => {});
+        await connection.close();
         throw error;
       }
-      return {
-        async close() {
-          lost = true;
-          await client.end().catch(() => {});
-        },
-      };
+      return { close: connection.close };
     },
   };
 }
@@ -104,41 +121,20 @@ export function createLockSource(
 ): LockSource {
   return {
     async tryHold(key, onLost) {
-      const client = new pg.Client({
-        connectionString,
-        ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
-      });
-      let released = false;
-      const lose = (error: unknown): void => {
-        if (released) return;
-        released = true;
-        onLost(error);
-      };
-      client.on('error', lose);
-      client.on('end', () => lose(new Error('the lock connection ended')));
+      const connection = await dedicatedConnection(connectionString, options.searchPath, onLost);
       try {
-        await client.connect();
         // Advisory locks are per PostgreSQL database, but a Warden database is a schema: two deployments in
         // separate schemas of one database must each elect their own holder, so the schema is half of the key.
-        const { rows } = await client.query<{ held: boolean }>(
+        const { rows } = await connection.client.query<{ held: boolean }>(
           'select pg_try_advisory_lock(hashtext(current_schema()), $1) as held',
           [key],
         );
-        if (rows[0]?.held) {
-          return {
-            async release() {
-              released = true;
-              await client.end().catch(() => {});
-            },
-          };
-        }
+        if (rows[0]?.held) return { release: connection.close };
       } catch (error) {
-        released = true;
-        await client.end().catch(() => {});
+        await connection.close();
         throw error;
       }
-      released = true;
-      await client.end().catch(() => {});
+      await connection.close();
       return null;
     },
   };

@@ -355,105 +355,100 @@ export function createUsersService(deps: UsersServiceDeps) {
       if (input.username !== undefined && input.username.toLowerCase() !== username.toLowerCase()) {
         throw userError('user.username_immutable', 'Usernames cannot be changed');
       }
-      const { user, row, fieldsChanged, rolesChanged } = await write(
-        ctx,
-        'user.update',
-        username,
-        async (trx) => {
-          const target = await mustFind(trx, username);
-          if (input.username !== undefined && input.username !== target.username) {
-            throw userError('user.username_immutable', 'Usernames cannot be changed');
-          }
-          enforce(canActOn(ctx.actor, policyTarget(target)));
-          const currentRole = roleOf(target.role);
-          const currentScopes = scopesOf(target);
-          const nextRole = input.role ? roleOf(input.role) : currentRole;
-          const nextScopes = input.scopes
-            ? normalizeScopes(input.scopes)
-            : scopesForRoleChange(currentRole, nextRole, currentScopes);
-          const roleChanges = nextRole !== currentRole;
-          const nextKind = input.kind ?? target.kind;
-          const scopesChange = JSON.stringify(nextScopes) !== JSON.stringify(currentScopes);
+      const { user, fieldsChanged, rolesChanged } = await write(ctx, 'user.update', username, async (trx) => {
+        const target = await mustFind(trx, username);
+        if (input.username !== undefined && input.username !== target.username) {
+          throw userError('user.username_immutable', 'Usernames cannot be changed');
+        }
+        enforce(canActOn(ctx.actor, policyTarget(target)));
+        const currentRole = roleOf(target.role);
+        const currentScopes = scopesOf(target);
+        const nextRole = input.role ? roleOf(input.role) : currentRole;
+        const nextScopes = input.scopes
+          ? normalizeScopes(input.scopes)
+          : scopesForRoleChange(currentRole, nextRole, currentScopes);
+        const roleChanges = nextRole !== currentRole;
+        const nextKind = input.kind ?? target.kind;
+        const scopesChange = JSON.stringify(nextScopes) !== JSON.stringify(currentScopes);
 
-          if (target.protected === 1 && (roleChanges || scopesChange || nextKind !== target.kind)) {
-            throw userError(
-              'user.protected',
-              'The root user stays a person with the admin role and all scopes',
-            );
-          }
-          const bad = incompatibleScopes(nextRole, nextScopes);
-          if (bad.length > 0) {
-            throw userError(
-              'user.scopes_incompatible',
-              input.scopes
-                ? `Role ${nextRole} cannot hold ${bad.join(', ')}`
-                : `Role ${nextRole} cannot hold ${bad.join(', ')}; send a compatible scopes list with the role change`,
-            );
-          }
-          const added = nextScopes.filter((scope) => !currentScopes.includes(scope));
-          enforce(canGrant(ctx.actor, roleChanges ? nextRole : 'viewer', added));
-          await assertUserManagerRemains(trx, target, {
-            ...adminCandidate(target),
-            role: nextRole,
-            scopes: nextScopes,
-            kind: nextKind,
-          });
+        if (target.protected === 1 && (roleChanges || scopesChange || nextKind !== target.kind)) {
+          throw userError(
+            'user.protected',
+            'The root user stays a person with the admin role and all scopes',
+          );
+        }
+        const bad = incompatibleScopes(nextRole, nextScopes);
+        if (bad.length > 0) {
+          throw userError(
+            'user.scopes_incompatible',
+            input.scopes
+              ? `Role ${nextRole} cannot hold ${bad.join(', ')}`
+              : `Role ${nextRole} cannot hold ${bad.join(', ')}; send a compatible scopes list with the role change`,
+          );
+        }
+        const added = nextScopes.filter((scope) => !currentScopes.includes(scope));
+        enforce(canGrant(ctx.actor, roleChanges ? nextRole : 'viewer', added));
+        await assertUserManagerRemains(trx, target, {
+          ...adminCandidate(target),
+          role: nextRole,
+          scopes: nextScopes,
+          kind: nextKind,
+        });
 
-          const patch = {
-            ...(input.email !== undefined
-              ? { email: input.email, email_lower: input.email?.toLowerCase() ?? null }
-              : {}),
-            ...(input.description !== undefined ? { description: input.description } : {}),
-            ...(input.kind !== undefined ? { kind: input.kind } : {}),
-            ...(input.sessionTimeoutMinutes !== undefined
-              ? { session_timeout_minutes: input.sessionTimeoutMinutes }
-              : {}),
-            ...(roleChanges ? { role: nextRole } : {}),
-            ...(scopesChange ? { scopes: JSON.stringify(nextScopes) } : {}),
-          };
-          const before = await publicUser(trx, target);
-          const nextAccessRoles =
-            input.accessRoles === undefined
-              ? null
-              : await deps.accessRoles.resolveForAssignment(trx, input.accessRoles);
-          const accessRolesChange =
-            nextAccessRoles !== null &&
-            JSON.stringify(nextAccessRoles.map((accessRole) => accessRole.name)) !==
-              JSON.stringify(before.accessRoles);
-          const changesFields = Object.keys(patch).length > 0;
-          if (!changesFields && !accessRolesChange) {
-            return { user: before, row: target, fieldsChanged: false, rolesChanged: false };
-          }
-          if (nextAccessRoles !== null && accessRolesChange) {
-            await deps.accessRoles.assign(
-              trx,
-              target.id,
-              nextAccessRoles.map((accessRole) => accessRole.id),
-            );
-          }
-          // Also for an assignment-only change: the version bump invalidates caches keyed on the user.
-          await updateUser(trx, target.id, { ...patch, updated_at: clock.now() });
-          const updated = await mustFind(trx, username);
-          const after = await publicUser(trx, updated);
-          const diff = changedFields(before, after, [
-            'email',
-            'description',
-            'kind',
-            'role',
-            'scopes',
-            'sessionTimeoutMinutes',
-            'accessRoles',
-          ]);
-          await audit.record(trx, ctx, {
-            action: 'user.update',
-            target: userTarget(target.username),
-            details: diff ?? {},
-          });
-          if (changesFields) await recordChange(trx, updated, 'updated');
-          if (accessRolesChange) await recordChange(trx, updated, 'access_roles');
-          return { user: after, row: updated, fieldsChanged: changesFields, rolesChanged: accessRolesChange };
-        },
-      );
+        const patch = {
+          ...(input.email !== undefined
+            ? { email: input.email, email_lower: input.email?.toLowerCase() ?? null }
+            : {}),
+          ...(input.description !== undefined ? { description: input.description } : {}),
+          ...(input.kind !== undefined ? { kind: input.kind } : {}),
+          ...(input.sessionTimeoutMinutes !== undefined
+            ? { session_timeout_minutes: input.sessionTimeoutMinutes }
+            : {}),
+          ...(roleChanges ? { role: nextRole } : {}),
+          ...(scopesChange ? { scopes: JSON.stringify(nextScopes) } : {}),
+        };
+        const before = await publicUser(trx, target);
+        const nextAccessRoles =
+          input.accessRoles === undefined
+            ? null
+            : await deps.accessRoles.resolveForAssignment(trx, input.accessRoles);
+        const accessRolesChange =
+          nextAccessRoles !== null &&
+          JSON.stringify(nextAccessRoles.map((accessRole) => accessRole.name)) !==
+            JSON.stringify(before.accessRoles);
+        const changesFields = Object.keys(patch).length > 0;
+        if (!changesFields && !accessRolesChange) {
+          return { user: before, fieldsChanged: false, rolesChanged: false };
+        }
+        if (nextAccessRoles !== null && accessRolesChange) {
+          await deps.accessRoles.assign(
+            trx,
+            target.id,
+            nextAccessRoles.map((accessRole) => accessRole.id),
+          );
+        }
+        // Also for an assignment-only change: the version bump invalidates caches keyed on the user.
+        await updateUser(trx, target.id, { ...patch, updated_at: clock.now() });
+        const updated = await mustFind(trx, username);
+        const after = await publicUser(trx, updated);
+        const diff = changedFields(before, after, [
+          'email',
+          'description',
+          'kind',
+          'role',
+          'scopes',
+          'sessionTimeoutMinutes',
+          'accessRoles',
+        ]);
+        await audit.record(trx, ctx, {
+          action: 'user.update',
+          target: userTarget(target.username),
+          details: diff ?? {},
+        });
+        if (changesFields) await recordChange(trx, updated, 'updated');
+        if (accessRolesChange) await recordChange(trx, updated, 'access_roles');
+        return { user: after, fieldsChanged: changesFields, rolesChanged: accessRolesChange };
+      });
       if (fieldsChanged || rolesChanged) await deps.changes.settled();
       return user;
     },
@@ -614,7 +609,7 @@ export function createUsersService(deps: UsersServiceDeps) {
     },
 
     async remove(ctx: OperationContext, username: string): Promise<void> {
-      const row = await write(ctx, 'user.delete', username, async (trx) => {
+      await write(ctx, 'user.delete', username, async (trx) => {
         const target = await mustFind(trx, username);
         if (target.protected === 1) throw userError('user.protected', 'The root user cannot be deleted');
         enforce(canActOn(ctx.actor, policyTarget(target)));
@@ -627,7 +622,6 @@ export function createUsersService(deps: UsersServiceDeps) {
           details: { before: snapshot },
         });
         await recordChange(trx, target, 'deleted');
-        return target;
       });
       await deps.changes.settled();
     },
