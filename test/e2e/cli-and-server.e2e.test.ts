@@ -49,6 +49,20 @@ describe('the CLI and a running server on one SQLite database', () => {
   let dataDir: string;
   let server: WardenProcess;
   let env: Record<string, string>;
+  /** A device created with the CLI and connected to the server's broker, and a promise of its connection's end. */
+  const connectedDevice = async (username: string): Promise<{ closed: Promise<void> }> => {
+    await cli(
+      ['users', 'create', username, '--role', 'viewer', '--kind', 'device', '--password-stdin'],
+      DEVICE_PASSWORD,
+    );
+    const client = await mqtt.connectAsync(server.mqttUrl as string, {
+      username,
+      password: DEVICE_PASSWORD,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    return { closed: new Promise<void>((resolve) => client.once('close', () => resolve())) };
+  };
   const cli = async (args: string[], stdin?: string): Promise<string> => {
     const result = await runCliCaptured(env, args, stdin === undefined ? {} : { stdin });
     if (result.code !== 0) throw new Error(`warden ${args.join(' ')}: ${result.code} ${result.err}`);
@@ -67,17 +81,7 @@ describe('the CLI and a running server on one SQLite database', () => {
 
   it('a deactivation with the CLI closes the live connection and refuses the next CONNECT', async () => {
     const broker = server.mqttUrl as string;
-    await cli(
-      ['users', 'create', 'dev9', '--role', 'viewer', '--kind', 'device', '--password-stdin'],
-      DEVICE_PASSWORD,
-    );
-    const client = await mqtt.connectAsync(broker, {
-      username: 'dev9',
-      password: DEVICE_PASSWORD,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
-    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    const { closed } = await connectedDevice('dev9');
     const started = Date.now();
     await cli(['users', 'deactivate', 'dev9']);
     await closed;
@@ -89,17 +93,7 @@ describe('the CLI and a running server on one SQLite database', () => {
 
   it('a password reset with the CLI closes the connection; only the new password works', async () => {
     const broker = server.mqttUrl as string;
-    await cli(
-      ['users', 'create', 'dev10', '--role', 'viewer', '--kind', 'device', '--password-stdin'],
-      DEVICE_PASSWORD,
-    );
-    const client = await mqtt.connectAsync(broker, {
-      username: 'dev10',
-      password: DEVICE_PASSWORD,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
-    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    const { closed } = await connectedDevice('dev10');
     await cli(['users', 'passwd', 'dev10', '--password-stdin'], 'N3w!Str0ngPassw0rd');
     await closed;
     expect(await connectOutcome(broker, 'dev10', DEVICE_PASSWORD)).toBe(4);

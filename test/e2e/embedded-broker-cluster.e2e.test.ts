@@ -20,6 +20,7 @@ import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js'
 import { startServer } from '../../src/server.js';
 import { createServices, type Services, startServices } from '../../src/services.js';
 import { postgresUrl } from '../helpers/databases.js';
+import { inbox } from '../helpers/mqtt-inbox.js';
 import {
   connectionNames,
   deleteKeys,
@@ -35,21 +36,6 @@ const REDIS = await redisUrl();
 /** Waits for what the brokers reach asynchronously (a delivery across instances); never asserts on time. */
 const until = (condition: () => void | Promise<void>): Promise<void> =>
   vi.waitFor(condition, { timeout: 15_000, interval: 10 });
-
-interface Received {
-  topic: string;
-  payload: string;
-  retain: boolean;
-}
-
-/** Collects a client's messages in arrival order. */
-function inbox(client: MqttClient): Received[] {
-  const messages: Received[] = [];
-  client.on('message', (topic, payload, packet) =>
-    messages.push({ topic, payload: String(payload), retain: packet.retain }),
-  );
-  return messages;
-}
 
 /** SUBACK return codes (128 = refused); mqtt.js rejects a SUBACK holding 128, so read it from the error too. */
 function subscribe(client: MqttClient, topic: string | string[], qos: 0 | 1 = 0): Promise<number[]> {

@@ -8,6 +8,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
+import { inbox } from '../helpers/mqtt-inbox.js';
 import { createTestContext, ROOT_PASSWORD, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 
 /** Waits for a condition the broker reaches asynchronously (a revocation applied); never asserts on time. */
@@ -31,21 +32,6 @@ function subscribe(client: MqttClient, topic: string | string[], qos: 0 | 1 = 0)
       resolve((granted ?? []).map((g) => g.qos));
     });
   });
-}
-
-interface Received {
-  topic: string;
-  payload: string;
-  retain: boolean;
-}
-
-/** Collects a client's messages in arrival order. */
-function inbox(client: MqttClient): Received[] {
-  const messages: Received[] = [];
-  client.on('message', (topic, payload, packet) =>
-    messages.push({ topic, payload: String(payload), retain: packet.retain }),
-  );
-  return messages;
 }
 
 describe('embedded MQTT broker with Warden access control (real mqtt.js clients)', () => {

@@ -46,13 +46,13 @@ export function changesAfter(db: Kysely<Database>, afterId: number, limit: numbe
     .execute();
 }
 
-/** The newest and the oldest id kept (0 when the feed is empty). */
-export async function feedBounds(db: Kysely<Database>): Promise<{ newest: number; oldest: number }> {
+/** The oldest id kept (0 when the feed is empty). */
+export async function oldestChangeId(db: Kysely<Database>): Promise<number> {
   const row = await db
     .selectFrom('change_feed')
-    .select((eb) => [eb.fn.max('id').as('newest'), eb.fn.min('id').as('oldest')])
+    .select((eb) => eb.fn.min('id').as('oldest'))
     .executeTakeFirst();
-  return { newest: Number(row?.newest ?? 0), oldest: Number(row?.oldest ?? 0) };
+  return Number(row?.oldest ?? 0);
 }
 
 /** The newest id (0 when empty): a follower's cheap "anything new?" question. */

@@ -10,8 +10,8 @@ import type { Database } from '../schema.js';
 import {
   appendChange,
   changesAfter,
-  feedBounds,
   newestChangeId,
+  oldestChangeId,
   pruneChanges,
 } from './change-feed.repository.js';
 
@@ -128,7 +128,7 @@ export function createChangeFeed(deps: {
       const next = rows[0];
       // A gap after lastId is a rolled-back append, or rows pruned before this process read them: only then is
       // the oldest id kept worth asking for. Pruning leaves the newest row, so a pruned gap always shows here.
-      if (first && next && next.id > lastId + 1 && (await feedBounds(db)).oldest > lastId + 1 && lastId > 0) {
+      if (first && next && next.id > lastId + 1 && (await oldestChangeId(db)) > lastId + 1 && lastId > 0) {
         await events.emit('feed.reset', {
           reason: `behind the oldest change kept (at ${lastId}, next ${next.id})`,
         });
