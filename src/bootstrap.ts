@@ -1,4 +1,3 @@
-import { generatePassword } from './core/crypto/tokens.js';
 import { AppError } from './core/errors/app-error.js';
 import { SYSTEM_CONTEXT } from './modules/permissions/operation-context.js';
 import { defaultScopes } from './modules/permissions/permissions.policy.js';
@@ -20,27 +19,26 @@ export async function ensureRootUser(
   adminPassword: string | null,
 ): Promise<RootBootstrap> {
   if (await services.userReader.findRoot()) return { created: false };
-  const password = adminPassword ?? generatePassword();
+  const root = {
+    username: ROOT_USERNAME,
+    role: 'admin',
+    scopes: defaultScopes('admin'),
+    description: 'Root user (break-glass)',
+  } as const;
+  let generatedPassword: string | null = null;
   try {
-    await services.users.create(
-      SYSTEM_CONTEXT,
-      {
-        username: ROOT_USERNAME,
-        password,
-        role: 'admin',
-        scopes: defaultScopes('admin'),
-        description: 'Root user (break-glass)',
-      },
-      { protected: true, mustChangePassword: adminPassword === null },
-    );
+    if (adminPassword === null) {
+      // A person's generated password: argon2id, to be changed at the first login.
+      ({ password: generatedPassword } = await services.users.createGenerated(SYSTEM_CONTEXT, root, {
+        protected: true,
+      }));
+    } else {
+      await services.users.create(SYSTEM_CONTEXT, { ...root, password: adminPassword }, { protected: true });
+    }
   } catch (error) {
     // Another instance sharing the database created it first: that is fine.
     if (error instanceof AppError && error.code === 'user.exists') return { created: false };
     throw error;
   }
-  return {
-    created: true,
-    username: ROOT_USERNAME,
-    generatedPassword: adminPassword === null ? password : null,
-  };
+  return { created: true, username: ROOT_USERNAME, generatedPassword };
 }

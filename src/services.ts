@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from './core/clock.js';
+import { CredentialHasher } from './core/crypto/credential-hasher.js';
 import type { PasswordHasher } from './core/crypto/password-hasher.js';
 import { createSecretBox } from './core/crypto/secret-box.js';
 import type { DomainEventBus } from './core/events.js';
@@ -38,9 +39,13 @@ export interface Infrastructure {
   readonly db: Kysely<Database>;
   readonly engine: Engine;
   readonly clock: Clock;
+  /** The argon2id pool (passwords people chose); generated secrets use a keyed hash beside it. */
   readonly hasher: PasswordHasher;
   readonly events: DomainEventBus;
-  /** Key for encryption at rest (TOTP secrets): WARDEN_SECRET_KEY or the generated key file. */
+  /**
+   * WARDEN_SECRET_KEY or the generated key file: keys for encryption at rest (TOTP secrets), the keyed hash of
+   * generated secrets and the MQTT credential cache are derived from it, each under its own label.
+   */
   readonly secretKey: string;
   /** PostgreSQL: wake-ups for the change feed's followers (SQLite followers poll). */
   readonly notifications?: NotificationSource;
@@ -53,6 +58,8 @@ export interface Infrastructure {
 /** All feature services, wired once. The HTTP routes, the CLI and the broker use these same instances. */
 export interface Services {
   readonly infra: Infrastructure;
+  /** Hashes and verifies every stored credential: argon2id for chosen passwords, a keyed hash for generated ones. */
+  readonly credentials: CredentialHasher;
   /** The change feed: every decision-relevant change, recorded in its transaction and followed by every process. */
   readonly changes: ChangeFeed;
   /** Which instance runs the duties that must run once (broker syncs, purges, kicks). */
@@ -82,8 +89,9 @@ export interface Services {
  * they are; the server then calls {@link startServices}.
  */
 export function createServices(infra: Infrastructure): Services {
-  const { db, engine, clock, hasher, events } = infra;
+  const { db, engine, clock, events } = infra;
   const secretBox = createSecretBox(infra.secretKey);
+  const hasher = new CredentialHasher(infra.hasher, infra.secretKey);
   const changes = createChangeFeed({
     db,
     engine,
@@ -150,6 +158,7 @@ export function createServices(infra: Infrastructure): Services {
     throttle,
     audit,
     users: userReader,
+    generatedSecrets: users,
     secretKey: infra.secretKey,
     trustworthy: () => changes.trustworthy(),
   });
@@ -172,6 +181,7 @@ export function createServices(infra: Infrastructure): Services {
   });
   return {
     infra,
+    credentials: hasher,
     changes,
     leadership,
     audit,
@@ -207,6 +217,7 @@ export async function startServices(
   const stopCredentials = services.mqttAuth.start(events);
   const stopEnforcement = startLiveEnforcement({
     events,
+    clock: services.infra.clock,
     access: services.access,
     connections: services.mqttConnections,
   });

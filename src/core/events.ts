@@ -19,6 +19,11 @@ export interface DomainEvents {
       | 'deleted'
       | 'access_roles'
       | 'mfa';
+    /**
+     * With `change: 'password'` after a secret rotation with a grace period: the previous secret is accepted
+     * until then (epoch ms), so the user's live connections stay open until that time instead of closing now.
+     */
+    graceUntil?: number;
   };
   /** An access role's rules changed or it was deleted; holders must be re-evaluated. */
   'access_role.changed': { name: string; change: 'created' | 'updated' | 'deleted' };

@@ -1,4 +1,3 @@
-import { generatePassword } from '../../core/crypto/tokens.js';
 import { CLI_CONTEXT } from '../../modules/permissions/operation-context.js';
 import type { Services } from '../../services.js';
 import { type CommandSpec, parse } from '../args.js';
@@ -22,8 +21,7 @@ export async function recoverAdminCommand(
   io: CliIo,
 ): Promise<number> {
   const { json } = parse(argv, RECOVER_ADMIN);
-  const password = generatePassword();
-  const user = await services.users.recoverRoot(CLI_CONTEXT, password);
+  const { user, password } = await services.users.recoverRoot(CLI_CONTEXT);
   emit(io, json, { username: user.username, password, mustChangePassword: true }, () =>
     [
       `Root user "${user.username}" recovered: reactivated, MFA cleared, sessions ended.`,

@@ -1,10 +1,11 @@
-import { generatePassword } from '../../core/crypto/tokens.js';
+import { toIso } from '../../core/clock.js';
 import { parseWith } from '../../core/validation.js';
 import { CLI_CONTEXT } from '../../modules/permissions/operation-context.js';
 import {
   CreateUserBody,
   ListUsersQuery,
   type PublicUser,
+  RotateSecretBody,
   UpdateUserBody,
   type UserKind,
 } from '../../modules/users/users.schemas.js';
@@ -122,6 +123,24 @@ export const USERS = defineGroup('users', 'manage users', {
     refused: { password: PASSWORD_ON_COMMAND_LINE },
     json: false,
   },
+  'rotate-secret': {
+    args: '<username>',
+    summary:
+      "a device's or service's new generated MQTT secret, printed once; the old one may stay valid a while",
+    options: {
+      'grace-minutes': {
+        type: 'string',
+        value: 'N',
+        description:
+          'the previous secret stays valid for N minutes (at most 10080) and live connections stay open until then; default 0: it stops at once',
+      },
+    },
+    notes: [
+      'Re-provision a fleet without a flag day: rotate with a grace period, configure each device with its new',
+      'secret within it. Mosquitto keeps one password per client: there the new secret replaces the old at once.',
+      'Example: warden users rotate-secret plc-01 --grace-minutes 1440',
+    ],
+  },
   deactivate: {
     args: '<username>',
     summary: 'deactivate a user: sessions end, logins and MQTT connections are refused',
@@ -150,13 +169,9 @@ function generatedPasswordLine(username: string, kind: UserKind, password: strin
   return `${isNew ? 'Generated' : 'New'} MQTT password of ${kind} ${username} (shown once, store it in the ${kind}'s configuration): ${password}\n`;
 }
 
-/** The password for create/passwd: the first line of stdin, or a generated one printed once. */
-async function passwordFrom(
-  values: Record<string, unknown>,
-  io: CliIo,
-): Promise<{ password: string; generated: boolean }> {
-  if (values['password-stdin'] === true) return { password: await readStdinLine(io.stdin), generated: false };
-  return { password: generatePassword(), generated: true };
+/** The password piped in with --password-stdin (first line of stdin), or null: Warden generates one. */
+async function chosenPassword(values: Record<string, unknown>, io: CliIo): Promise<string | null> {
+  return values['password-stdin'] === true ? readStdinLine(io.stdin) : null;
 }
 
 /** A comma-separated list flag (`--scopes a,b`, `--access-roles a,b`); an empty value is the empty list. */
@@ -200,10 +215,10 @@ export async function usersCommand(services: Services, argv: readonly string[], 
     }
     case 'create': {
       const { values, positionals, json } = parse(rest, specs.create);
-      const { password, generated } = await passwordFrom(values, io);
-      const input = parseWith(CreateUserBody, {
+      const password = await chosenPassword(values, io);
+      const { password: _none, ...input } = parseWith(CreateUserBody, {
         username: requirePositional(positionals, 0, 'username'),
-        password,
+        ...(password === null ? {} : { password }),
         role: values.role ?? 'viewer',
         ...(values.email ? { email: values.email } : {}),
         ...(values.description ? { description: values.description } : {}),
@@ -214,13 +229,13 @@ export async function usersCommand(services: Services, argv: readonly string[], 
           ? { sessionTimeoutMinutes: optionalInteger(values, 'session-timeout') }
           : {}),
       });
-      const kind = input.kind ?? 'person';
-      // Devices and services never log in to the console, where a password change would happen.
-      const user = await users.create(CLI_CONTEXT, input, {
-        mustChangePassword: generated && kind === 'person',
-      });
-      showUser(io, json, user);
-      if (generated) io.stdout(generatedPasswordLine(user.username, kind, password, true));
+      if (password !== null) {
+        showUser(io, json, await users.create(CLI_CONTEXT, { ...input, password }));
+        return 0;
+      }
+      const created = await users.createGenerated(CLI_CONTEXT, input);
+      showUser(io, json, created.user);
+      io.stdout(generatedPasswordLine(created.user.username, created.user.kind, created.password, true));
       return 0;
     }
     case 'update': {
@@ -247,14 +262,37 @@ export async function usersCommand(services: Services, argv: readonly string[], 
       const { values, positionals } = parse(rest, specs.passwd);
       const username = requirePositional(positionals, 0, 'username');
       const { kind } = await users.get(username);
-      const { password, generated } = await passwordFrom(values, io);
-      await users.setPassword(CLI_CONTEXT, username, password, {
-        mustChange: (generated && kind === 'person') || values['must-change'] === true,
+      const password = await chosenPassword(values, io);
+      const mustChange = values['must-change'] === true;
+      if (password !== null) {
+        await users.setPassword(CLI_CONTEXT, username, password, { mustChange });
+        io.stdout(`Password of ${username} changed\n`);
+        return 0;
+      }
+      const generated = await users.setGeneratedPassword(CLI_CONTEXT, username, { mustChange });
+      io.stdout(generatedPasswordLine(username, kind, generated, false));
+      return 0;
+    }
+    case 'rotate-secret': {
+      const { values, positionals, json } = parse(rest, specs['rotate-secret']);
+      const username = requirePositional(positionals, 0, 'username');
+      const { graceMinutes } = parseWith(RotateSecretBody, {
+        ...(values['grace-minutes'] === undefined
+          ? {}
+          : { graceMinutes: optionalInteger(values, 'grace-minutes') }),
       });
-      io.stdout(
-        generated
-          ? generatedPasswordLine(username, kind, password, false)
-          : `Password of ${username} changed\n`,
+      const rotated = await users.rotateSecret(CLI_CONTEXT, username, {
+        ...(graceMinutes === undefined ? {} : { graceMinutes }),
+      });
+      const previousSecretValidUntil = toIso(rotated.previousValidUntil);
+      emit(io, json, { username, secret: rotated.secret, previousSecretValidUntil }, () =>
+        [
+          `New MQTT secret of ${username} (shown once, store it in its configuration): ${rotated.secret}`,
+          previousSecretValidUntil === null
+            ? 'The previous secret no longer works; its connections were closed.'
+            : `The previous secret works until ${previousSecretValidUntil}; open connections stay until then.`,
+          '',
+        ].join('\n'),
       );
       return 0;
     }

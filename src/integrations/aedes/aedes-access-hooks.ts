@@ -104,7 +104,7 @@ export function createAccessHooks(deps: {
           // Registered before the rules are read: a revocation emitted from here on finds the connection.
           connections.set(client, connection);
           mqttConnections.add(connection);
-          const release = mqttAuth.hold(result.credential);
+          const release = mqttAuth.hold(result.credential, connection);
           client.conn.once('close', () => {
             mqttConnections.remove(connection);
             release();

@@ -1,4 +1,4 @@
-import { toIso } from '../../core/clock.js';
+import { runAt, toIso } from '../../core/clock.js';
 import type { SubjectChange } from '../../modules/access/access.service.js';
 import type {
   IntegrationContext,
@@ -72,6 +72,8 @@ export function createEmqxIntegration(deps: {
   const changed = new Map<string, { username: string; revoked: boolean }>();
   let lastCallOk: boolean | null = null;
   let stopListening: (() => void) | null = null;
+  /** Kicks waiting for the end of a rotation's grace period. */
+  const deferredKicks = new Set<() => void>();
 
   /** Runs one management call, remembering whether EMQX answered (the status's `connected`). */
   async function tracked<T>(call: () => Promise<T>): Promise<T> {
@@ -203,6 +205,8 @@ export function createEmqxIntegration(deps: {
     async stop() {
       stopListening?.();
       stopListening = null;
+      for (const cancel of deferredKicks) cancel();
+      deferredKicks.clear();
       queue.close();
     },
 
@@ -217,13 +221,25 @@ export function createEmqxIntegration(deps: {
     },
 
     async handleChange(change) {
-      // Rule changes arrive through onSubjectChange; a new password only ends the user's sessions.
+      // Rule changes arrive through onSubjectChange; a new password only ends the user's sessions — after a
+      // secret rotation with a grace period, when the previous secret stops working (docs/mqtt.md#live-revocation).
       if (!management || change.subject !== 'user' || change.change !== 'password') return;
-      await queue
-        .push(`kick:${change.username.toLowerCase()}`, async () => {
-          await kickUser(management, change.username);
-        })
-        .catch(fail);
+      const kick = (): Promise<void> =>
+        queue
+          .push(`kick:${change.username.toLowerCase()}`, async () => {
+            await kickUser(management, change.username);
+          })
+          .catch(fail);
+      const { graceUntil } = change;
+      if (graceUntil === undefined || graceUntil <= context.clock.now()) {
+        await kick();
+        return;
+      }
+      const cancel = runAt(context.clock, graceUntil, () => {
+        deferredKicks.delete(cancel);
+        void kick();
+      });
+      deferredKicks.add(cancel);
     },
 
     async status(): Promise<LiveStatus> {

@@ -7,6 +7,7 @@ export const AUDIT_ACTIONS = [
   'user.update',
   'user.password_reset',
   'user.password_change',
+  'user.secret_rotate',
   'user.deactivate',
   'user.reactivate',
   'user.delete',

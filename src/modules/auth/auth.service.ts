@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.js';
-import type { PasswordHasher } from '../../core/crypto/password-hasher.js';
+import type { CredentialHasher } from '../../core/crypto/credential-hasher.js';
 import { AppError } from '../../core/errors/app-error.js';
 import type { Engine } from '../../db/database.js';
 import { lockFor } from '../../db/dialects/locks.js';
@@ -51,7 +51,7 @@ export function createAuthService(deps: {
   db: Kysely<Database>;
   engine: Engine;
   clock: Clock;
-  hasher: PasswordHasher;
+  hasher: CredentialHasher;
   audit: AuditService;
   settings: SettingsService;
   sessions: SessionsService;

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import QRCode from 'qrcode';
 import type { Clock } from '../../core/clock.js';
-import type { PasswordHasher } from '../../core/crypto/password-hasher.js';
+import type { CredentialHasher } from '../../core/crypto/credential-hasher.js';
 import type { SecretBox } from '../../core/crypto/secret-box.js';
 import { coreError } from '../../core/errors/core-errors.js';
 import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
@@ -78,7 +78,7 @@ export type MfaService = ReturnType<typeof createMfaService>;
 export function createMfaService(deps: {
   db: Kysely<Database>;
   clock: Clock;
-  hasher: PasswordHasher;
+  hasher: CredentialHasher;
   audit: AuditService;
   settings: SettingsService;
   throttle: ThrottleService;

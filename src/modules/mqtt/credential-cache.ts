@@ -1,13 +1,18 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 
-/** A credential that passed argon2 verification recently. */
+/** A credential that passed verification recently. */
 export interface VerifiedCredential {
   readonly userId: string;
   readonly username: string;
 }
 
-interface Entry extends VerifiedCredential {
+/** A cached credential, and the end of its validity (a previous secret's grace period), if it has one. */
+export interface CachedCredential extends VerifiedCredential {
+  readonly validUntil: number | null;
+}
+
+interface Entry extends CachedCredential {
   /** Trusted until then once no live connection holds it. */
   expiresAt: number;
   /** Live connections authenticated with this credential. */
@@ -25,7 +30,7 @@ export interface CredentialCacheOptions {
 }
 
 /**
- * Remembers which username/password pairs argon2 accepted, so that a reconnect storm of thousands of devices
+ * Remembers which username/password pairs were accepted, so that a reconnect storm of thousands of devices
  * does not put every CONNECT through the hasher. An entry is trusted for `ttlMs` after its verification, for as
  * long as a connection authenticated with it is open, and for `ttlMs` after the last such connection closed —
  * which covers the storm after a network outage, when every device comes back at once.
@@ -63,12 +68,20 @@ export class CredentialCache {
       .digest('base64url');
   }
 
-  get(key: string): VerifiedCredential | undefined {
+  get(key: string): CachedCredential | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
-    if (entry.pins > 0 || this.#clock.now() < entry.expiresAt) return entry;
+    const now = this.#clock.now();
+    // A credential with an end is never trusted past it, however many connections hold it.
+    const valid = entry.validUntil === null || now < entry.validUntil;
+    if (valid && (entry.pins > 0 || now < entry.expiresAt)) return entry;
     this.#forget(key, entry);
     return undefined;
+  }
+
+  /** The end of a cached credential's validity; null when it has none or is not cached. */
+  validUntil(key: string): number | null {
+    return this.#entries.get(key)?.validUntil ?? null;
   }
 
   /** The user's current generation (and the cache's), read before a verification starts. */
@@ -76,8 +89,16 @@ export class CredentialCache {
     return `${this.#clears}:${this.#generations.get(username.toLowerCase()) ?? 0}`;
   }
 
-  /** Stores a verified credential unless the user was dropped since `generation` was read. */
-  set(key: string, credential: VerifiedCredential, generation: string): void {
+  /**
+   * Stores a verified credential unless the user was dropped since `generation` was read; `validUntil` (epoch
+   * ms) bounds how long it may be trusted at all.
+   */
+  set(
+    key: string,
+    credential: VerifiedCredential,
+    generation: string,
+    validUntil: number | null = null,
+  ): void {
     const user = credential.username.toLowerCase();
     if (this.generation(user) !== generation) return;
     const previous = this.#entries.get(key);
@@ -85,6 +106,7 @@ export class CredentialCache {
     this.#entries.set(key, {
       userId: credential.userId,
       username: credential.username,
+      validUntil,
       expiresAt: this.#clock.now() + this.#ttlMs,
       pins: 0,
     });

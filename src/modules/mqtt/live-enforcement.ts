@@ -1,3 +1,4 @@
+import { type Clock, runAt } from '../../core/clock.js';
 import type { DomainEventBus } from '../../core/events.js';
 import type { AccessService, AccessSubject } from '../access/access.service.js';
 import { decide } from '../access-engine/index.js';
@@ -29,19 +30,39 @@ async function enforce(connection: MqttConnection, subject: AccessSubject): Prom
 
 /**
  * Live revocation (docs/mqtt.md#live-revocation) on broker connections Warden holds: a deactivated, deleted
- * or re-passworded user is disconnected when the change is emitted (it must authenticate again); after a
- * role, rule or assignment change each of the user's connections loses the subscriptions its new rules no
- * longer allow; after a feed reset (changes may have been missed) every connection is checked again.
- * Publishes and deliveries need nothing here: they are decided on the current compiled set every time.
+ * or re-passworded user is disconnected when the change is emitted (it must authenticate again) — after a
+ * secret rotation with a grace period, when the grace period ends instead; after a role, rule or assignment
+ * change each of the user's connections loses the subscriptions its new rules no longer allow; after a feed
+ * reset (changes may have been missed) every connection is checked again. Publishes and deliveries need
+ * nothing here: they are decided on the current compiled set every time.
  */
 export function startLiveEnforcement(deps: {
   events: DomainEventBus;
+  clock: Clock;
   access: AccessService;
   connections: MqttConnectionsService;
 }): () => void {
-  const offEvents = deps.events.on('user.changed', ({ username, change }) => {
+  // Ends of grace periods still to come; cancelled when enforcement stops.
+  const deadlines = new Set<() => void>();
+  const closeAll = (connections: readonly MqttConnection[]): void => {
+    for (const connection of connections) connection.close();
+  };
+  const offEvents = deps.events.on('user.changed', ({ username, change, graceUntil }) => {
     if (change !== 'password' && change !== 'deactivated' && change !== 'deleted') return;
-    for (const connection of deps.connections.ofUser(username)) connection.close();
+    const connections = deps.connections.ofUser(username);
+    if (graceUntil === undefined || graceUntil <= deps.clock.now()) {
+      closeAll(connections);
+      return;
+    }
+    // These connections were opened with the previous secret (the new one did not exist): they may stay while
+    // it is valid. Connections opened with it later end on their own (MqttAuthService.hold). Held weakly, so
+    // that connections closed meanwhile are not kept for the whole grace period.
+    const opened = new WeakSet(connections);
+    const cancel = runAt(deps.clock, graceUntil, () => {
+      deadlines.delete(cancel);
+      closeAll(deps.connections.ofUser(username).filter((connection) => opened.has(connection)));
+    });
+    deadlines.add(cancel);
   });
   const apply = async (
     connections: readonly MqttConnection[],
@@ -69,6 +90,8 @@ export function startLiveEnforcement(deps: {
     }
   });
   return () => {
+    for (const cancel of deadlines) cancel();
+    deadlines.clear();
     offEvents();
     offSubjects();
     offReset();

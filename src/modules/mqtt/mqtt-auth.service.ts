@@ -1,6 +1,7 @@
-import type { Kysely } from 'kysely';
-import type { Clock } from '../../core/clock.js';
-import { MAX_PASSWORD_LENGTH, type PasswordHasher } from '../../core/crypto/password-hasher.js';
+import type { Kysely, Transaction } from 'kysely';
+import { type Clock, runAt } from '../../core/clock.js';
+import type { CredentialHasher } from '../../core/crypto/credential-hasher.js';
+import { MAX_PASSWORD_LENGTH } from '../../core/crypto/password-hasher.js';
 import { AppError } from '../../core/errors/app-error.js';
 import type { DomainEventBus } from '../../core/events.js';
 import type { Database } from '../../db/schema.js';
@@ -32,6 +33,11 @@ export type MqttAuthResult =
       readonly verified: 'password' | 'cache';
       /** Opaque handle of the verified credential, for {@link MqttAuthService.hold}. */
       readonly credential: string;
+      /**
+       * When the credential stops being valid (epoch ms): the end of a rotation's grace period for the previous
+       * secret, null for the current one.
+       */
+      readonly validUntil: number | null;
     }
   | { readonly ok: false; readonly reason: MqttRefusal; readonly error?: unknown };
 
@@ -49,10 +55,12 @@ type FailureDetail =
 export interface MqttAuthServiceDeps {
   db: Kysely<Database>;
   clock: Clock;
-  hasher: PasswordHasher;
+  hasher: CredentialHasher;
   throttle: ThrottleService;
   audit: AuditService;
   users: { findRow(username: string): Promise<UserRow | undefined> };
+  /** Moves a password Warden generated before it recorded so to the keyed hash (the users service). */
+  generatedSecrets: { adoptGeneratedSecret(row: UserRow, cleartext: string): Promise<boolean> };
   secretKey: string;
   /** How long a verified credential is trusted without hashing again (default 60 s). */
   credentialTtlMs?: number;
@@ -74,11 +82,21 @@ export type MqttAuthService = ReturnType<typeof createMqttAuthService>;
  */
 const UNBLOCKED_TRUST_MS = 1_000;
 
+/** A connection {@link MqttAuthService.hold} may have to end (the embedded broker's {@link MqttConnection}). */
+export interface Closable {
+  close(): void;
+}
+
+/** Which stored record a password matched, and until when that record is valid (null: no end). */
+type Match = { readonly ok: false } | { readonly ok: true; readonly validUntil: number | null };
+
 /**
  * Authenticates MQTT clients as Warden users (docs/mqtt.md): any kind (person, service, device) with a password,
- * refused when unknown, deactivated or throttled. Passwords go through the bounded argon2 pool, behind a
- * short-lived verified-credential cache and with identical concurrent attempts verified once; failures count
- * in the same throttle as console logins.
+ * refused when unknown, deactivated or throttled. Each stored record is verified by its own scheme
+ * (docs/authentication.md#generated-secrets): a generated secret's keyed hash in microseconds, a chosen
+ * password's argon2id through the bounded pool; during a rotation's grace period the previous secret is
+ * accepted too. A short-lived verified-credential cache answers reconnects, and identical concurrent attempts
+ * are verified once; failures count in the same throttle as console logins.
  */
 export function createMqttAuthService(deps: MqttAuthServiceDeps) {
   const { db, clock, hasher, throttle, audit } = deps;
@@ -109,12 +127,13 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
     username: string,
     outcome: 'success' | 'failure',
     detail: FailureDetail | null,
+    trx?: Transaction<Database>,
   ): Promise<void> {
     // Made by the account's user (like a console login), or by nobody known when no account has the name.
     const anonymous = detail === 'unknown_user' || detail === 'no_credentials';
-    await db.transaction().execute((trx) =>
+    const record = (inner: Kysely<Database>): Promise<void> =>
       audit.record(
-        trx,
+        inner,
         { actor: { type: 'system' }, ip: attempt.ip, requestId: '' },
         {
           action: 'mqtt.connect',
@@ -125,8 +144,8 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
           outcome,
           details: { clientId: attempt.clientId, ...(detail ? { reason: detail } : {}) },
         },
-      ),
-    );
+      );
+    await (trx ? record(trx) : db.transaction().execute(record));
   }
 
   async function refuse(
@@ -135,6 +154,10 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
     detail: FailureDetail,
   ): Promise<MqttAuthResult> {
     await auditAttempt(attempt, username, 'failure', detail);
+    return refusalOf(detail);
+  }
+
+  function refusalOf(detail: FailureDetail): MqttAuthResult {
     const reason: MqttRefusal =
       detail === 'throttled' ? 'throttled' : detail === 'busy' ? 'unavailable' : 'bad_credentials';
     return { ok: false, reason };
@@ -147,7 +170,91 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
     return null;
   }
 
-  /** The argon2 path: throttle reservation, verification (dummy for unknown users), bookkeeping. */
+  /** The previous secret of a rotation while its grace period runs, else null. */
+  function graceRecord(row: UserRow, now: number): { hash: string; until: number } | null {
+    const { previous_password_hash: hash, previous_valid_until: until } = row;
+    return hash !== null && until !== null && now < until ? { hash, until } : null;
+  }
+
+  /**
+   * Matches `password` against the current record and, during a grace period, the previous one. Both are
+   * checked whenever a grace period runs, so which one matched (or that none did) takes the same work.
+   */
+  async function match(row: UserRow & { password_hash: string }, password: string): Promise<Match> {
+    const grace = graceRecord(row, clock.now());
+    const [current, previous] = await Promise.all([
+      hasher.verify(row.password_hash, password),
+      grace ? hasher.verify(grace.hash, password) : false,
+    ]);
+    if (current) return { ok: true, validUntil: null };
+    return previous && grace ? { ok: true, validUntil: grace.until } : { ok: false };
+  }
+
+  /** Whether every record `row` would be checked against uses the keyed hash (no argon2 work at all). */
+  function keyedOnly(row: UserRow & { password_hash: string }): boolean {
+    const grace = graceRecord(row, clock.now());
+    return (
+      hasher.schemeOf(row.password_hash) === 'keyed' && (!grace || hasher.schemeOf(grace.hash) === 'keyed')
+    );
+  }
+
+  /** A verified credential: cached (no longer than it is valid), answered. */
+  function accepted(
+    row: UserRow,
+    cacheKey: string,
+    generation: string,
+    validUntil: number | null,
+  ): MqttAuthResult {
+    const user: VerifiedCredential = { userId: row.id, username: row.username };
+    cache.set(cacheKey, user, generation, validUntil);
+    return { ok: true, user, verified: 'password', credential: cacheKey, validUntil };
+  }
+
+  /**
+   * A user whose records all use the keyed hash: reservation, verification, settlement and audit event in one
+   * transaction — one commit per CONNECT, where the argon2 path needs three around the slow hash.
+   */
+  async function verifyKeyed(
+    attempt: MqttConnectAttempt,
+    username: string,
+    row: UserRow & { password_hash: string },
+    password: string,
+    cacheKey: string,
+    generation: string,
+  ): Promise<MqttAuthResult> {
+    let matched: Match;
+    try {
+      matched = await db.transaction().execute(async (trx) => {
+        const result = await throttle.guardIn(
+          trx,
+          username,
+          attempt.ip,
+          { clearAccountOnSuccess: true },
+          () => match(row, password),
+        );
+        await auditAttempt(
+          attempt,
+          row.username,
+          result.ok ? 'success' : 'failure',
+          result.ok ? null : 'wrong_password',
+          trx,
+        );
+        return result;
+      });
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'auth.throttled') {
+        return refuse(attempt, username, 'throttled');
+      }
+      throw error;
+    }
+    if (!matched.ok) {
+      unblockedUntil.delete(username.toLowerCase());
+      return refusalOf('wrong_password');
+    }
+    return accepted(row, cacheKey, generation, matched.validUntil);
+  }
+
+  /** Verifies one CONNECT: the keyed path when it applies, else throttle reservation, argon2 (or dummy), bookkeeping. */
   async function verify(
     attempt: MqttConnectAttempt,
     username: string,
@@ -155,6 +262,12 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
     cacheKey: string,
   ): Promise<MqttAuthResult> {
     const generation = cache.generation(username);
+    const row = await deps.users.findRow(username);
+    let failure = password.length > MAX_PASSWORD_LENGTH ? 'password_too_long' : failureOf(row);
+    const stored =
+      failure === null && row?.password_hash ? { ...row, password_hash: row.password_hash } : null;
+    if (stored && keyedOnly(stored))
+      return verifyKeyed(attempt, username, stored, password, cacheKey, generation);
     try {
       await throttle.reserve(username, attempt.ip);
     } catch (error) {
@@ -163,42 +276,41 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
       }
       throw error;
     }
-    let verified: boolean;
-    let row: UserRow | undefined;
-    let failure: FailureDetail | null;
+    let matched: Match;
     try {
-      row = await deps.users.findRow(username);
-      failure = password.length > MAX_PASSWORD_LENGTH ? 'password_too_long' : failureOf(row);
       // An over-long password is refused unhashed: its length is no secret, and hashing it would be wasted work.
-      verified =
-        failure === null && row?.password_hash
-          ? await hasher.verify(row.password_hash, password)
-          : failure === 'password_too_long'
-            ? false
-            : await hasher.verifyDummy(password);
+      // Unknown, inactive and password-less users cost an argon2id verification all the same.
+      matched = stored
+        ? await match(stored, password)
+        : failure === 'password_too_long'
+          ? { ok: false }
+          : { ok: await hasher.verifyDummy(password) };
     } catch (error) {
       // The verification never ran: the account and the address get their reservation back.
       await throttle.release(username, attempt.ip);
       if (error instanceof AppError && error.code === 'server.busy') return refuse(attempt, username, 'busy');
       throw error;
     }
-    if (failure === null && !verified) failure = 'wrong_password';
-    if (failure !== null || !row) {
+    if (failure === null && !matched.ok) failure = 'wrong_password';
+    if (failure !== null || !stored || !matched.ok) {
       unblockedUntil.delete(username.toLowerCase());
       await throttle.failed(username);
       return refuse(attempt, row?.username ?? username, failure ?? 'unknown_user');
     }
     await throttle.succeeded(username, attempt.ip, { clearAccount: true });
-    const user: VerifiedCredential = { userId: row.id, username: row.username };
-    cache.set(cacheKey, user, generation);
-    await auditAttempt(attempt, row.username, 'success', null);
-    return { ok: true, user, verified: 'password', credential: cacheKey };
+    await auditAttempt(attempt, stored.username, 'success', null);
+    if (matched.validUntil === null) {
+      // Best effort: a failed write leaves the argon2 record, which the next successful CONNECT moves instead.
+      await deps.generatedSecrets.adoptGeneratedSecret(stored, password).catch(() => false);
+    }
+    return accepted(stored, cacheKey, generation, matched.validUntil);
   }
 
   return {
     /**
      * Follows committed user changes: a changed password, a deactivation or a deletion drops the user's cached
-     * credentials at once. Only a process that serves MQTT starts this (src/server.ts); returns the stop function.
+     * credentials at once (after a rotation with a grace period the previous secret is verified again, against
+     * its grace record). Only a process that serves MQTT starts this (src/server.ts); returns the stop function.
      */
     start(events: DomainEventBus): () => void {
       const offUsers = events.on('user.changed', ({ username, change }) => {
@@ -227,7 +339,15 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
         const password = attempt.password.toString('utf8');
         const cacheKey = cache.keyFor(username, password);
         const cached = cache.get(cacheKey);
-        if (cached) return { ok: true, user: cached, verified: 'cache', credential: cacheKey };
+        if (cached) {
+          return {
+            ok: true,
+            user: cached,
+            verified: 'cache',
+            credential: cacheKey,
+            validUntil: cached.validUntil,
+          };
+        }
         // A storm of one device's reconnects (same credentials) costs one verification, not one each.
         let pending = verifying.get(cacheKey);
         if (!pending) {
@@ -242,10 +362,17 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
 
     /**
      * A connection authenticated with `credential` stays open: the credential is trusted while it does and for
-     * the cache's lifetime after the returned release function is called (when the connection closes).
+     * the cache's lifetime after the returned release function is called (when the connection closes). A
+     * credential with an end (a previous secret in its grace period) closes `connection` when it ends.
      */
-    hold(credential: string): () => void {
-      return cache.pin(credential);
+    hold(credential: string, connection: Closable): () => void {
+      const release = cache.pin(credential);
+      const validUntil = cache.validUntil(credential);
+      const cancel = validUntil === null ? () => {} : runAt(clock, validUntil, () => connection.close());
+      return () => {
+        cancel();
+        release();
+      };
     },
 
     /** Entries in the verified-credential cache (for benchmarks and diagnostics). */

@@ -29,6 +29,12 @@ export const userError = defineErrors({
     description:
       'The scopes are not allowed for the (new) role; send a compatible `scopes` list with the role change.',
   },
+  'user.not_machine': {
+    status: 409,
+    title: 'Not a device or service',
+    description:
+      "Secret rotation is for devices and services, whose generated secret is their lasting MQTT credential; a person's password is reset instead (`PUT /api/v1/users/{username}/password`).",
+  },
   'password.current_mismatch': {
     status: 400,
     title: 'Current password is wrong',

@@ -190,3 +190,24 @@ export async function recentPasswordHashes(
     .execute();
   return rows.map((r) => r.password_hash);
 }
+
+/**
+ * Moves a password whose origin was never recorded to another record of the same secret, in one conditional
+ * UPDATE: only while the row still holds `current` with no origin, so a password changed meanwhile is kept. The
+ * secret is the same, so nothing that caches decisions on the user needs to know (no version bump).
+ */
+export async function replaceUnmarkedPasswordHash(
+  db: Kysely<Database>,
+  id: string,
+  current: string,
+  next: string,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set({ password_hash: next, password_origin: 'generated' })
+    .where('id', '=', id)
+    .where('password_hash', '=', current)
+    .where('password_origin', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}

@@ -1,9 +1,13 @@
+import { toIso } from '../../core/clock.js';
 import { operationContext } from '../../http/access-guard.js';
 import { NoContent, UsernameParams } from '../../http/common-schemas.js';
 import type { App } from '../../http/fastify-types.js';
 import {
+  CreatedUserSchema,
   CreateUserBody,
   ListUsersQuery,
+  RotatedSecretSchema,
+  RotateSecretBody,
   SetPasswordBody,
   UpdateUserBody,
   UserListSchema,
@@ -30,10 +34,22 @@ export async function usersRoutes(app: App): Promise<void> {
     '/api/v1/users',
     {
       config: write,
-      schema: { tags, summary: 'Create a user', body: CreateUserBody, response: { 201: UserSchema } },
+      schema: {
+        tags,
+        summary: 'Create a user (without a password: Warden generates one and answers it once)',
+        body: CreateUserBody,
+        response: { 201: CreatedUserSchema },
+      },
     },
-    async (request, reply) =>
-      reply.status(201).send(await users.create(operationContext(request), request.body)),
+    async (request, reply) => {
+      const ctx = operationContext(request);
+      const { password, ...profile } = request.body;
+      if (password !== undefined) {
+        return reply.status(201).send(await users.create(ctx, { ...profile, password }));
+      }
+      const created = await users.createGenerated(ctx, profile);
+      return reply.status(201).send({ ...created.user, generatedPassword: created.password });
+    },
   );
 
   app.get(
@@ -90,6 +106,28 @@ export async function usersRoutes(app: App): Promise<void> {
         ...(mustChange === undefined ? {} : { mustChange }),
       });
       return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/v1/users/:username/secret',
+    {
+      // Who may reset a user's password may rotate its secret: the same scope, and canActOn in the service.
+      config: write,
+      schema: {
+        tags,
+        summary:
+          "Rotate a device's or service's secret: a new generated one, answered once; the previous one optionally stays valid for a grace period",
+        params: UsernameParams,
+        body: RotateSecretBody,
+        response: { 200: RotatedSecretSchema },
+      },
+    },
+    async (request) => {
+      const rotated = await users.rotateSecret(operationContext(request), request.params.username, {
+        graceMinutes: request.body.graceMinutes ?? 0,
+      });
+      return { secret: rotated.secret, previousSecretValidUntil: toIso(rotated.previousValidUntil) };
     },
   );
 

@@ -4,6 +4,11 @@ import { ROLES, SCOPES } from '../permissions/permissions.policy.js';
 
 export const USER_KINDS = ['person', 'service', 'device'] as const;
 export type UserKind = (typeof USER_KINDS)[number];
+
+/** Devices and services: they log in to MQTT only, with a secret that stays in use (machine credentials). */
+export function isMachineKind(kind: string): boolean {
+  return kind === 'device' || kind === 'service';
+}
 export const MAX_SESSION_TIMEOUT_MINUTES = 525600;
 
 /** Usernames follow the common name rule (docs/permissions.md). */
@@ -27,12 +32,19 @@ const AccessRoleNamesSchema = Type.Array(Type.String({ maxLength: 100 }), {
   description: 'Ordered access-role names: the first role is evaluated first',
 });
 /** Length and content rules are the password policy's (400 password.policy); this only bounds the body. */
-export const PasswordSchema = Type.String({ minLength: 1, maxLength: 4096 });
+const PASSWORD_BOUNDS = { minLength: 1, maxLength: 4096 } as const;
+export const PasswordSchema = Type.String(PASSWORD_BOUNDS);
 
 export const CreateUserBody = Type.Object(
   {
     username: UsernameSchema,
-    password: PasswordSchema,
+    password: Type.Optional(
+      Type.String({
+        ...PASSWORD_BOUNDS,
+        description:
+          "Leave it out to have Warden generate one, answered once as `generatedPassword`: a device's or service's MQTT secret (stored with the keyed fast hash), or a person's one-time password, to be changed at the first login",
+      }),
+    ),
     role: RoleInputSchema,
     email: Type.Optional(EmailSchema),
     description: Type.Optional(DescriptionSchema),
@@ -44,6 +56,8 @@ export const CreateUserBody = Type.Object(
   { additionalProperties: false },
 );
 export type CreateUserInput = Static<typeof CreateUserBody>;
+/** A new user's profile, for a password Warden generates. */
+export type NewUserInput = Omit<CreateUserInput, 'password'>;
 
 export const UpdateUserBody = Type.Object(
   {
@@ -94,6 +108,42 @@ export const UserSchema = Type.Object({
   updatedAt: Type.String({ format: 'date-time' }),
 });
 export type PublicUser = Static<typeof UserSchema>;
+
+/** A created user, with the password Warden generated when the request had none (shown only this once). */
+export const CreatedUserSchema = Type.Object({
+  ...UserSchema.properties,
+  generatedPassword: Type.Optional(
+    Type.String({
+      description: 'Only when Warden generated the password: shown this once, never stored in clear',
+    }),
+  ),
+});
+
+/** The longest grace period of a secret rotation: a week. */
+export const MAX_GRACE_MINUTES = 10_080;
+
+export const RotateSecretBody = Type.Object(
+  {
+    graceMinutes: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_GRACE_MINUTES,
+        default: 0,
+        description:
+          'How long the previous secret stays valid for MQTT, in minutes (0: it stops at once and live connections close)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RotateSecretInput = Static<typeof RotateSecretBody>;
+
+export const RotatedSecretSchema = Type.Object({
+  secret: Type.String({ description: 'The new secret: shown this once, never stored in clear' }),
+  previousSecretValidUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+    description: 'Until when the previous secret is still accepted; null when it stopped at once',
+  }),
+});
 
 export const ListUsersQuery = Type.Object(
   {

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Clock } from '../../core/clock.js';
-import type { PasswordHasher } from '../../core/crypto/password-hasher.js';
+import { type Clock, toIso } from '../../core/clock.js';
+import type { CredentialHasher } from '../../core/crypto/credential-hasher.js';
+import { generateSecret, recognizeGeneratedSecret } from '../../core/crypto/generated-secret.js';
+import { generatePassword } from '../../core/crypto/tokens.js';
 import type { DomainEvents } from '../../core/events.js';
 import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
 import type { Engine } from '../../db/database.js';
@@ -41,10 +43,18 @@ import {
   insertUser,
   listUsers,
   recentPasswordHashes,
+  replaceUnmarkedPasswordHash,
   updateUser,
 } from './users.repository.js';
-import type { CreateUserInput, ListUsersInput, PublicUser, UpdateUserInput } from './users.schemas.js';
-import type { UserRow } from './users.table.js';
+import {
+  type CreateUserInput,
+  isMachineKind,
+  type ListUsersInput,
+  type NewUserInput,
+  type PublicUser,
+  type UpdateUserInput,
+} from './users.schemas.js';
+import type { PasswordOrigin, UserRow, UserRowUpdate } from './users.table.js';
 
 /**
  * Where a password goes after it was committed — the only moment Warden knows the plaintext (broker
@@ -74,7 +84,7 @@ export interface UsersServiceDeps {
   db: Kysely<Database>;
   engine: Engine;
   clock: Clock;
-  hasher: PasswordHasher;
+  hasher: CredentialHasher;
   audit: AuditService;
   settings: SettingsService;
   /** Every change is recorded in its transaction; the feed carries it to every process, this one included. */
@@ -94,6 +104,32 @@ export interface UserList {
 }
 
 export type UsersService = ReturnType<typeof createUsersService>;
+
+/** A password ready to store: its record, where it came from, and the cleartext for the password sink. */
+interface PreparedPassword {
+  readonly password: string;
+  readonly hash: string;
+  readonly origin: PasswordOrigin;
+}
+
+/** A credential replaced on someone's behalf (admin reset, generated reset, secret rotation). */
+interface Replacement {
+  readonly action: 'user.password_reset' | 'user.secret_rotate';
+  /** A refusal of the target beyond `canActOn`, checked before any hashing and again under the lock. */
+  readonly refuse?: (target: UserRow) => void;
+  readonly prepare: (target: UserRow) => Promise<PreparedPassword>;
+  readonly mustChange: (target: UserRow) => boolean;
+  /** Minutes the replaced credential stays valid for MQTT; 0: it stops at once. */
+  readonly graceMinutes: number;
+  /** Audit details besides `sessionsEnded` (never the secret). */
+  readonly details: (applied: { mustChange: boolean; graceUntil: number | null }) => Record<string, unknown>;
+}
+
+/** The secret of a rotation, shown once, and until when the previous one is still accepted (epoch ms). */
+export interface RotatedSecret {
+  readonly secret: string;
+  readonly previousValidUntil: number | null;
+}
 
 function roleOf(value: string): Role {
   return parseRole(value) ?? 'viewer';
@@ -128,8 +164,14 @@ export function createUsersService(deps: UsersServiceDeps) {
     trx: Kysely<Database>,
     row: UserRow,
     change: DomainEvents['user.changed']['change'],
+    graceUntil: number | null = null,
   ): Promise<void> {
-    return deps.changes.record(trx, 'user.changed', { userId: row.id, username: row.username, change });
+    return deps.changes.record(trx, 'user.changed', {
+      userId: row.id,
+      username: row.username,
+      change,
+      ...(graceUntil === null ? {} : { graceUntil }),
+    });
   }
   const pageMarks = new PageMarks();
 
@@ -159,15 +201,16 @@ export function createUsersService(deps: UsersServiceDeps) {
   }
 
   /**
-   * Policy and reuse checks for a new password, then the hash (computed outside any transaction). The last
-   * `historyCount` passwords may not come back; a user changing their own password can never keep the current
-   * one, whatever the count (an admin may re-issue it, e.g. to force a change at next login).
+   * Policy and reuse checks for a password a person chose, then its argon2id hash (computed outside any
+   * transaction). The last `historyCount` passwords may not come back; a user changing their own password can
+   * never keep the current one, whatever the count (an admin may re-issue it, e.g. to force a change at next
+   * login).
    */
-  async function preparePassword(
+  async function prepareChosen(
     password: string,
     target: UserRow | null,
     options: { ownChange: boolean } = { ownChange: false },
-  ): Promise<string> {
+  ): Promise<PreparedPassword> {
     const security = await deps.settings.getSecurity();
     const failures = checkPasswordPolicy(security.passwordPolicy, password);
     if (failures.length > 0) throw settingsError('password.policy', undefined, { errors: failures });
@@ -186,7 +229,22 @@ export function createUsersService(deps: UsersServiceDeps) {
         }
       }
     }
-    return deps.hasher.hash(password);
+    return { password, hash: await deps.hasher.hash(password), origin: 'chosen' };
+  }
+
+  /**
+   * A password Warden draws itself (docs/authentication.md#generated-secrets). A device's or service's is its
+   * lasting MQTT credential: ≥ 128 random bits under the keyed fast hash. A person's is a one-time password to
+   * hand over, replaced at the first login: argon2id like every password a person uses. Neither is checked
+   * against the policy or the history, which govern what people choose.
+   */
+  async function prepareGenerated(kind: string): Promise<PreparedPassword> {
+    if (isMachineKind(kind)) {
+      const secret = generateSecret();
+      return { password: secret, hash: deps.hasher.hashGenerated(secret), origin: 'generated' };
+    }
+    const password = generatePassword();
+    return { password, hash: await deps.hasher.hash(password), origin: 'generated' };
   }
 
   /**
@@ -249,6 +307,163 @@ export function createUsersService(deps: UsersServiceDeps) {
     return promotion ? defaultScopes(next) : currentScopes;
   }
 
+  /**
+   * The columns a newly set credential writes: the record and its origin, and the replaced record kept for
+   * `graceUntil` (a rotation's grace period) or dropped — any other password set ends a grace period too.
+   */
+  function storedPassword(
+    prepared: PreparedPassword,
+    previous: { hash: string; graceUntil: number } | null,
+  ): Pick<
+    UserRowUpdate,
+    'password_hash' | 'password_origin' | 'previous_password_hash' | 'previous_valid_until'
+  > {
+    return {
+      password_hash: prepared.hash,
+      password_origin: prepared.origin,
+      previous_password_hash: previous?.hash ?? null,
+      previous_valid_until: previous?.graceUntil ?? null,
+    };
+  }
+
+  /**
+   * Replaces a user's credential on an actor's behalf: who may act on the target (and `refuse`) is checked
+   * before any hashing and again under the lock; the user's sessions end; the change is audited as
+   * `action` (a refusal too) and recorded as a password change, with the grace period's end when the replaced
+   * credential stays valid for a while. The cleartext goes to the password sink after commit.
+   */
+  async function replaceCredential(
+    ctx: OperationContext,
+    username: string,
+    replacement: Replacement,
+  ): Promise<{ password: string; graceUntil: number | null }> {
+    const { action } = replacement;
+    const admissible = (target: UserRow): void => {
+      enforce(canActOn(ctx.actor, policyTarget(target)));
+      replacement.refuse?.(target);
+    };
+    const { row, prepared, graceUntil } = await audit.refusable(
+      ctx,
+      { action, target: userTarget(username) },
+      async () => {
+        const target = await mustFind(db, username);
+        // Checked before hashing, so a refused reset costs no argon2 work; again below, under the lock.
+        admissible(target);
+        const prepared = await replacement.prepare(target);
+        return transaction(async (trx) => {
+          const current = await mustFind(trx, username);
+          admissible(current);
+          const now = clock.now();
+          const graceUntil =
+            replacement.graceMinutes > 0 && current.password_hash !== null
+              ? now + replacement.graceMinutes * 60_000
+              : null;
+          const mustChange = replacement.mustChange(current);
+          await updateUser(trx, current.id, {
+            ...storedPassword(
+              prepared,
+              graceUntil === null || current.password_hash === null
+                ? null
+                : { hash: current.password_hash, graceUntil },
+            ),
+            password_changed_at: now,
+            must_change_password: mustChange ? 1 : 0,
+            updated_at: now,
+          });
+          await recordPassword(trx, current.id, prepared.hash);
+          const ended = await deps.sessions.endAllForUser(trx, current.id);
+          await audit.record(trx, ctx, {
+            action,
+            target: userTarget(current.username),
+            details: { ...replacement.details({ mustChange, graceUntil }), sessionsEnded: ended },
+          });
+          const updated = await mustFind(trx, username);
+          await recordChange(trx, updated, 'password', graceUntil);
+          return { row: updated, prepared, graceUntil };
+        });
+      },
+    );
+    await deps.changes.settled();
+    await passwordCommitted(row, prepared.password);
+    return { password: prepared.password, graceUntil };
+  }
+
+  /**
+   * Creates a user with the password `prepare` yields (hashed after every other check passed, outside the
+   * transaction); the cleartext goes to the password sink after commit.
+   */
+  async function insertNew(
+    ctx: OperationContext,
+    input: NewUserInput,
+    prepare: () => Promise<PreparedPassword>,
+    options: { protected?: boolean; mustChangePassword?: boolean },
+  ): Promise<{ user: PublicUser; prepared: PreparedPassword }> {
+    const { row, user, prepared } = await audit.refusable(
+      ctx,
+      { action: 'user.create', target: userTarget(input.username) },
+      async () => {
+        const role = roleOf(input.role);
+        const scopes = normalizeScopes(input.scopes ?? defaultScopes(role));
+        const bad = incompatibleScopes(role, scopes);
+        if (bad.length > 0) {
+          throw userError('user.scopes_incompatible', `Role ${role} cannot hold ${bad.join(', ')}`);
+        }
+        enforce(canGrant(ctx.actor, role, scopes));
+        if (await findUserByUsername(db, input.username)) {
+          throw userError('user.exists', `A user named "${input.username}" already exists`);
+        }
+        const prepared = await prepare();
+        const now = clock.now();
+        const id = randomUUID();
+        return transaction(async (trx) => {
+          if (await findUserByUsername(trx, input.username)) {
+            throw userError('user.exists', `A user named "${input.username}" already exists`);
+          }
+          const accessRoles = await deps.accessRoles.resolveForAssignment(trx, input.accessRoles ?? []);
+          await insertUser(trx, {
+            id,
+            username: input.username,
+            username_lower: input.username.toLowerCase(),
+            email: input.email ?? null,
+            email_lower: input.email?.toLowerCase() ?? null,
+            description: input.description ?? '',
+            kind: input.kind ?? 'person',
+            role,
+            scopes: JSON.stringify(scopes),
+            active: 1,
+            protected: options.protected ? 1 : 0,
+            ...storedPassword(prepared, null),
+            password_changed_at: now,
+            must_change_password: options.mustChangePassword ? 1 : 0,
+            session_timeout_minutes: input.sessionTimeoutMinutes ?? 0,
+            last_login_at: null,
+            created_at: now,
+            updated_at: now,
+          });
+          await recordPassword(trx, id, prepared.hash);
+          await deps.accessRoles.assign(
+            trx,
+            id,
+            accessRoles.map((accessRole) => accessRole.id),
+          );
+          const created = await mustFind(trx, input.username);
+          const user = await publicUser(trx, created);
+          const { createdAt: _c, updatedAt: _u, lastLoginAt: _l, ...snapshot } = user;
+          await audit.record(trx, ctx, {
+            action: 'user.create',
+            target: userTarget(input.username),
+            details: { after: snapshot },
+          });
+          await recordChange(trx, created, 'created');
+          return { row: created, user, prepared };
+        });
+      },
+    );
+    await deps.changes.settled();
+    await passwordCommitted(row, prepared.password);
+    return { user, prepared };
+  }
+
   return {
     async list(input: ListUsersInput): Promise<UserList> {
       const page = input.page ?? 1;
@@ -280,75 +495,31 @@ export function createUsersService(deps: UsersServiceDeps) {
       await updateUser(trx, userId, { last_login_at: at }, { bumpVersion: false });
     },
 
+    /** Creates a user with the password a person chose (argon2id, checked against the policy). */
     async create(
       ctx: OperationContext,
-      input: CreateUserInput,
+      input: CreateUserInput & { password: string },
       options: { protected?: boolean; mustChangePassword?: boolean } = {},
     ): Promise<PublicUser> {
-      const { row, user } = await audit.refusable(
-        ctx,
-        { action: 'user.create', target: userTarget(input.username) },
-        async () => {
-          const role = roleOf(input.role);
-          const scopes = normalizeScopes(input.scopes ?? defaultScopes(role));
-          const bad = incompatibleScopes(role, scopes);
-          if (bad.length > 0) {
-            throw userError('user.scopes_incompatible', `Role ${role} cannot hold ${bad.join(', ')}`);
-          }
-          enforce(canGrant(ctx.actor, role, scopes));
-          if (await findUserByUsername(db, input.username)) {
-            throw userError('user.exists', `A user named "${input.username}" already exists`);
-          }
-          const hash = await preparePassword(input.password, null);
-          const now = clock.now();
-          const id = randomUUID();
-          return transaction(async (trx) => {
-            if (await findUserByUsername(trx, input.username)) {
-              throw userError('user.exists', `A user named "${input.username}" already exists`);
-            }
-            const accessRoles = await deps.accessRoles.resolveForAssignment(trx, input.accessRoles ?? []);
-            await insertUser(trx, {
-              id,
-              username: input.username,
-              username_lower: input.username.toLowerCase(),
-              email: input.email ?? null,
-              email_lower: input.email?.toLowerCase() ?? null,
-              description: input.description ?? '',
-              kind: input.kind ?? 'person',
-              role,
-              scopes: JSON.stringify(scopes),
-              active: 1,
-              protected: options.protected ? 1 : 0,
-              password_hash: hash,
-              password_changed_at: now,
-              must_change_password: options.mustChangePassword ? 1 : 0,
-              session_timeout_minutes: input.sessionTimeoutMinutes ?? 0,
-              last_login_at: null,
-              created_at: now,
-              updated_at: now,
-            });
-            await recordPassword(trx, id, hash);
-            await deps.accessRoles.assign(
-              trx,
-              id,
-              accessRoles.map((accessRole) => accessRole.id),
-            );
-            const created = await mustFind(trx, input.username);
-            const user = await publicUser(trx, created);
-            const { createdAt: _c, updatedAt: _u, lastLoginAt: _l, ...snapshot } = user;
-            await audit.record(trx, ctx, {
-              action: 'user.create',
-              target: userTarget(input.username),
-              details: { after: snapshot },
-            });
-            await recordChange(trx, created, 'created');
-            return { row: created, user };
-          });
-        },
-      );
-      await deps.changes.settled();
-      await passwordCommitted(row, input.password);
+      const { user } = await insertNew(ctx, input, () => prepareChosen(input.password, null), options);
       return user;
+    },
+
+    /**
+     * Creates a user with a password Warden draws (returned once): a device's or service's lasting MQTT secret
+     * under the keyed fast hash, a person's one-time password that must be changed at the first login.
+     */
+    async createGenerated(
+      ctx: OperationContext,
+      input: NewUserInput,
+      options: { protected?: boolean } = {},
+    ): Promise<{ user: PublicUser; password: string }> {
+      const kind = input.kind ?? 'person';
+      const { user, prepared } = await insertNew(ctx, input, () => prepareGenerated(kind), {
+        ...options,
+        mustChangePassword: !isMachineKind(kind),
+      });
+      return { user, password: prepared.password };
     },
 
     async update(ctx: OperationContext, username: string, input: UpdateUserInput): Promise<PublicUser> {
@@ -453,45 +624,69 @@ export function createUsersService(deps: UsersServiceDeps) {
       return user;
     },
 
-    /** Admin reset: no current password; ends the user's sessions. */
+    /** Admin reset with a password a person chose: no current password needed; ends the user's sessions. */
     async setPassword(
       ctx: OperationContext,
       username: string,
       password: string,
       options: { mustChange?: boolean } = {},
     ): Promise<void> {
-      const row = await audit.refusable(
-        ctx,
-        { action: 'user.password_reset', target: userTarget(username) },
-        async () => {
-          const target = await mustFind(db, username);
-          // Checked before hashing, so a refused reset costs no argon2 work; again below, under the lock.
-          enforce(canActOn(ctx.actor, policyTarget(target)));
-          const hash = await preparePassword(password, target);
-          return transaction(async (trx) => {
-            const current = await mustFind(trx, username);
-            enforce(canActOn(ctx.actor, policyTarget(current)));
-            await updateUser(trx, current.id, {
-              password_hash: hash,
-              password_changed_at: clock.now(),
-              must_change_password: options.mustChange ? 1 : 0,
-              updated_at: clock.now(),
-            });
-            await recordPassword(trx, current.id, hash);
-            const ended = await deps.sessions.endAllForUser(trx, current.id);
-            await audit.record(trx, ctx, {
-              action: 'user.password_reset',
-              target: userTarget(current.username),
-              details: { mustChange: options.mustChange ?? false, sessionsEnded: ended },
-            });
-            const updated = await mustFind(trx, username);
-            await recordChange(trx, updated, 'password');
-            return updated;
-          });
+      await replaceCredential(ctx, username, {
+        action: 'user.password_reset',
+        prepare: (target) => prepareChosen(password, target),
+        mustChange: () => options.mustChange ?? false,
+        graceMinutes: 0,
+        details: ({ mustChange }) => ({ mustChange, generated: false }),
+      });
+    },
+
+    /**
+     * Admin reset with a password Warden draws (returned once): a device's or service's new MQTT secret (keyed
+     * fast hash), or a person's one-time password, always to be changed at the next login.
+     */
+    async setGeneratedPassword(
+      ctx: OperationContext,
+      username: string,
+      options: { mustChange?: boolean } = {},
+    ): Promise<string> {
+      const { password } = await replaceCredential(ctx, username, {
+        action: 'user.password_reset',
+        prepare: (target) => prepareGenerated(target.kind),
+        mustChange: (target) => !isMachineKind(target.kind) || (options.mustChange ?? false),
+        graceMinutes: 0,
+        details: ({ mustChange }) => ({ mustChange, generated: true }),
+      });
+      return password;
+    },
+
+    /**
+     * A device's or service's new generated secret (docs/authentication.md#rotating-a-secret), returned once.
+     * With `graceMinutes` > 0 the previous secret stays valid for MQTT that long, and the user's live
+     * connections stay open until then; without, it stops at once and they close, as after a password reset.
+     * Refused for a person (409 `user.not_machine`) and for a target the actor may not act on.
+     */
+    async rotateSecret(
+      ctx: OperationContext,
+      username: string,
+      options: { graceMinutes?: number } = {},
+    ): Promise<RotatedSecret> {
+      const graceMinutes = options.graceMinutes ?? 0;
+      const { password, graceUntil } = await replaceCredential(ctx, username, {
+        action: 'user.secret_rotate',
+        refuse: (target) => {
+          if (!isMachineKind(target.kind)) {
+            throw userError(
+              'user.not_machine',
+              `${target.username} is a person: only devices and services have secrets to rotate; reset the password instead`,
+            );
+          }
         },
-      );
-      await deps.changes.settled();
-      await passwordCommitted(row, password);
+        prepare: (target) => prepareGenerated(target.kind),
+        mustChange: () => false,
+        graceMinutes,
+        details: ({ graceUntil }) => ({ graceMinutes, graceUntil: toIso(graceUntil) }),
+      });
+      return { secret: password, previousValidUntil: graceUntil };
     },
 
     /**
@@ -511,15 +706,15 @@ export function createUsersService(deps: UsersServiceDeps) {
         );
         throw userError('password.current_mismatch');
       }
-      const hash = await preparePassword(password, target, { ownChange: true });
+      const prepared = await prepareChosen(password, target, { ownChange: true });
       const row = await transaction(async (trx) => {
         await updateUser(trx, target.id, {
-          password_hash: hash,
+          ...storedPassword(prepared, null),
           password_changed_at: clock.now(),
           must_change_password: 0,
           updated_at: clock.now(),
         });
-        await recordPassword(trx, target.id, hash);
+        await recordPassword(trx, target.id, prepared.hash);
         const ended = await deps.sessions.endAllForUser(trx, target.id, ctx.actor.sessionId);
         await audit.record(trx, ctx, {
           action: 'user.password_change',
@@ -532,6 +727,22 @@ export function createUsersService(deps: UsersServiceDeps) {
       });
       await deps.changes.settled();
       await passwordCommitted(row, password);
+    },
+
+    /**
+     * After a successful MQTT verification of `cleartext` against `row`'s current record: a password set
+     * before Warden recorded where passwords come from moves to the keyed fast hash when it belongs to a device
+     * or service and has exactly the generator's form — Warden generated it
+     * (docs/authentication.md#passwords-generated-before-this-release). One conditional UPDATE, so a password
+     * changed meanwhile is left alone. True when the record moved.
+     */
+    async adoptGeneratedSecret(row: UserRow, cleartext: string): Promise<boolean> {
+      const { password_hash: current } = row;
+      if (current === null || row.password_origin !== null || !isMachineKind(row.kind)) return false;
+      if (deps.hasher.schemeOf(current) !== 'argon2id') return false;
+      const secret = recognizeGeneratedSecret(cleartext);
+      if (secret === null) return false;
+      return replaceUnmarkedPasswordHash(db, row.id, current, deps.hasher.hashGenerated(secret));
     },
 
     async deactivate(ctx: OperationContext, username: string): Promise<PublicUser> {
@@ -578,21 +789,21 @@ export function createUsersService(deps: UsersServiceDeps) {
      * Break-glass (`warden recover-admin`, docs/permissions.md): gives the root user a new password that must be
      * changed at next login, reactivates it and clears its MFA, ending its sessions. Runs on the host only (CLI).
      */
-    async recoverRoot(ctx: OperationContext, password: string): Promise<PublicUser> {
-      const hash = await deps.hasher.hash(password);
+    async recoverRoot(ctx: OperationContext): Promise<{ user: PublicUser; password: string }> {
+      const prepared = await prepareGenerated('person');
       const row = await transaction(async (trx) => {
         const root = await findRootUser(trx);
         if (!root)
           throw userError('user.not_found', 'There is no root user; start the server once to create it');
         await updateUser(trx, root.id, {
-          password_hash: hash,
+          ...storedPassword(prepared, null),
           password_changed_at: clock.now(),
           must_change_password: 1,
           active: 1,
           updated_at: clock.now(),
         });
         const mfaCleared = await deps.mfa.clear(trx, root.id);
-        await recordPassword(trx, root.id, hash);
+        await recordPassword(trx, root.id, prepared.hash);
         const ended = await deps.sessions.endAllForUser(trx, root.id);
         await audit.record(trx, ctx, {
           action: 'user.recover_admin',
@@ -604,8 +815,8 @@ export function createUsersService(deps: UsersServiceDeps) {
         return updated;
       });
       await deps.changes.settled();
-      await passwordCommitted(row, password);
-      return publicUser(db, row);
+      await passwordCommitted(row, prepared.password);
+      return { user: await publicUser(db, row), password: prepared.password };
     },
 
     async remove(ctx: OperationContext, username: string): Promise<void> {

@@ -1,6 +1,8 @@
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 
-/** Row of `users`. Flags are 0/1, times are epoch ms, `scopes` is a JSON array (see migration 001). */
+export type PasswordOrigin = 'generated' | 'chosen';
+
+/** Row of `users`. Flags are 0/1, times are epoch ms, `scopes` is a JSON array (see migrations 001 and 008). */
 export interface UsersTable {
   id: string;
   username: string;
@@ -14,7 +16,13 @@ export interface UsersTable {
   active: number;
   protected: Generated<number>;
   auth_method: Generated<string>;
+  /** argon2id (`$argon2id$…`) or the keyed fast hash (`$warden-hmac-sha256$…`): the record names its scheme. */
   password_hash: string | null;
+  /** 'generated' (drawn by Warden), 'chosen' (typed by a person), null: set before this was recorded. */
+  password_origin: PasswordOrigin | null;
+  /** The secret a rotation replaced, accepted for MQTT until `previous_valid_until` (epoch ms). */
+  previous_password_hash: string | null;
+  previous_valid_until: number | null;
   password_changed_at: number | null;
   must_change_password: Generated<number>;
   session_timeout_minutes: Generated<number>;
