@@ -4,9 +4,10 @@ import type { CredentialHasher } from '../../core/crypto/credential-hasher.js';
 import { MAX_PASSWORD_LENGTH } from '../../core/crypto/password-hasher.js';
 import { AppError } from '../../core/errors/app-error.js';
 import type { DomainEventBus } from '../../core/events.js';
+import { GroupCommit } from '../../db/group-commit.js';
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
-import type { ThrottleService } from '../throttle/throttle.service.js';
+import { isThrottled, type ThrottleService } from '../throttle/throttle.service.js';
 import { userTarget } from '../users/users.mapper.js';
 import type { UserRow } from '../users/users.table.js';
 import { CredentialCache, type VerifiedCredential } from './credential-cache.js';
@@ -89,6 +90,17 @@ export interface Closable {
 
 /** Which stored record a password matched, and until when that record is valid (null: no end). */
 type Match = { readonly ok: false } | { readonly ok: true; readonly validUntil: number | null };
+
+/** A CONNECT of a user whose records all use the keyed hash. */
+interface KeyedLogin {
+  readonly attempt: MqttConnectAttempt;
+  /** As the client sent it (the throttle counts it case-insensitively). */
+  readonly username: string;
+  readonly row: UserRow & { password_hash: string };
+  readonly password: string;
+}
+
+type KeyedOutcome = Match | { readonly ok: false; readonly throttled: true };
 
 /**
  * Authenticates MQTT clients as Warden users (docs/mqtt.md): any kind (person, service, device) with a password,
@@ -211,47 +223,36 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
   }
 
   /**
-   * A user whose records all use the keyed hash: reservation, verification, settlement and audit event in one
-   * transaction — one commit per CONNECT, where the argon2 path needs three around the slow hash.
+   * Users whose records all use the keyed hash: throttle decision, verification, settlement and audit event in
+   * one transaction, shared by the CONNECTs that arrive together (group commit), so a cold reconnect storm of a
+   * fleet costs a commit per batch — where the argon2 path needs three commits around each slow hash.
    */
+  const keyedLogins = new GroupCommit<KeyedLogin, KeyedOutcome>(db, async (trx, login) => {
+    const { attempt, username, row, password } = login;
+    try {
+      const result = await throttle.guardIn(trx, username, attempt.ip, () => match(row, password));
+      const detail = result.ok ? null : 'wrong_password';
+      await auditAttempt(attempt, row.username, result.ok ? 'success' : 'failure', detail, trx);
+      return result;
+    } catch (error) {
+      if (!isThrottled(error)) throw error;
+      await auditAttempt(attempt, username, 'failure', 'throttled', trx);
+      return { ok: false, throttled: true };
+    }
+  });
+
   async function verifyKeyed(
-    attempt: MqttConnectAttempt,
-    username: string,
-    row: UserRow & { password_hash: string },
-    password: string,
+    login: KeyedLogin,
     cacheKey: string,
     generation: string,
   ): Promise<MqttAuthResult> {
-    let matched: Match;
-    try {
-      matched = await db.transaction().execute(async (trx) => {
-        const result = await throttle.guardIn(
-          trx,
-          username,
-          attempt.ip,
-          { clearAccountOnSuccess: true },
-          () => match(row, password),
-        );
-        await auditAttempt(
-          attempt,
-          row.username,
-          result.ok ? 'success' : 'failure',
-          result.ok ? null : 'wrong_password',
-          trx,
-        );
-        return result;
-      });
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'auth.throttled') {
-        return refuse(attempt, username, 'throttled');
-      }
-      throw error;
-    }
-    if (!matched.ok) {
-      unblockedUntil.delete(username.toLowerCase());
+    const outcome = await keyedLogins.submit(login);
+    if (!outcome.ok) {
+      if ('throttled' in outcome) return refusalOf('throttled');
+      unblockedUntil.delete(login.username.toLowerCase());
       return refusalOf('wrong_password');
     }
-    return accepted(row, cacheKey, generation, matched.validUntil);
+    return accepted(login.row, cacheKey, generation, outcome.validUntil);
   }
 
   /** Verifies one CONNECT: the keyed path when it applies, else throttle reservation, argon2 (or dummy), bookkeeping. */
@@ -266,8 +267,9 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
     let failure = password.length > MAX_PASSWORD_LENGTH ? 'password_too_long' : failureOf(row);
     const stored =
       failure === null && row?.password_hash ? { ...row, password_hash: row.password_hash } : null;
-    if (stored && keyedOnly(stored))
-      return verifyKeyed(attempt, username, stored, password, cacheKey, generation);
+    if (stored && keyedOnly(stored)) {
+      return verifyKeyed({ attempt, username, row: stored, password }, cacheKey, generation);
+    }
     try {
       await throttle.reserve(username, attempt.ip);
     } catch (error) {

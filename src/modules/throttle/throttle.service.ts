@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Clock } from '../../core/clock.js';
 import { AppError } from '../../core/errors/app-error.js';
 import type { Engine } from '../../db/database.js';
@@ -7,8 +7,10 @@ import type { Database } from '../../db/schema.js';
 import { authError } from '../auth/auth.errors.js';
 import type { SecuritySettings } from '../settings/settings.schemas.js';
 import type { SettingsService } from '../settings/settings.service.js';
+import type { LoginThrottleTable } from './throttle.table.js';
 
 type ThrottleSettings = SecuritySettings['throttle'];
+type LoginThrottleRow = Selectable<LoginThrottleTable>;
 
 /** Failures of one account before the progressive delay starts, and its ceiling. */
 export const FREE_ATTEMPTS = 3;
@@ -61,6 +63,41 @@ export function createThrottleService(deps: {
 }) {
   let lastPurge = 0;
 
+  function readRow(trx: Kysely<Database>, key: string): Promise<LoginThrottleRow | undefined> {
+    return trx.selectFrom('login_throttle').selectAll().where('key', '=', key).executeTakeFirst();
+  }
+
+  /** The counter after one more reservation, or 429 auth.throttled when the key is blocked or its budget spent. */
+  function admit(
+    row: LoginThrottleRow | undefined,
+    max: number,
+    windowMs: number,
+    now: number,
+  ): Omit<LoginThrottleRow, 'key'> {
+    if (row && now < row.blocked_until) throw throttled(row.blocked_until - now);
+    const fresh = !row || now - row.window_start >= windowMs;
+    const attempts = fresh ? 0 : row.attempts;
+    const windowStart = fresh ? now : row.window_start;
+    if (attempts >= max) throw throttled(windowStart + windowMs - now);
+    return {
+      window_start: windowStart,
+      attempts: attempts + 1,
+      blocked_until: fresh ? 0 : row.blocked_until,
+    };
+  }
+
+  async function store(
+    trx: Kysely<Database>,
+    key: string,
+    values: Omit<LoginThrottleRow, 'key'>,
+  ): Promise<void> {
+    await trx
+      .insertInto('login_throttle')
+      .values({ key, ...values })
+      .onConflict((oc) => oc.column('key').doUpdateSet(values))
+      .execute();
+  }
+
   async function reserveOne(
     trx: Kysely<Database>,
     key: string,
@@ -68,22 +105,7 @@ export function createThrottleService(deps: {
     windowMs: number,
     now: number,
   ): Promise<void> {
-    const row = await trx.selectFrom('login_throttle').selectAll().where('key', '=', key).executeTakeFirst();
-    if (row && now < row.blocked_until) throw throttled(row.blocked_until - now);
-    const fresh = !row || now - row.window_start >= windowMs;
-    const attempts = fresh ? 0 : row.attempts;
-    const windowStart = fresh ? now : row.window_start;
-    if (attempts >= max) throw throttled(windowStart + windowMs - now);
-    const values = {
-      window_start: windowStart,
-      attempts: attempts + 1,
-      blocked_until: fresh ? 0 : row.blocked_until,
-    };
-    await trx
-      .insertInto('login_throttle')
-      .values({ key, ...values })
-      .onConflict((oc) => oc.column('key').doUpdateSet(values))
-      .execute();
+    await store(trx, key, admit(await readRow(trx, key), max, windowMs, now));
   }
 
   /** Gives one reservation back (the attempt was not a failure), never below zero. */
@@ -106,30 +128,20 @@ export function createThrottleService(deps: {
       .execute();
   }
 
-  /** Reserves one verification for the account and the address in `trx`, which holds the throttle lock. */
-  async function reserveIn(
-    trx: Kysely<Database>,
-    throttle: ThrottleSettings,
-    username: string,
-    ip: string,
-  ): Promise<void> {
-    const windowMs = throttle.windowMinutes * 60_000;
-    const now = deps.clock.now();
-    await purgeFinishedWindows(trx, now, windowMs);
-    // Lock order is fixed (account, then address) so concurrent reservations cannot deadlock.
-    await reserveOne(trx, accountKey(username), throttle.maxAttemptsPerAccount, windowMs, now);
-    if (ip) await reserveOne(trx, ipKey(ip), throttle.maxAttemptsPerIp, windowMs, now);
-  }
-
   /**
    * Reserves one verification for the account and the client address, or throws 429 auth.throttled with
    * Retry-After. Both counters move together or not at all.
    */
   async function reserve(username: string, ip: string): Promise<void> {
     const { throttle } = await deps.settings.getSecurity();
+    const windowMs = throttle.windowMinutes * 60_000;
     await deps.db.transaction().execute(async (trx) => {
       await lockFor(trx, deps.engine, 'throttle');
-      await reserveIn(trx, throttle, username, ip);
+      const now = deps.clock.now();
+      await purgeFinishedWindows(trx, now, windowMs);
+      // Lock order is fixed (account, then address) so concurrent reservations cannot deadlock.
+      await reserveOne(trx, accountKey(username), throttle.maxAttemptsPerAccount, windowMs, now);
+      if (ip) await reserveOne(trx, ipKey(ip), throttle.maxAttemptsPerIp, windowMs, now);
     });
   }
 
@@ -169,19 +181,6 @@ export function createThrottleService(deps: {
     }
   }
 
-  /** A success's settlement, in `trx`, which holds the throttle lock. */
-  async function succeededIn(
-    trx: Kysely<Database>,
-    username: string,
-    ip: string,
-    options: { clearAccount: boolean },
-  ): Promise<void> {
-    if (options.clearAccount) {
-      await trx.deleteFrom('login_throttle').where('key', '=', accountKey(username)).execute();
-    }
-    if (ip) await refund(trx, ipKey(ip));
-  }
-
   /** A verification failed: the reservation stays counted and the account waits its progressive delay. */
   async function failed(username: string, trx?: Transaction<Database>): Promise<void> {
     const { throttle } = await deps.settings.getSecurity(trx);
@@ -199,7 +198,12 @@ export function createThrottleService(deps: {
     options: { clearAccount: boolean },
     trx?: Transaction<Database>,
   ): Promise<void> {
-    await locked(trx, (inner) => succeededIn(inner, username, ip, options));
+    await locked(trx, async (inner) => {
+      if (options.clearAccount) {
+        await inner.deleteFrom('login_throttle').where('key', '=', accountKey(username)).execute();
+      }
+      if (ip) await refund(inner, ipKey(ip));
+    });
   }
 
   /** The reserved verification never ran (the hasher was saturated): both reservations are given back. */
@@ -242,24 +246,37 @@ export function createThrottleService(deps: {
     },
 
     /**
-     * One throttled verification settled in the caller's transaction, for a check that does no slow work (the
-     * keyed hash of generated secrets, docs/authentication.md#generated-secrets): reservation, check and
-     * settlement under one hold of the throttle lock, so the caller's audit event commits with them — one
-     * commit per attempt instead of three, with the same budget. Throws 429 auth.throttled like `reserve`.
+     * One complete login whose check does no slow work (the keyed hash of generated secrets,
+     * docs/authentication.md#generated-secrets), decided in the caller's transaction under the throttle lock:
+     * refused with 429 auth.throttled exactly when `reserve` would refuse it; a failure is counted as after
+     * `reserve` + `failed`; a success clears the account as `succeeded` does. With the check inside the lock no
+     * reservation has to outlive it, so a success writes nothing but the clearing of an account that had
+     * failures — and the caller's audit event commits with it.
      */
     async guardIn<R extends { readonly ok: boolean }>(
       trx: Transaction<Database>,
       username: string,
       ip: string,
-      options: { clearAccountOnSuccess: boolean },
       check: () => Promise<R>,
     ): Promise<R> {
       const { throttle } = await deps.settings.getSecurity(trx);
+      const windowMs = throttle.windowMinutes * 60_000;
       await lockFor(trx, deps.engine, 'throttle');
-      await reserveIn(trx, throttle, username, ip);
+      const now = deps.clock.now();
+      await purgeFinishedWindows(trx, now, windowMs);
+      const account = await readRow(trx, accountKey(username));
+      const address = ip ? await readRow(trx, ipKey(ip)) : undefined;
+      const accountNext = admit(account, throttle.maxAttemptsPerAccount, windowMs, now);
+      const addressNext = ip ? admit(address, throttle.maxAttemptsPerIp, windowMs, now) : null;
       const result = await check();
-      if (result.ok) await succeededIn(trx, username, ip, { clearAccount: options.clearAccountOnSuccess });
-      else await failedIn(trx, throttle, username);
+      if (result.ok) {
+        // The reservation and its settlement cancel out, except that a completed login clears the account.
+        if (account) await trx.deleteFrom('login_throttle').where('key', '=', accountKey(username)).execute();
+        return result;
+      }
+      await store(trx, accountKey(username), accountNext);
+      if (addressNext) await store(trx, ipKey(ip), addressNext);
+      await failedIn(trx, throttle, username);
       return result;
     },
 
