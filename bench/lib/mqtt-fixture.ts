@@ -19,6 +19,7 @@ import type { CreateAccessRoleInput } from '../../src/modules/access-roles/acces
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { DEFAULT_SECURITY_SETTINGS } from '../../src/modules/settings/settings.schemas.js';
 import { insertUser } from '../../src/modules/users/users.repository.js';
+import type { PasswordOrigin } from '../../src/modules/users/users.table.js';
 import { createServices, type Services, startServices } from '../../src/services.js';
 
 export const DEVICE_PASSWORD = 'Dev1ce-Passw0rd!';
@@ -34,6 +35,29 @@ export interface BenchServices {
  */
 export async function openBenchServices(hasher: PasswordHasherOptions = {}): Promise<BenchServices> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-mqtt-bench-'));
+  const opened = await openServicesAt(dir, randomBytes(32).toString('base64url'), hasher);
+  await opened.services.settings.putSecurity(CLI_CONTEXT, {
+    ...DEFAULT_SECURITY_SETTINGS,
+    throttle: { ...DEFAULT_SECURITY_SETTINGS.throttle, maxAttemptsPerIp: 100_000 },
+  });
+  return {
+    services: opened.services,
+    close: async () => {
+      await opened.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Started services on the (migrated) SQLite database in `dir`, as `warden serve` would open it: a second
+ * process on a database seeded by the first is a Warden just restarted, with every cache empty.
+ */
+export async function openServicesAt(
+  dir: string,
+  secretKey: string,
+  hasher: PasswordHasherOptions = {},
+): Promise<BenchServices> {
   const handle = openDatabase({ databaseUrl: null, dataDir: dir });
   await migrateToLatest(handle.db);
   const services = createServices({
@@ -42,11 +66,7 @@ export async function openBenchServices(hasher: PasswordHasherOptions = {}): Pro
     clock: systemClock,
     hasher: new PasswordHasher(hasher),
     events: new DomainEventBus((error) => process.stderr.write(`listener failed: ${String(error)}\n`)),
-    secretKey: randomBytes(32).toString('base64url'),
-  });
-  await services.settings.putSecurity(CLI_CONTEXT, {
-    ...DEFAULT_SECURITY_SETTINGS,
-    throttle: { ...DEFAULT_SECURITY_SETTINGS.throttle, maxAttemptsPerIp: 100_000 },
+    secretKey,
   });
   const stopServices = await startServices(services);
   return {
@@ -54,26 +74,40 @@ export async function openBenchServices(hasher: PasswordHasherOptions = {}): Pro
     close: async () => {
       await stopServices();
       await handle.close();
-      fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
+/** A device's stored credential: its record and where the secret came from. */
+export interface SeededCredential {
+  readonly hash: string;
+  readonly origin: PasswordOrigin | null;
+}
+
 /**
- * Creates device users `<prefix>-0 … <prefix>-(count-1)` holding `accessRoles`, all with DEVICE_PASSWORD. One
- * argon2 hash (production parameters unless the services were opened with others) serves every row — it carries
- * its own salt — so seeding thousands of devices takes seconds, while each CONNECT still verifies for real.
+ * Creates device users `<prefix>-0 … <prefix>-(count-1)` holding `accessRoles`, by default all with
+ * DEVICE_PASSWORD: one argon2 hash (production parameters unless the services were opened with others) serves
+ * every row — it carries its own salt — so seeding thousands of devices takes seconds, while each CONNECT still
+ * verifies for real. `credentials` gives each device its own record instead.
  */
 export async function seedDevices(
   services: Services,
-  options: { prefix: string; count: number; accessRoles: readonly string[] },
+  options: {
+    prefix: string;
+    count: number;
+    accessRoles: readonly string[];
+    credentials?: readonly SeededCredential[];
+  },
 ): Promise<string[]> {
-  const hash = await services.infra.hasher.hash(DEVICE_PASSWORD);
+  const shared: SeededCredential | null = options.credentials
+    ? null
+    : { hash: await services.infra.hasher.hash(DEVICE_PASSWORD), origin: null };
   const now = Date.now();
   const names = Array.from({ length: options.count }, (_, i) => `${options.prefix}-${i}`);
   await services.infra.db.transaction().execute(async (trx) => {
     const roles = await services.accessRoles.resolveForAssignment(trx, options.accessRoles);
-    for (const username of names) {
+    for (const [i, username] of names.entries()) {
+      const credential = shared ?? (options.credentials?.[i] as SeededCredential);
       const id = randomUUID();
       await insertUser(trx, {
         id,
@@ -86,7 +120,8 @@ export async function seedDevices(
         role: 'viewer',
         scopes: '[]',
         active: 1,
-        password_hash: hash,
+        password_hash: credential.hash,
+        password_origin: credential.origin,
         password_changed_at: now,
         last_login_at: null,
         created_at: now,

@@ -1,7 +1,43 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { CompiledQuery, type DatabaseConnection, type Driver, SqliteDialect, SqliteDriver } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDatabase,
+  SqliteDialect,
+  SqliteDriver,
+} from 'kysely';
+
+/** Prepared statements kept for reuse, the least recently used dropped beyond it. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely prepares every query afresh, and better-sqlite3 compiles each prepared statement: on hot paths (an
+ * MQTT reconnect storm runs a handful of queries per CONNECT) compiling costs about as much as running. The same
+ * SQL text gets the same statement again — parameters are bound per call, so nothing carries over — unless that
+ * statement is still busy (an unfinished iteration of a streamed query), which then gets a fresh one.
+ */
+function withStatementCache(database: SQLite.Database): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sql) {
+      const cached = statements.get(sql);
+      if (cached && !cached.busy) {
+        // Re-inserted: a Map iterates in insertion order, so the first key is the least recently used.
+        statements.delete(sql);
+        statements.set(sql, cached);
+        return cached;
+      }
+      const statement = database.prepare(sql);
+      statements.set(sql, statement);
+      if (statements.size > STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value as string);
+      return statement;
+    },
+  };
+}
 
 /**
  * SQLite's default `BEGIN` is deferred: two writers can both start reading and one then fails with
@@ -16,7 +52,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
 }
 
 class WardenSqliteDialect extends SqliteDialect {
-  constructor(private readonly database: SQLite.Database) {
+  constructor(private readonly database: SqliteDatabase) {
     super({ database });
   }
   override createDriver(): Driver {
@@ -33,5 +69,5 @@ export function createSqliteDialect(file: string): { dialect: SqliteDialect; clo
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  return { dialect: new WardenSqliteDialect(database), close: () => database.close() };
+  return { dialect: new WardenSqliteDialect(withStatementCache(database)), close: () => database.close() };
 }

@@ -337,11 +337,12 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
         if (username === '' || attempt.password === undefined) {
           return await refuse(attempt, username, 'no_credentials');
         }
-        if (await isBlocked(username)) return await refuse(attempt, username, 'throttled');
         const password = attempt.password.toString('utf8');
         const cacheKey = cache.keyFor(username, password);
         const cached = cache.get(cacheKey);
         if (cached) {
+          // A verification asks the throttle itself (reserve, guardIn); a cached credential must not bypass it.
+          if (await isBlocked(username)) return await refuse(attempt, username, 'throttled');
           return {
             ok: true,
             user: cached,
