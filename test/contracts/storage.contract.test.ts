@@ -20,6 +20,7 @@ import {
   insertUser,
   listUsers,
   recentPasswordHashes,
+  replaceUnmarkedPasswordHash,
   updateUser,
 } from '../../src/modules/users/users.repository.js';
 import type { NewUserRow } from '../../src/modules/users/users.table.js';
@@ -66,6 +67,52 @@ describe.each(ENGINES)('storage contract on %s', (engine) => {
     });
     expect(typeof found?.created_at).toBe('number');
     expect(found?.version).toBe(1);
+  });
+
+  it("round-trips a credential's origin and a rotation's previous record with its end", async () => {
+    const row = userRow('rotating', {
+      kind: 'device',
+      password_hash: '$warden-hmac-sha256$v=1$new',
+      password_origin: 'generated',
+      previous_password_hash: '$warden-hmac-sha256$v=1$old',
+      previous_valid_until: 1_700_000_600_000,
+    });
+    await insertUser(database.db, row);
+    expect(await findUserById(database.db, row.id)).toMatchObject({
+      password_origin: 'generated',
+      previous_password_hash: '$warden-hmac-sha256$v=1$old',
+      previous_valid_until: 1_700_000_600_000,
+    });
+    const plain = userRow('unrotated');
+    await insertUser(database.db, plain);
+    expect(await findUserById(database.db, plain.id)).toMatchObject({
+      password_origin: null,
+      previous_password_hash: null,
+      previous_valid_until: null,
+    });
+  });
+
+  it('moves a password of unrecorded origin to another record only while it is unchanged and unmarked', async () => {
+    const legacy = userRow('legacy-device', { kind: 'device', password_hash: '$argon2id$legacy' });
+    await insertUser(database.db, legacy);
+    // Changed meanwhile: the row no longer holds the record that was verified.
+    expect(await replaceUnmarkedPasswordHash(database.db, legacy.id, '$argon2id$other', 'keyed-1')).toBe(
+      false,
+    );
+    expect(await replaceUnmarkedPasswordHash(database.db, legacy.id, '$argon2id$legacy', 'keyed-1')).toBe(
+      true,
+    );
+    expect(await findUserById(database.db, legacy.id)).toMatchObject({
+      password_hash: 'keyed-1',
+      password_origin: 'generated',
+    });
+    // Once marked, never again (a racing second verification of the same old record changes nothing).
+    expect(await replaceUnmarkedPasswordHash(database.db, legacy.id, 'keyed-1', 'keyed-2')).toBe(false);
+    const chosen = userRow('chosen-device', { password_hash: '$argon2id$chosen', password_origin: 'chosen' });
+    await insertUser(database.db, chosen);
+    expect(await replaceUnmarkedPasswordHash(database.db, chosen.id, '$argon2id$chosen', 'keyed-3')).toBe(
+      false,
+    );
   });
 
   it('enforces case-insensitive uniqueness of usernames', async () => {

@@ -136,6 +136,7 @@ describe('acting on users who outrank the actor', () => {
   const attacks = (target: string) =>
     [
       ['PUT', `/api/v1/users/${target}/password`, { password: OTHER_PASSWORD }],
+      ['POST', `/api/v1/users/${target}/secret`, { graceMinutes: 60 }],
       ['DELETE', `/api/v1/users/${target}/mfa`, undefined],
       ['DELETE', `/api/v1/users/${target}/sessions`, undefined],
       ['PATCH', `/api/v1/users/${target}`, { description: 'mine now' }],
