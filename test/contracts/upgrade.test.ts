@@ -17,10 +17,13 @@ import { FAST_HASH } from '../helpers/test-app.js';
  * Upgrades keep everything: a database written by the previous release (schema up to migration 004, its MFA
  * state in `users`) is migrated forward and served unchanged — password hashes, sealed TOTP secrets and their
  * single use, recovery codes, the must-enrol duty, sessions, access rules, settings, a broker integration's
- * sealed secret, and the audit log.
+ * sealed secret, and the audit log. A device password that release generated moves to the keyed hash at its
+ * first MQTT login (migration 008 left its origin unrecorded); a typed one stays argon2id.
  */
 const PREVIOUS_RELEASE = '004-brokers';
 const PASSWORD = 'Old-Release-Passw0rd!';
+/** What the previous release's `warden users create … --kind device` printed: the generator's form. */
+const GENERATED_BY_OLD_RELEASE = 'kQ7mZp3XcV9wRt2LhN8bGy#7';
 const META = { ip: '192.0.2.7', userAgent: 'upgrade-test' };
 
 interface OldRelease {
@@ -45,6 +48,7 @@ async function writePreviousRelease(database: TestDatabase): Promise<OldRelease>
     bob: randomUUID(),
     carol: randomUUID(),
     dev: randomUUID(),
+    gen: randomUUID(),
     eve: randomUUID(),
   };
   const totpKey = newTotpKey();
@@ -96,6 +100,7 @@ async function writePreviousRelease(database: TestDatabase): Promise<OldRelease>
       }),
       user(ids.carol, 'carol', { mfa_enroll_required: 1 }),
       user(ids.dev, 'plc-01', { kind: 'device', session_timeout_minutes: 90 }),
+      user(ids.gen, 'plc-02', { kind: 'device', password_hash: await hasher.hash(GENERATED_BY_OLD_RELEASE) }),
       user(ids.eve, 'eve', { mfa_enabled: 1, totp_secret: box.seal(totpKey, `totp:${ids.eve}`) }),
     ])
     .execute();
@@ -268,6 +273,7 @@ describe.each(ENGINES)('upgrade from the previous release (%s)', (engine) => {
       ['carol', false, 0],
       ['eve', true, 0],
       ['plc-01', false, 90],
+      ['plc-02', false, 0],
     ]);
     expect(users.items.find((u) => u.username === 'plc-01')?.accessRoles).toEqual(['sensor']);
 
@@ -297,6 +303,37 @@ describe.each(ENGINES)('upgrade from the previous release (%s)', (engine) => {
     // The audit log keeps the earlier events.
     const audit = await services.audit.list({ action: 'user.create' }, 1, 25);
     expect(audit.items.at(-1)).toMatchObject({ actor: { name: 'system' }, target: 'user:admin' });
+
+    // Device passwords: the generated one moves to the keyed hash at its first MQTT login, the typed one stays.
+    const mqttLogin = (username: string, password: string) =>
+      services.mqttAuth.authenticate({
+        username,
+        password: Buffer.from(password),
+        clientId: username,
+        ip: META.ip,
+      });
+    const record = (username: string) =>
+      database?.db
+        .selectFrom('users')
+        .select(['password_hash', 'password_origin', 'previous_password_hash', 'previous_valid_until'])
+        .where('username', '=', username)
+        .executeTakeFirstOrThrow();
+    expect(await record('plc-02')).toMatchObject({
+      password_origin: null,
+      previous_password_hash: null,
+      previous_valid_until: null,
+    });
+    expect((await mqttLogin('plc-01', PASSWORD)).ok).toBe(true);
+    expect((await mqttLogin('plc-02', GENERATED_BY_OLD_RELEASE)).ok).toBe(true);
+    const typed = await record('plc-01');
+    expect(services.credentials.schemeOf(typed?.password_hash as string)).toBe('argon2id');
+    expect(typed?.password_origin).toBeNull();
+    const generated = await record('plc-02');
+    expect(services.credentials.schemeOf(generated?.password_hash as string)).toBe('keyed');
+    expect(generated?.password_origin).toBe('generated');
+    expect(
+      await services.credentials.verify(generated?.password_hash as string, GENERATED_BY_OLD_RELEASE),
+    ).toBe(true);
 
     // And the root can still be managed: a write through this release.
     await services.users.update(CLI_CONTEXT, 'bob', { description: 'upgraded' });

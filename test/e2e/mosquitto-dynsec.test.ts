@@ -176,6 +176,26 @@ describe.skipIf(plugin === null)(
       expect(await refused('dev-3', 'N3w-Passw0rd!x')).toBe(false);
     });
 
+    it('a generated device secret and its rotation reach Mosquitto through the API, like any password set', async () => {
+      const created = await t.call('POST', '/api/v1/users', {
+        cookie: root,
+        payload: { username: 'dev-gen', role: 'viewer', kind: 'device', accessRoles: ['sensor'] },
+      });
+      expect(created.statusCode).toBe(201);
+      const { generatedPassword } = created.json();
+      await synced();
+      expect(await refused('dev-gen', generatedPassword)).toBe(false);
+      const rotated = await t.call('POST', '/api/v1/users/dev-gen/secret', {
+        cookie: root,
+        payload: { graceMinutes: 30 },
+      });
+      expect(rotated.statusCode).toBe(200);
+      await synced();
+      expect(await refused('dev-gen', rotated.json().secret)).toBe(false);
+      // One password per dynsec client: the previous secret's grace period holds only where Warden decides.
+      expect(await refused('dev-gen', generatedPassword)).toBe(true);
+    });
+
     it('rule and assignment changes apply: the client is kicked and reconnects with the new rules', async () => {
       await t.createUser({ username: 'dev-4', kind: 'device', accessRoles: ['fleet'] });
       await synced();

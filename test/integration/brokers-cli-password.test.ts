@@ -120,6 +120,22 @@ describe.skipIf(plugin === null)('passwords set from the CLI reach Mosquitto (re
     }
   });
 
+  it('users rotate-secret reaches the synced broker at once like any password set; Mosquitto keeps no grace period', async () => {
+    const first = await cli('users', 'rotate-secret', 'plc-01', '--json');
+    expect(first.code, first.err).toBe(0);
+    const { secret: old } = JSON.parse(first.out);
+    expect(await canConnect(mosquitto, 'plc-01', old)).toBe(true);
+    const second = await cli('users', 'rotate-secret', 'plc-01', '--grace-minutes', '60', '--json');
+    expect(second.code, second.err).toBe(0);
+    const { secret, previousSecretValidUntil } = JSON.parse(second.out);
+    expect(previousSecretValidUntil).not.toBeNull();
+    expect(await canConnect(mosquitto, 'plc-01', secret)).toBe(true);
+    // Dynamic security holds one password per client: the grace period applies where Warden decides.
+    expect(await canConnect(mosquitto, 'plc-01', old)).toBe(false);
+    expect(await pending('mosq')).not.toContain('plc-01');
+    for (const output of [second.err, first.err]) expect(output).toBe('');
+  });
+
   it('a stopped broker does not fail passwd: exit 0, a warning naming the integration, the user stays pending', async () => {
     const stopped = await startMosquitto(plugin as string);
     try {
