@@ -4,6 +4,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { recognizeGeneratedSecret } from '../../src/core/crypto/generated-secret.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { ROLES } from '../../src/modules/permissions/permissions.policy.js';
 import type { SecuritySettings } from '../../src/modules/settings/settings.schemas.js';
@@ -171,6 +172,52 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
     await page.getByText('User zoe created.').waitFor();
     const zoe = await server.services.users.get('zoe');
     expect(zoe).toMatchObject({ role: 'operator', email: 'zoe@plant.example', sessionTimeoutMinutes: 0 });
+  });
+
+  it('creates a device with a generated secret shown once, and rotates it with a grace period', async () => {
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/users');
+    await page.getByRole('button', { name: 'Create User' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create user' });
+    await dialog.getByLabel('Username').fill('plc-07');
+    await dialog.getByLabel('Kind').selectOption('device');
+    expect(await dialog.getByLabel('Generate the MQTT secret (recommended)').isChecked()).toBe(true);
+    expect(await dialog.getByLabel('New password').count()).toBe(0);
+    await dialog.getByRole('button', { name: 'Create user' }).click();
+    const shown = dialog.getByTestId('secret-shown-once');
+    const first = (await shown.textContent()) ?? '';
+    expect(recognizeGeneratedSecret(first)).toBe(first);
+    await dialog.getByRole('button', { name: 'Copy secret' }).waitFor();
+    await expectAccessible(page, 'device-secret-shown-once');
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await dialog.waitFor({ state: 'detached' });
+
+    await page.getByLabel('Search users').fill('plc-07');
+    await row(page, 'plc-07').getByRole('button', { name: 'Rotate secret: plc-07' }).click();
+    const rotate = page.getByRole('dialog', { name: 'Rotate the secret of plc-07' });
+    await rotate.getByText('The current secret stops working at once').waitFor();
+    await rotate.getByLabel('Grace period (minutes)').fill('90');
+    await rotate.getByText('The current secret keeps working for 1 hour 30 minutes').waitFor();
+    await expectAccessible(page, 'rotate-secret-modal');
+    await rotate.getByRole('button', { name: 'Rotate secret' }).click();
+    const second = (await rotate.getByTestId('secret-shown-once').textContent()) ?? '';
+    expect(recognizeGeneratedSecret(second)).toBe(second);
+    expect(second).not.toBe(first);
+    await rotate.getByText(/^The previous secret works until /).waitFor();
+    for (const secret of [first, second]) {
+      const result = await server.services.mqttAuth.authenticate({
+        username: 'plc-07',
+        password: Buffer.from(secret),
+        clientId: 'plc-07',
+        ip: '192.0.2.7',
+      });
+      expect(result.ok).toBe(true);
+    }
+    await rotate.getByRole('button', { name: 'Done' }).click();
+
+    // A person has no generated secret: the action is there, disabled, and says why.
+    await page.getByLabel('Search users').fill('erin');
+    const erin = row(page, 'erin').getByRole('button', { name: 'Rotate secret: erin' });
+    expect(await erin.isDisabled()).toBe(true);
   });
 
   it('edits permissions in the row: Modified, Cancel, Save, and a refused save explained on the row', async () => {

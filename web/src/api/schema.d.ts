@@ -564,7 +564,7 @@ export interface paths {
       };
     };
     put?: never;
-    /** Create a user */
+    /** Create a user (without a password: Warden generates one and answers it once) */
     post: {
       parameters: {
         query?: never;
@@ -576,7 +576,8 @@ export interface paths {
         content: {
           'application/json': {
             username: string;
-            password: string;
+            /** @description Leave it out to have Warden generate one, answered once as `generatedPassword`: a device's or service's MQTT secret (stored with the keyed fast hash), or a person's one-time password, to be changed at the first login */
+            password?: string;
             /** @enum {string} */
             role: 'viewer' | 'operator' | 'admin' | 'editor';
             /** Format: email */
@@ -634,6 +635,8 @@ export interface paths {
               createdAt: string;
               /** Format: date-time */
               updatedAt: string;
+              /** @description Only when Warden generated the password: shown this once, never stored in clear */
+              generatedPassword?: string;
             };
           };
         };
@@ -933,6 +936,77 @@ export interface paths {
       };
     };
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/users/{username}/secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Rotate a device's or service's secret: a new generated one, answered once; the previous one optionally stays valid for a grace period */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          username: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * @description How long the previous secret stays valid for MQTT, in minutes (0: it stops at once and live connections close)
+             * @default 0
+             */
+            graceMinutes?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The new secret: shown this once, never stored in clear */
+              secret: string;
+              /** @description Until when the previous secret is still accepted; null when it stopped at once */
+              previousSecretValidUntil: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;

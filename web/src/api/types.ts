@@ -21,6 +21,10 @@ export type Me = ResponseOf<'/api/v1/me', 'get'>;
 export type User = Me['user'];
 export type UserList = ResponseOf<'/api/v1/users', 'get'>;
 export type CreateUserBody = RequestOf<'/api/v1/users', 'post'>;
+/** A created user, with the generated password when the request had none. */
+export type CreatedUser = JsonOf<paths['/api/v1/users']['post']['responses'][201]>;
+export type RotateSecretBody = RequestOf<'/api/v1/users/{username}/secret', 'post'>;
+export type RotatedSecret = ResponseOf<'/api/v1/users/{username}/secret', 'post'>;
 export type UpdateUserBody = RequestOf<'/api/v1/users/{username}', 'patch'>;
 export type PasswordPolicy = ResponseOf<'/api/v1/settings/password-policy', 'get'>;
 export type SecuritySettings = ResponseOf<'/api/v1/settings/security', 'get'>;

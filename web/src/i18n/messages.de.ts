@@ -102,6 +102,8 @@ export const de: Messages = {
   'error.user.last_admin':
     'Danach gäbe es keinen aktiven Admin mehr, der Benutzer verwalten kann. Geben Sie zuerst einem anderen Admin die Benutzerverwaltung.',
   'error.user.scopes_incompatible': 'Diese Berechtigungen sind für die Rolle des Benutzers nicht erlaubt.',
+  'error.user.not_machine':
+    'Nur Geräte und Dienste haben ein Geheimnis zum Erneuern. Ändern Sie bei Personen das Passwort.',
   'error.password.current_mismatch': 'Das aktuelle Passwort ist falsch.',
   'error.password.policy': 'Das Passwort erfüllt die Richtlinie nicht: {rules}.',
   'error.password.reused': 'Dieses Passwort wurde schon verwendet. Wählen Sie ein neues.',
@@ -265,6 +267,8 @@ export const de: Messages = {
   'users.scopes.saved': 'Berechtigungen von {username} gespeichert.',
   'users.action.edit': 'Bearbeiten',
   'users.action.password': 'Passwort ändern',
+  'users.action.rotateSecret': 'Geheimnis erneuern',
+  'users.action.rotateSecret.person': 'Nur Geräte und Dienste haben ein erzeugtes Geheimnis zum Erneuern',
   'users.action.deactivate': 'Deaktivieren',
   'users.action.reactivate': 'Reaktivieren',
   'users.action.resetMfa': 'MFA zurücksetzen',
@@ -295,6 +299,9 @@ export const de: Messages = {
   'users.form.timeout.means': 'Abmeldung nach {duration} ohne Aktivität',
   'users.form.rolePermissions': 'Rollen und Berechtigungen',
   'users.form.granted': 'Mit dieser Rolle vergebene Berechtigungen: {scopes}.',
+  'users.form.generateSecret': 'MQTT-Geheimnis erzeugen (empfohlen)',
+  'users.form.generateSecret.hint':
+    'Ein zufälliges Geheimnis, das niemand erraten kann, bei jeder Verbindung schnell geprüft. Es wird nach dem Anlegen einmal angezeigt.',
   'users.form.grantedNone': 'keine',
   'users.form.create': 'Benutzer anlegen',
   'users.form.saveChanges': 'Änderungen speichern',
@@ -306,6 +313,22 @@ export const de: Messages = {
   'users.password.mustChange': '{username} muss bei der nächsten Anmeldung ein neues Passwort wählen',
   'users.password.submit': 'Passwort ändern',
   'users.password.done': 'Passwort von {username} geändert.',
+  'users.rotate.title': 'Geheimnis von {username} erneuern',
+  'users.rotate.explain':
+    'Warden erzeugt ein neues MQTT-Geheimnis für {username}. Mit einer Übergangszeit lassen sich Geräte nach und nach umstellen.',
+  'users.rotate.grace': 'Übergangszeit (Minuten)',
+  'users.rotate.grace.none':
+    'Das bisherige Geheimnis gilt sofort nicht mehr, offene Verbindungen werden getrennt.',
+  'users.rotate.grace.means':
+    'Das bisherige Geheimnis gilt noch {duration}; offene Verbindungen bleiben bis dahin bestehen.',
+  'users.rotate.submit': 'Geheimnis erneuern',
+  'users.secret.title': 'Neues Geheimnis von {username}',
+  'users.secret.once':
+    'Dieses Geheimnis wird nur jetzt angezeigt: Warden bewahrt keine lesbare Kopie auf. Hinterlegen Sie es in der Konfiguration von {username}.',
+  'users.secret.copy': 'Geheimnis kopieren',
+  'users.secret.previousUntil': 'Das vorige Geheimnis gilt bis {time}.',
+  'users.secret.previousEnded': 'Das vorige Geheimnis gilt nicht mehr.',
+  'users.secret.done': 'Fertig',
   'users.deactivate.title': '{username} deaktivieren?',
   'users.deactivate.message':
     '{username} kann sich nicht mehr anmelden, die API nicht nutzen und sich nicht per MQTT verbinden und wird sofort abgemeldet. Das Konto und sein Verlauf bleiben erhalten; Sie können es später reaktivieren.',

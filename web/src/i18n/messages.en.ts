@@ -99,6 +99,8 @@ export const en = {
   'error.user.last_admin':
     'This would leave Warden without an active admin who can manage users. Give another admin User Management first.',
   'error.user.scopes_incompatible': 'These permissions are not allowed for this user’s role.',
+  'error.user.not_machine':
+    'Only devices and services have a secret to rotate. Change a person’s password instead.',
   'error.password.current_mismatch': 'The current password is wrong.',
   'error.password.policy': 'The password does not meet the policy: {rules}.',
   'error.password.reused': 'This password was used before. Choose a new one.',
@@ -252,6 +254,8 @@ export const en = {
   'users.scopes.saved': 'Permissions of {username} saved.',
   'users.action.edit': 'Edit',
   'users.action.password': 'Change password',
+  'users.action.rotateSecret': 'Rotate secret',
+  'users.action.rotateSecret.person': 'Only devices and services have a generated secret to rotate',
   'users.action.deactivate': 'Deactivate',
   'users.action.reactivate': 'Reactivate',
   'users.action.resetMfa': 'Reset MFA',
@@ -280,6 +284,9 @@ export const en = {
   'users.form.timeout.means': 'Signs out after {duration} without activity',
   'users.form.rolePermissions': 'Role permissions',
   'users.form.granted': 'Permissions granted with this role: {scopes}.',
+  'users.form.generateSecret': 'Generate the MQTT secret (recommended)',
+  'users.form.generateSecret.hint':
+    'A random secret nobody can guess, checked quickly at every connection. It is shown once after creating.',
   'users.form.grantedNone': 'none',
   'users.form.create': 'Create user',
   'users.form.saveChanges': 'Save changes',
@@ -291,6 +298,21 @@ export const en = {
   'users.password.mustChange': 'Make {username} choose a new password at the next sign-in',
   'users.password.submit': 'Change password',
   'users.password.done': 'Password of {username} changed.',
+  'users.rotate.title': 'Rotate the secret of {username}',
+  'users.rotate.explain':
+    'Warden generates a new MQTT secret for {username}. A grace period lets devices be re-provisioned one by one.',
+  'users.rotate.grace': 'Grace period (minutes)',
+  'users.rotate.grace.none': 'The current secret stops working at once, and open connections close.',
+  'users.rotate.grace.means':
+    'The current secret keeps working for {duration}; open connections stay until then.',
+  'users.rotate.submit': 'Rotate secret',
+  'users.secret.title': 'New secret of {username}',
+  'users.secret.once':
+    'This secret is shown only now: Warden keeps no readable copy. Store it in the configuration of {username}.',
+  'users.secret.copy': 'Copy secret',
+  'users.secret.previousUntil': 'The previous secret works until {time}.',
+  'users.secret.previousEnded': 'The previous secret no longer works.',
+  'users.secret.done': 'Done',
   'users.deactivate.title': 'Deactivate {username}?',
   'users.deactivate.message':
     '{username} will not be able to sign in, use the API or connect over MQTT, and is signed out now. The account and its history are kept; you can reactivate it later.',

@@ -1,7 +1,14 @@
 import type { User } from '../../api/types';
 
 /** The row actions that open a dialog. */
-export type UserAction = 'edit' | 'password' | 'deactivate' | 'reactivate' | 'resetMfa' | 'delete';
+export type UserAction =
+  | 'edit'
+  | 'password'
+  | 'rotateSecret'
+  | 'deactivate'
+  | 'reactivate'
+  | 'resetMfa'
+  | 'delete';
 
 /** Which dialog of the users page is open. */
 export type UserDialog = { readonly kind: 'create' } | { readonly kind: UserAction; readonly user: User };

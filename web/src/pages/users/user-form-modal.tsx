@@ -1,5 +1,6 @@
 import {
   Button,
+  Checkbox,
   Group,
   MultiSelect,
   NativeSelect,
@@ -10,13 +11,14 @@ import {
 } from '@mantine/core';
 import { useMutation } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
-import type { CreateUserBody, UpdateUserBody, User } from '../../api/types';
+import type { CreatedUser, CreateUserBody, UpdateUserBody, User } from '../../api/types';
 import { defaultScopes, mayGrant, ROLES, type Role, type Scope } from '../../auth/permissions';
 import { useCurrentUser } from '../../auth/session';
 import { Dialog } from '../../components/dialog';
 import { FailureAlert } from '../../components/failure-alert';
 import { useNotify } from '../../components/notify';
 import { NewPasswordFields, useNewPassword } from '../../components/password/new-password-fields';
+import { SecretShownOnce } from '../../components/secret-shown-once';
 import { formatMinutes } from '../../i18n/format';
 import { useI18n } from '../../i18n/i18n';
 import { useAccessRoleNames } from '../access-roles/access-roles-api';
@@ -42,7 +44,11 @@ function useTimeoutDescription(minutes: number): string {
   return t('users.form.timeout.means', { duration: formatMinutes(language, minutes) });
 }
 
-/** Create a user, or edit one (username fixed: it is the natural key). */
+/**
+ * Create a user, or edit one (username fixed: it is the natural key). A device or service gets a secret Warden
+ * generates by default (checked with the fast keyed hash at every MQTT connection, docs/authentication.md),
+ * shown once after creating.
+ */
 export function UserFormModal({ user, onClose }: { user: User | null; onClose: () => void }): ReactNode {
   const { t } = useI18n();
   const notify = useNotify();
@@ -61,20 +67,23 @@ export function UserFormModal({ user, onClose }: { user: User | null; onClose: (
   const [usernameTouched, setUsernameTouched] = useState(false);
   const [emailTouched, setEmailTouched] = useState(false);
   const password = useNewPassword();
+  const [generate, setGenerate] = useState(true);
+  const [created, setCreated] = useState<{ username: string; secret: string } | null>(null);
   const timeoutDescription = useTimeoutDescription(timeout);
+  const generating = !editing && kind !== 'person' && generate;
 
   const roleChanged = user === null || role !== user.role;
   const scopes = roleChanged ? grantableDefaults(me, role) : null;
   const usernameValid = USERNAME_PATTERN.test(username);
   const emailValid = email === '' || EMAIL_PATTERN.test(email);
-  const canSubmit = emailValid && (editing || (usernameValid && password.valid));
+  const canSubmit = emailValid && (editing || (usernameValid && (generating || password.valid)));
 
   const save = useMutation({
-    mutationFn: async () => {
+    mutationFn: async (): Promise<Pick<CreatedUser, 'username' | 'generatedPassword'>> => {
       if (!user) {
         const body: CreateUserBody = {
           username,
-          password: password.password,
+          ...(generating ? {} : { password: password.password }),
           role,
           kind,
           sessionTimeoutMinutes: timeout,
@@ -97,10 +106,20 @@ export function UserFormModal({ user, onClose }: { user: User | null; onClose: (
     },
     onSuccess: async (saved) => {
       notify.success(t(editing ? 'users.form.updated' : 'users.form.created', { username: saved.username }));
-      onClose();
+      if (saved.generatedPassword) {
+        setCreated({ username: saved.username, secret: saved.generatedPassword });
+      } else onClose();
       await refresh();
     },
   });
+
+  if (created) {
+    return (
+      <Dialog onClose={onClose} title={t('users.form.createTitle')}>
+        <SecretShownOnce secret={created.secret} username={created.username} onDone={onClose} />
+      </Dialog>
+    );
+  }
 
   return (
     <Dialog
@@ -194,7 +213,15 @@ export function UserFormModal({ user, onClose }: { user: User | null; onClose: (
             nothingFoundMessage={t('users.form.accessRolesNone')}
             data-testid="access-roles-input"
           />
-          {!editing && <NewPasswordFields state={password} />}
+          {!editing && kind !== 'person' && (
+            <Checkbox
+              label={t('users.form.generateSecret')}
+              description={t('users.form.generateSecret.hint')}
+              checked={generate}
+              onChange={(event) => setGenerate(event.currentTarget.checked)}
+            />
+          )}
+          {!editing && !generating && <NewPasswordFields state={password} />}
           <RoleSummary granted={scopes} />
           {save.isError && <FailureAlert error={save.error} values={{ username }} />}
           <Group justify="flex-end" gap="sm" mt="xs">

@@ -5,6 +5,7 @@ import {
   IconDeviceFloppy,
   IconKey,
   IconPencil,
+  IconRefresh,
   IconShieldOff,
   IconTrash,
   IconUserOff,
@@ -38,6 +39,12 @@ function actionsFor(me: User, user: User): ActionSpec[] {
   return [
     { action: 'edit', label: 'users.action.edit', icon: IconPencil, disabledBecause: outranked },
     { action: 'password', label: 'users.action.password', icon: IconKey, disabledBecause: outranked },
+    {
+      action: 'rotateSecret',
+      label: 'users.action.rotateSecret',
+      icon: IconRefresh,
+      disabledBecause: outranked ?? (user.kind === 'person' ? 'users.action.rotateSecret.person' : null),
+    },
     user.active
       ? {
           action: 'deactivate',

@@ -1,7 +1,15 @@
 import { keepPreviousData, type UseQueryResult, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback } from 'react';
 import { api, unwrap } from '../../api/client';
-import type { CreateUserBody, UpdateUserBody, User, UserList } from '../../api/types';
+import type {
+  CreatedUser,
+  CreateUserBody,
+  RotatedSecret,
+  RotateSecretBody,
+  UpdateUserBody,
+  User,
+  UserList,
+} from '../../api/types';
 import { ME_KEY } from '../../auth/session';
 import type { UserFilters } from './use-user-filters';
 
@@ -44,13 +52,15 @@ const byName = (username: string) => ({ params: { path: { username } } });
 
 /** Every write the users page makes, one API call each. */
 export const usersApi = {
-  create: (body: CreateUserBody): Promise<User> => unwrap(api.POST('/api/v1/users', { body })),
+  create: (body: CreateUserBody): Promise<CreatedUser> => unwrap(api.POST('/api/v1/users', { body })),
   update: (username: string, body: UpdateUserBody): Promise<User> =>
     unwrap(api.PATCH('/api/v1/users/{username}', { ...byName(username), body })),
   deactivate: (username: string): Promise<User> =>
     unwrap(api.POST('/api/v1/users/{username}/deactivate', byName(username))),
   reactivate: (username: string): Promise<User> =>
     unwrap(api.POST('/api/v1/users/{username}/reactivate', byName(username))),
+  rotateSecret: (username: string, body: RotateSecretBody): Promise<RotatedSecret> =>
+    unwrap(api.POST('/api/v1/users/{username}/secret', { ...byName(username), body })),
   resetMfa: (username: string): Promise<unknown> =>
     unwrap(api.DELETE('/api/v1/users/{username}/mfa', byName(username))),
   remove: (username: string): Promise<unknown> =>
