@@ -8,7 +8,7 @@
  * from several 127.0.x.y source addresses (each address has ~28,000 ephemeral ports and the storms follow each
  * other while closed ports linger in TIME_WAIT). After each storm the broker's idle RSS is read with everyone
  * connected.
- * Run: npm run bench:fleet   (BENCH_DEVICES, BENCH_TYPED_DEVICES, BENCH_CONCURRENCY, BENCH_SOURCES)
+ * Run: npm run bench:fleet   (BENCH_DEVICES, BENCH_TYPED_DEVICES, BENCH_CONCURRENCY, BENCH_SOURCES, BENCH_ROUNDS)
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -32,7 +32,7 @@ import {
 } from './lib/mqtt-fixture.js';
 import { machineLine } from './lib/stats.js';
 
-const DEVICES = Number(process.env.BENCH_DEVICES ?? 12_000);
+const DEVICES = Number(process.env.BENCH_DEVICES ?? 15_000);
 const TYPED_DEVICES = Number(process.env.BENCH_TYPED_DEVICES ?? 1_500);
 /** CONNECTs in flight from the client side. */
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 1_000);
@@ -43,6 +43,11 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 1_000);
 const TYPED_CONCURRENCY = Number(process.env.BENCH_TYPED_CONCURRENCY ?? os.availableParallelism() * 32);
 /** Source addresses per storm. */
 const SOURCES = Number(process.env.BENCH_SOURCES ?? 4);
+/**
+ * Storms of the generated fleet per broker, alternating, so that a busy machine disturbs both alike; the median
+ * is compared. The typed storms, slow by nature, run once each.
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** The fleet the numbers are extrapolated to. */
 const FLEET = 100_000;
 /** Time for the broker to settle before its idle RSS is read. */
@@ -69,11 +74,18 @@ interface StormResult {
   readonly failures: number;
   readonly rssBeforeMiB: number;
   readonly rssConnectedMiB: number;
+  /** CPU time the broker process spent from its start to the idle reading: the storm's work. */
+  readonly brokerCpuMs: number;
 }
 
 /** Messages between the processes. */
 type ToBroker = { cmd: 'rss' } | { cmd: 'stop' };
-type FromBroker = { port: number; rss: number } | { rss: number; refusals: Record<string, number> };
+/** The broker's resident memory and the CPU time it used so far (user + system, ms). */
+interface BrokerReading {
+  readonly rss: number;
+  readonly cpuMs: number;
+}
+type FromBroker = (BrokerReading & { port: number }) | (BrokerReading & { refusals: Record<string, number> });
 type ToClients =
   | { cmd: 'connect'; port: number; devices: readonly Device[]; subnet: number; concurrency: number }
   | { cmd: 'end' };
@@ -82,6 +94,11 @@ type FromClients = { connected: number; failures: number; seconds: number } | { 
 const mib = (bytes: number): number => bytes / 2 ** 20;
 
 // ---- broker side (child process per storm) -------------------------------------------------------------
+
+function reading(): BrokerReading {
+  const { user, system } = process.cpuUsage();
+  return { rss: process.memoryUsage().rss, cpuMs: (user + system) / 1000 };
+}
 
 async function brokerMain(kind: BrokerKind, dir: string): Promise<void> {
   let stop: () => Promise<void>;
@@ -105,13 +122,13 @@ async function brokerMain(kind: BrokerKind, dir: string): Promise<void> {
     process.send?.(message);
   };
   process.on('message', async (message: ToBroker) => {
-    if (message.cmd === 'rss') send({ rss: process.memoryUsage().rss, refusals: refusals() });
+    if (message.cmd === 'rss') send({ ...reading(), refusals: refusals() });
     else {
       await stop();
       process.exit(0);
     }
   });
-  send({ port, rss: process.memoryUsage().rss });
+  send({ port, ...reading() });
 }
 
 // ---- client side (one child process for every storm) ---------------------------------------------------
@@ -249,7 +266,7 @@ async function runStorm(
     env: { ...process.env, BENCH_SECRET_KEY: secretKey },
   });
   try {
-    const started = await nextMessage<{ port: number; rss: number }>(broker);
+    const started = await nextMessage<BrokerReading & { port: number }>(broker);
     const done = nextMessage<{ connected: number; failures: number; seconds: number }>(clients);
     clients.send({
       cmd: 'connect',
@@ -260,9 +277,9 @@ async function runStorm(
     } satisfies ToClients);
     const result = await done;
     await sleep(SETTLE_MS);
-    const measured = nextMessage<{ rss: number; refusals: Record<string, number> }>(broker);
+    const measured = nextMessage<BrokerReading & { refusals: Record<string, number> }>(broker);
     broker.send({ cmd: 'rss' } satisfies ToBroker);
-    const { rss, refusals } = await measured;
+    const { rss, cpuMs, refusals } = await measured;
     const closed = Object.entries(refusals).filter(([, n]) => n > 0);
     if (closed.length > 0)
       process.stderr.write(`${storm.name}: the broker closed ${JSON.stringify(closed)}\n`);
@@ -272,7 +289,13 @@ async function runStorm(
     process.stderr.write(
       `${storm.name}: ${result.connected} connected, ${result.failures} failed, ${result.seconds.toFixed(2)} s\n`,
     );
-    return { storm, ...result, rssBeforeMiB: mib(started.rss), rssConnectedMiB: mib(rss) };
+    return {
+      storm,
+      ...result,
+      rssBeforeMiB: mib(started.rss),
+      rssConnectedMiB: mib(rss),
+      brokerCpuMs: cpuMs - started.cpuMs,
+    };
   } finally {
     const exited = new Promise((resolve) => broker.once('exit', resolve));
     broker.send({ cmd: 'stop' } satisfies ToBroker);
@@ -281,7 +304,11 @@ async function runStorm(
 }
 
 function report(results: readonly StormResult[], loads: { before: number[]; after: number[] }): string {
-  const find = (name: string): StormResult => results.find((r) => r.storm.name === name) as StormResult;
+  /** The storm of median duration among those named so. */
+  const find = (name: string): StormResult => {
+    const named = results.filter((r) => r.storm.name === name).sort((a, b) => a.seconds - b.seconds);
+    return named[Math.floor(named.length / 2)] as StormResult;
+  };
   const perConnectionMs = (r: StormResult): number => (r.seconds * 1000) / r.connected;
   const perConnectionKiB = (r: StormResult): number =>
     ((r.rssConnectedMiB - r.rssBeforeMiB) * 1024) / r.connected;
@@ -295,16 +322,16 @@ function report(results: readonly StormResult[], loads: { before: number[]; afte
   const load = (values: number[]): string => values.map((v) => v.toFixed(2)).join(' / ');
   return [
     `Machine: ${machineLine()}. Load average (1/5/15 min) before: ${load(loads.before)}, after: ${load(loads.after)}.`,
-    `Cold storms: every broker freshly started in its own process (Warden on the seeded SQLite database, caches empty); clients in one other process, ${CONCURRENCY} CONNECTs in flight (typed: ${TYPED_CONCURRENCY}), from ${SOURCES} source addresses per storm; storms one after the other.`,
+    `Cold storms: every broker freshly started in its own process (Warden on the seeded SQLite database, caches empty); clients in one other process, ${CONCURRENCY} CONNECTs in flight (typed: ${TYPED_CONCURRENCY}), from ${SOURCES} source addresses per storm; storms one after the other, ${ROUNDS} per broker for the generated fleet (alternating, medians compared).`,
     '',
-    '| storm | devices | connected | failures | seconds | ms per connection | broker RSS before → connected (MiB) | KiB per connection |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| storm | devices | connected | failures | seconds | ms per connection | broker CPU ms per connection | broker RSS before → connected (MiB) | KiB per connection |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...results.map(
       (r) =>
-        `| ${r.storm.name} | ${r.storm.devices.length.toLocaleString('en')} | ${r.connected.toLocaleString('en')} | ${r.failures} | ${r.seconds.toFixed(2)} | ${perConnectionMs(r).toFixed(3)} | ${r.rssBeforeMiB.toFixed(0)} → ${r.rssConnectedMiB.toFixed(0)} | ${perConnectionKiB(r).toFixed(1)} |`,
+        `| ${r.storm.name} | ${r.storm.devices.length.toLocaleString('en')} | ${r.connected.toLocaleString('en')} | ${r.failures} | ${r.seconds.toFixed(2)} | ${perConnectionMs(r).toFixed(3)} | ${(r.brokerCpuMs / r.connected).toFixed(3)} | ${r.rssBeforeMiB.toFixed(0)} → ${r.rssConnectedMiB.toFixed(0)} | ${perConnectionKiB(r).toFixed(1)} |`,
     ),
     '',
-    `Generated secrets: Warden / plain aedes = ${ratio(generated, generatedBase)} (${generated.seconds.toFixed(2)} s / ${generatedBase.seconds.toFixed(2)} s; goal ≤ 1.5); failures ${failures} (goal 0).`,
+    `Generated secrets, medians: Warden / plain aedes = ${ratio(generated, generatedBase)} (${generated.seconds.toFixed(2)} s / ${generatedBase.seconds.toFixed(2)} s; goal ≤ 1.5); failures ${failures} (goal 0).`,
     `Typed passwords (argon2id): Warden / plain aedes = ${ratio(typed, typedBase)} (${typed.seconds.toFixed(2)} s / ${typedBase.seconds.toFixed(2)} s).`,
     `Extrapolated to ${FLEET.toLocaleString('en')} devices (ms per connection × ${FLEET.toLocaleString('en')}): generated ${minutes(generated)} min, typed ${minutes(typed)} min, plain aedes ${minutes(generatedBase)} min; idle broker memory ≈ ${((perConnectionKiB(generated) * FLEET) / 2 ** 20).toFixed(2)} GiB for Warden, ${((perConnectionKiB(generatedBase) * FLEET) / 2 ** 20).toFixed(2)} GiB for plain aedes.`,
   ].join('\n');
@@ -320,12 +347,22 @@ async function main(): Promise<void> {
     process.stderr.write(
       `seeded ${DEVICES} generated and ${TYPED_DEVICES} typed device users in ${((Date.now() - seedStart) / 1000).toFixed(1)} s\n`,
     );
-    const storms: Storm[] = [
-      { name: 'plain aedes, generated', broker: 'plain aedes', devices: generated, concurrency: CONCURRENCY },
-      { name: 'warden, generated', broker: 'warden', devices: generated, concurrency: CONCURRENCY },
+    const storms: Storm[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      storms.push(
+        {
+          name: 'plain aedes, generated',
+          broker: 'plain aedes',
+          devices: generated,
+          concurrency: CONCURRENCY,
+        },
+        { name: 'warden, generated', broker: 'warden', devices: generated, concurrency: CONCURRENCY },
+      );
+    }
+    storms.push(
       { name: 'plain aedes, typed', broker: 'plain aedes', devices: typed, concurrency: TYPED_CONCURRENCY },
       { name: 'warden, typed', broker: 'warden', devices: typed, concurrency: TYPED_CONCURRENCY },
-    ];
+    );
     const loads = { before: os.loadavg(), after: [] as number[] };
     const results: StormResult[] = [];
     // A subnet per storm: no storm reuses the ports another left in TIME_WAIT.

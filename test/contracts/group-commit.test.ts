@@ -6,22 +6,29 @@ import type { Database } from '../../src/db/schema.js';
 import { findAuditEvents, insertAuditEvent } from '../../src/modules/audit/audit.repository.js';
 import { createTestDatabase, ENGINES, type TestDatabase } from '../helpers/databases.js';
 
-/** Writes one audit event per unit (any table would do) and answers the transaction it ran in. */
+/**
+ * Writes one audit event per unit (any table would do) and answers the transaction it ran in and the batch's
+ * prepared value: the number of the batch.
+ */
 function eventWriter(database: TestDatabase, failOn?: string) {
-  return new GroupCommit<string, Transaction<Database>>(database.db, async (trx, target) => {
-    if (target === failOn) throw new Error(`unit ${target} failed`);
-    await insertAuditEvent(trx, {
-      at: 1,
-      actor_type: 'system',
-      actor_name: 'system',
-      action: 'mqtt.connect',
-      target,
-      outcome: 'success',
-      ip: '',
-      request_id: '',
-      details: '{}',
-    });
-    return trx;
+  let batches = 0;
+  return new GroupCommit<string, [Transaction<Database>, number], number>(database.db, {
+    prepare: async () => ++batches,
+    async apply(trx, target, batch) {
+      if (target === failOn) throw new Error(`unit ${target} failed`);
+      await insertAuditEvent(trx, {
+        at: 1,
+        actor_type: 'system',
+        actor_name: 'system',
+        action: 'mqtt.connect',
+        target,
+        outcome: 'success',
+        ip: '',
+        request_id: '',
+        details: '{}',
+      });
+      return [trx, batch];
+    },
   });
 }
 
@@ -44,8 +51,9 @@ describe.each(ENGINES)('group commit (%s)', (engine) => {
   it('units submitted together share one transaction and are all written once it committed', async () => {
     const writer = eventWriter(database);
     const together = Array.from({ length: 20 }, () => `unit:${randomUUID()}`);
-    const transactions = await Promise.all(together.map((target) => writer.submit(target)));
-    expect(new Set(transactions).size).toBe(1);
+    const answers = await Promise.all(together.map((target) => writer.submit(target)));
+    expect(new Set(answers.map(([trx]) => trx)).size).toBe(1);
+    expect(new Set(answers.map(([, batch]) => batch))).toEqual(new Set([1]));
     expect((await written(database, together)).sort()).toEqual([...together].sort());
   });
 

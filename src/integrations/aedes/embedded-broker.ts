@@ -32,6 +32,13 @@ export const CONNECT_TIMEOUT_MS = 10_000;
  */
 const CLUSTER_CLOSE_GRACE_MS = 1_000;
 
+/**
+ * Connections the kernel holds for the broker until it accepts them. Node's default (511) is exceeded by a fleet
+ * reconnecting after an outage while the broker is busy with the first CONNECTs, and then connections are
+ * dropped and reset; the kernel caps the value at `net.core.somaxconn` (4096 on current Linux).
+ */
+const LISTEN_BACKLOG = 4096;
+
 /** The error aedes' own CONNECT timer raises (node_modules/aedes/lib/client.js); counted as `connect_timeout`. */
 const AEDES_CONNECT_TIMEOUT = 'connect did not arrive in time';
 
@@ -99,7 +106,7 @@ async function listen(server: net.Server, port: number, host: string, variable: 
       );
     };
     server.once('error', onError);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', onError);
       resolve();
     });

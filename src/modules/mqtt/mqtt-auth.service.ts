@@ -7,7 +7,7 @@ import type { DomainEventBus } from '../../core/events.js';
 import { GroupCommit } from '../../db/group-commit.js';
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
-import { isThrottled, type ThrottleService } from '../throttle/throttle.service.js';
+import { isThrottled, type ThrottlePolicy, type ThrottleService } from '../throttle/throttle.service.js';
 import { userTarget } from '../users/users.mapper.js';
 import type { UserRow } from '../users/users.table.js';
 import { CredentialCache, type VerifiedCredential } from './credential-cache.js';
@@ -227,18 +227,21 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
    * one transaction, shared by the CONNECTs that arrive together (group commit), so a cold reconnect storm of a
    * fleet costs a commit per batch — where the argon2 path needs three commits around each slow hash.
    */
-  const keyedLogins = new GroupCommit<KeyedLogin, KeyedOutcome>(db, async (trx, login) => {
-    const { attempt, username, row, password } = login;
-    try {
-      const result = await throttle.guardIn(trx, username, attempt.ip, () => match(row, password));
-      const detail = result.ok ? null : 'wrong_password';
-      await auditAttempt(attempt, row.username, result.ok ? 'success' : 'failure', detail, trx);
-      return result;
-    } catch (error) {
-      if (!isThrottled(error)) throw error;
-      await auditAttempt(attempt, username, 'failure', 'throttled', trx);
-      return { ok: false, throttled: true };
-    }
+  const keyedLogins = new GroupCommit<KeyedLogin, KeyedOutcome, ThrottlePolicy>(db, {
+    prepare: (trx) => throttle.policy(trx),
+    async apply(trx, login, policy) {
+      const { attempt, username, row, password } = login;
+      try {
+        const result = await throttle.guardIn(trx, policy, username, attempt.ip, () => match(row, password));
+        const detail = result.ok ? null : 'wrong_password';
+        await auditAttempt(attempt, row.username, result.ok ? 'success' : 'failure', detail, trx);
+        return result;
+      } catch (error) {
+        if (!isThrottled(error)) throw error;
+        await auditAttempt(attempt, username, 'failure', 'throttled', trx);
+        return { ok: false, throttled: true };
+      }
+    },
   });
 
   async function verifyKeyed(

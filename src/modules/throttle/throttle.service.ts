@@ -9,7 +9,8 @@ import type { SecuritySettings } from '../settings/settings.schemas.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import type { LoginThrottleTable } from './throttle.table.js';
 
-type ThrottleSettings = SecuritySettings['throttle'];
+/** The budgets and window of the throttle (`throttle.*` of the security settings). */
+export type ThrottlePolicy = SecuritySettings['throttle'];
 type LoginThrottleRow = Selectable<LoginThrottleTable>;
 
 /** Failures of one account before the progressive delay starts, and its ceiling. */
@@ -162,11 +163,7 @@ export function createThrottleService(deps: {
   }
 
   /** The account's progressive delay after a failure, in `trx`, which holds the throttle lock. */
-  async function failedIn(
-    trx: Kysely<Database>,
-    throttle: ThrottleSettings,
-    username: string,
-  ): Promise<void> {
+  async function failedIn(trx: Kysely<Database>, throttle: ThrottlePolicy, username: string): Promise<void> {
     const windowMs = throttle.windowMinutes * 60_000;
     const key = accountKey(username);
     const row = await trx.selectFrom('login_throttle').selectAll().where('key', '=', key).executeTakeFirst();
@@ -245,21 +242,27 @@ export function createThrottleService(deps: {
       return ok;
     },
 
+    /** The current budgets, read once for several `guardIn` calls in one transaction. */
+    async policy(trx: Kysely<Database>): Promise<ThrottlePolicy> {
+      return (await deps.settings.getSecurity(trx)).throttle;
+    },
+
     /**
      * One complete login whose check does no slow work (the keyed hash of generated secrets,
      * docs/authentication.md#generated-secrets), decided in the caller's transaction under the throttle lock:
      * refused with 429 auth.throttled exactly when `reserve` would refuse it; a failure is counted as after
      * `reserve` + `failed`; a success clears the account as `succeeded` does. With the check inside the lock no
      * reservation has to outlive it, so a success writes nothing but the clearing of an account that had
-     * failures — and the caller's audit event commits with it.
+     * failures — and the caller's audit event commits with it. `throttle` is {@link policy} of the same
+     * transaction.
      */
     async guardIn<R extends { readonly ok: boolean }>(
       trx: Transaction<Database>,
+      throttle: ThrottlePolicy,
       username: string,
       ip: string,
       check: () => Promise<R>,
     ): Promise<R> {
-      const { throttle } = await deps.settings.getSecurity(trx);
       const windowMs = throttle.windowMinutes * 60_000;
       await lockFor(trx, deps.engine, 'throttle');
       const now = deps.clock.now();
