@@ -354,18 +354,14 @@ export function createUsersService(deps: UsersServiceDeps) {
           const current = await mustFind(trx, username);
           admissible(current);
           const now = clock.now();
-          const graceUntil =
+          const previous =
             replacement.graceMinutes > 0 && current.password_hash !== null
-              ? now + replacement.graceMinutes * 60_000
+              ? { hash: current.password_hash, graceUntil: now + replacement.graceMinutes * 60_000 }
               : null;
+          const graceUntil = previous?.graceUntil ?? null;
           const mustChange = replacement.mustChange(current);
           await updateUser(trx, current.id, {
-            ...storedPassword(
-              prepared,
-              graceUntil === null || current.password_hash === null
-                ? null
-                : { hash: current.password_hash, graceUntil },
-            ),
+            ...storedPassword(prepared, previous),
             password_changed_at: now,
             must_change_password: mustChange ? 1 : 0,
             updated_at: now,
@@ -499,7 +495,7 @@ export function createUsersService(deps: UsersServiceDeps) {
     async create(
       ctx: OperationContext,
       input: CreateUserInput & { password: string },
-      options: { protected?: boolean; mustChangePassword?: boolean } = {},
+      options: { protected?: boolean } = {},
     ): Promise<PublicUser> {
       const { user } = await insertNew(ctx, input, () => prepareChosen(input.password, null), options);
       return user;
