@@ -5,7 +5,7 @@ import { generateSecret } from '../../src/core/crypto/generated-secret.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { ENGINES } from '../helpers/databases.js';
-import { createTestContext, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
+import { createTestContext, ROOT_PASSWORD, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 
 /** Waits for a condition the broker reaches asynchronously (a connection closed); never asserts on time. */
 const until = (condition: () => void | Promise<void>): Promise<void> =>
@@ -109,8 +109,13 @@ describe.each(ENGINES)('generated secrets at the embedded broker (%s)', (engine)
     await t.close();
   });
 
-  it('a generated secret opens a connection; a wrong one is refused (CONNACK 4); both audited, no secret in the log', async () => {
-    const secret = await device('gen-1');
+  it('a generated secret (created through the API) opens a connection; a wrong one is refused (CONNACK 4); both audited', async () => {
+    const created = await t.call('POST', '/api/v1/users', {
+      cookie: await t.login('admin', ROOT_PASSWORD),
+      payload: { username: 'gen-1', role: 'viewer', kind: 'device' },
+    });
+    expect(created.statusCode).toBe(201);
+    const secret = created.json().generatedPassword as string;
     expect((await stored('gen-1')).password_hash?.startsWith('$warden-hmac-sha256$')).toBe(true);
     expect((await connect('gen-1', secret)).connected).toBe(true);
     expect((await connect('GEN-1', secret)).connected).toBe(true);

@@ -298,6 +298,30 @@ describe('EMQX 5 HTTP hooks (replayed EMQX requests) and cache purge through a f
       expect(emqx.calls()).toEqual(['GET /api/v5/clients?limit=1000&page=1&username=Dev-2']);
     });
 
+    it('a secret rotated with a grace period: both secrets pass the hook meanwhile, the kick comes when it ends', async () => {
+      await reconfigure(management());
+      const { password: first } = await t.services.users.createGenerated(CLI_CONTEXT, {
+        username: 'dev-9',
+        role: 'viewer',
+        kind: 'device',
+        accessRoles: ['sensor'],
+      });
+      await t.services.brokers.idle();
+      emqx.requests.length = 0;
+      const { secret } = await t.services.users.rotateSecret(CLI_CONTEXT, 'dev-9', { graceMinutes: 5 });
+      await t.services.brokers.idle();
+      expect(emqx.calls()).toEqual([]);
+      for (const password of [first, secret]) {
+        const answer = await send(emqxAuthn({ username: 'dev-9', password, clientid: 'dev-9-a' }));
+        expect(answer.json()).toEqual({ result: 'allow', is_superuser: false });
+      }
+      t.clock.advance(5 * 60_000);
+      await t.services.brokers.idle();
+      expect(emqx.calls()).toEqual(['GET /api/v5/clients?limit=1000&page=1&username=dev-9']);
+      const late = await send(emqxAuthn({ username: 'dev-9', password: first, clientid: 'dev-9-a' }));
+      expect(late.json()).toEqual({ result: 'deny' });
+    });
+
     it('with authnAcl a rule change kicks instead of purging (the acl is frozen for the connection)', async () => {
       await reconfigure({ ...management(), authnAcl: true });
       await send(emqxAuthn({ username: 'dev-1', password: 'N3w-Passw0rd!x', clientid: 'dev-1-a' }));
