@@ -318,7 +318,9 @@ describe('every error is a problem with a code', () => {
     // Without a password Warden generates one; the role is required.
     const missing = await t.call('POST', '/api/v1/users', { cookie: root, payload: { username: 'abc' } });
     const problem = expectProblem(missing, 400, 'request.invalid');
-    expect(problem.errors).toEqual([{ pointer: '/body/role', message: 'required property "role" is missing' }]);
+    expect(problem.errors).toEqual([
+      { pointer: '/body/role', message: 'required property "role" is missing' },
+    ]);
     expect(problem.detail).toContain('/body/role');
     const query = await t.call('GET', '/api/v1/users?pagesize=25', { cookie: root });
     expect(expectProblem(query, 400, 'request.invalid').errors).toEqual([

@@ -11,6 +11,7 @@ import { isThrottled, type ThrottlePolicy, type ThrottleService } from '../throt
 import { userTarget } from '../users/users.mapper.js';
 import type { UserRow } from '../users/users.table.js';
 import { CredentialCache, type VerifiedCredential } from './credential-cache.js';
+import type { MqttConnection } from './mqtt-connections.service.js';
 
 /** One MQTT CONNECT as the broker saw it. */
 export interface MqttConnectAttempt {
@@ -82,11 +83,6 @@ export type MqttAuthService = ReturnType<typeof createMqttAuthService>;
  * at once; a block caused elsewhere (console logins, another instance) within this time.
  */
 const UNBLOCKED_TRUST_MS = 1_000;
-
-/** A connection {@link MqttAuthService.hold} may have to end (the embedded broker's {@link MqttConnection}). */
-export interface Closable {
-  close(): void;
-}
 
 /** Which stored record a password matched, and until when that record is valid (null: no end). */
 type Match = { readonly ok: false } | { readonly ok: true; readonly validUntil: number | null };
@@ -371,7 +367,7 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
      * the cache's lifetime after the returned release function is called (when the connection closes). A
      * credential with an end (a previous secret in its grace period) closes `connection` when it ends.
      */
-    hold(credential: string, connection: Closable): () => void {
+    hold(credential: string, connection: Pick<MqttConnection, 'close'>): () => void {
       const release = cache.pin(credential);
       const validUntil = cache.validUntil(credential);
       const cancel = validUntil === null ? () => {} : runAt(clock, validUntil, () => connection.close());
