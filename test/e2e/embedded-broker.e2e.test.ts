@@ -143,6 +143,20 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       await expect(connect('dev-1', { protocolVersion: 5 })).rejects.toThrow();
     });
 
+    // An empty id with a persistent session is refused (test/e2e/embedded-broker-protocol.e2e.test.ts: mqtt.js
+    // will not send that CONNECT).
+    it('assigns a client id to an empty one with a clean session; ${clientid} rules use the assigned id', async () => {
+      const client = await connect('dev-1', { clientId: '', clean: true });
+      const [listed] = t.services.mqttConnections.ofUser('dev-1');
+      const assigned = listed?.clientId ?? '';
+      expect(assigned).toMatch(/^aedes_[0-9a-f-]{36}$/);
+      // The sensor role allows subscribing to cmd/${clientid}/#.
+      expect(await subscribe(client, [`cmd/${assigned}/#`, 'cmd/dev-1/#'])).toEqual([0, 128]);
+      const messages = inbox(client);
+      await (await connect('svc')).publishAsync(`cmd/${assigned}/set`, 'for you', { qos: 1 });
+      await until(() => expect(messages.map((m) => m.payload)).toEqual(['for you']));
+    });
+
     it('counts failed MQTT logins in the throttle and refuses a throttled account even with the right password', async () => {
       await t.createUser({ username: 'locked', kind: 'device' });
       for (let i = 0; i < 3; i++) expect(await refusal('locked', { password: 'Wr0ng-Passw0rd!' })).toBe(4);
@@ -203,31 +217,18 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       );
     });
 
-    it('closes the connection of a denied publish (MQTT 3.1.1 has no negative PUBACK) without delivering it', async () => {
-      const sub = await connect('svc');
-      const messages = inbox(sub);
-      await subscribe(sub, 'dt/#');
-      const pub = await connect('dev-1');
-      await pub.publishAsync('dt/dev-2/temp/up', 'spoofed');
-      await closed(pub);
-      const control = await connect('dev-2');
-      await control.publishAsync('dt/dev-2/temp/up', 'real');
-      await until(() => expect(messages.map((m) => m.payload)).toEqual(['real']));
-    });
-
     it('refuses a publish outside the QoS the rule allows, and a deny rule before an allow, delivering neither', async () => {
       const sub = await connect('svc');
       const messages = inbox(sub);
       await subscribe(sub, 'dt/#');
-      const qos2 = await connect('dev-1');
-      qos2.publish('dt/dev-1/temp/up', 'qos 2', { qos: 2 });
-      await closed(qos2);
-      const secret = await connect('dev-1');
-      secret.publish('dt/dev-1/secret/up', 'secret');
-      await closed(secret);
+      const device = await connect('dev-1');
+      // Acknowledged (PUBCOMP) and dropped: mqtt.denyAction is `ignore` by default.
+      await device.publishAsync('dt/dev-1/temp/up', 'qos 2', { qos: 2 });
+      await device.publishAsync('dt/dev-1/secret/up', 'secret', { qos: 1 });
       // Delivered in order: once the marker is in, a leaked message would be too.
-      await (await connect('dev-1')).publishAsync('dt/dev-1/temp/up', 'marker', { qos: 1 });
+      await device.publishAsync('dt/dev-1/temp/up', 'marker', { qos: 1 });
       await until(() => expect(messages.map((m) => m.payload)).toEqual(['marker']));
+      expect(device.connected).toBe(true);
     });
 
     it('answers SUBACK 128 for a denied filter and keeps the connection', async () => {
@@ -265,15 +266,126 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       const seen = inbox(auditor);
       expect(await subscribe(auditor, ['$SYS/#', 'marker/#'])).toEqual([0, 0]);
       const ops = await connect('svc');
-      ops.publish('$SYS/broker/fake', 'x');
-      await closed(ops);
-      await (await connect('svc')).publishAsync('marker/sys', 'marker', { qos: 1 });
+      await ops.publishAsync('$SYS/broker/fake', 'x', { qos: 1 });
+      await ops.publishAsync('marker/sys', 'marker', { qos: 1 });
       // aedes publishes its own $SYS notices (clients connecting): only the forged topic matters.
       await until(() =>
         expect(
           seen.filter((m) => m.topic === '$SYS/broker/fake' || m.topic === 'marker/sys').map((m) => m.topic),
         ).toEqual(['marker/sys']),
       );
+    });
+  });
+
+  describe('a refused PUBLISH (setting mqtt.denyAction)', () => {
+    const denials = async (clientId: string) =>
+      (await t.services.audit.list({ action: 'mqtt.publish_denied' }, 1, 100)).items.filter(
+        (event) => event.details.clientId === clientId,
+      );
+    const setDenyAction = async (cookie: string, denyAction: 'ignore' | 'disconnect') => {
+      const current = await t.services.settings.getSecurity();
+      const res = await t.call('PUT', '/api/v1/settings/security', {
+        cookie,
+        payload: { ...current, mqtt: { denyAction } },
+      });
+      expect(res.statusCode).toBe(200);
+    };
+    afterEach(async () => {
+      const current = await t.services.settings.getSecurity();
+      await t.services.settings.putSecurity(CLI_CONTEXT, { ...current, mqtt: { denyAction: 'ignore' } });
+    });
+
+    it('ignore (default): QoS 0, 1 and 2 are acknowledged and dropped, never delivered nor retained; the connection stays', async () => {
+      const sub = await connect('svc');
+      const messages = inbox(sub);
+      await subscribe(sub, 'dt/#', 1);
+      const before = broker.deniedPublishes();
+      const device = await connect('dev-1');
+      device.publish('dt/dev-2/temp/up', 'qos 0', { qos: 0 });
+      // Each resolves on the broker's answer: PUBACK for QoS 1, PUBREC then PUBCOMP for QoS 2.
+      await device.publishAsync('dt/dev-2/temp/up', 'qos 1', { qos: 1 });
+      await device.publishAsync('dt/dev-2/temp/up', 'qos 2', { qos: 2 });
+      await device.publishAsync('dt/dev-2/temp/up', 'retained', { qos: 1, retain: true });
+      // An allowed publish on the same connection goes through, after the refused ones.
+      await device.publishAsync('dt/dev-1/temp/up', 'allowed', { qos: 1 });
+      await until(() => expect(messages.map((m) => m.payload)).toEqual(['allowed']));
+      expect(device.connected).toBe(true);
+      expect(broker.deniedPublishes() - before).toBe(4);
+
+      // Nothing was retained: a new subscriber gets the retained marker only.
+      await sub.publishAsync('dt/dev-2/marker/up', 'retained marker', { qos: 1, retain: true });
+      const late = await connect('pat');
+      const seen = inbox(late);
+      await subscribe(late, 'dt/dev-2/#');
+      await until(() => expect(seen.map((m) => m.payload)).toEqual(['retained marker']));
+      await sub.publishAsync('dt/dev-2/marker/up', '', { qos: 1, retain: true });
+
+      // Audited once for the client and topic within the minute, without the payload.
+      await until(async () => expect(await denials(device.options.clientId as string)).toHaveLength(1));
+      const [event] = await denials(device.options.clientId as string);
+      expect(event).toMatchObject({
+        actor: { type: 'user', name: 'user:dev-1' },
+        target: 'user:dev-1',
+        outcome: 'failure',
+        ip: '127.0.0.1',
+        details: { topic: 'dt/dev-2/temp/up', qos: 0, retain: false, action: 'ignore' },
+      });
+      expect(JSON.stringify(event)).not.toContain('qos 0');
+      // A minute later the same refusal is written again.
+      t.clock.advance(60_000);
+      await device.publishAsync('dt/dev-2/temp/up', 'again', { qos: 1 });
+      await until(async () => expect(await denials(device.options.clientId as string)).toHaveLength(2));
+    });
+
+    it('disconnect closes the connection; a change through the API applies to the running broker at once', async () => {
+      const root = await t.login('admin', ROOT_PASSWORD);
+      const sub = await connect('svc');
+      const messages = inbox(sub);
+      await subscribe(sub, 'dt/#');
+      const device = await connect('dev-1');
+      await device.publishAsync('dt/dev-2/temp/up', 'ignored', { qos: 1 });
+      expect(device.connected).toBe(true);
+
+      await setDenyAction(root, 'disconnect');
+      device.publish('dt/dev-2/temp/up', 'refused', { qos: 1 });
+      await closed(device);
+      await until(async () =>
+        expect((await denials(device.options.clientId as string)).map((e) => e.details.action)).toEqual([
+          'ignore',
+        ]),
+      );
+      const other = await connect('dev-1');
+      other.publish('dt/dev-2/other/up', 'refused too', { qos: 0 });
+      await closed(other);
+      await until(async () =>
+        expect((await denials(other.options.clientId as string)).map((e) => e.details.action)).toEqual([
+          'disconnect',
+        ]),
+      );
+
+      await setDenyAction(root, 'ignore');
+      const again = await connect('dev-1');
+      await again.publishAsync('dt/dev-2/temp/up', 'ignored again', { qos: 1 });
+      await again.publishAsync('dt/dev-1/temp/up', 'marker', { qos: 1 });
+      await until(() => expect(messages.map((m) => m.payload)).toEqual(['marker']));
+      expect(again.connected).toBe(true);
+    });
+
+    it('a will the rules refuse is not published, whatever the deny action', async () => {
+      const sub = await connect('svc');
+      const messages = inbox(sub);
+      await subscribe(sub, 'dt/#');
+      const before = broker.deniedPublishes();
+      const device = await connect('dev-1', {
+        will: { topic: 'dt/dev-2/status/up', payload: Buffer.from('gone'), qos: 0, retain: false },
+      });
+      // The connection drops without DISCONNECT, so the broker looks at the will.
+      device.stream.destroy();
+      await closed(device);
+      await until(() => expect(t.services.mqttConnections.ofUser('dev-1')).toHaveLength(0));
+      await (await connect('svc')).publishAsync('dt/marker/x/up', 'marker', { qos: 1 });
+      await until(() => expect(messages.map((m) => m.payload)).toEqual(['marker']));
+      expect(broker.deniedPublishes()).toBe(before);
     });
   });
 
@@ -335,8 +447,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       await ops.publishAsync(longest, 'allowed by #', { qos: 1 });
       await until(() => expect(messages.map((m) => m.topic.length)).toEqual([65_535]));
       const device = await connect('dev-1');
-      device.publish(longest, 'no rule for it');
-      await closed(device);
+      await device.publishAsync(longest, 'no rule for it', { qos: 1 });
       await ops.publishAsync('x/marker', 'marker', { qos: 1 });
       await until(() => expect(messages.map((m) => m.payload)).toEqual(['allowed by #', 'marker']));
     });
@@ -425,8 +536,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       await t.services.accessRoles.update(CLI_CONTEXT, 'writer-extra', { rules: [] });
       await until(() => expect(t.services.access.peek('writer')?.roles[1]?.version).toBe(2));
       // The same topic again: a decision remembered for the old rules must not be reused.
-      client.publish('extra/1', 'now denied');
-      await closed(client);
+      await client.publishAsync('extra/1', 'now denied', { qos: 1 });
       await sub.publishAsync('extra/marker', 'marker', { qos: 1 });
       await until(() => expect(messages.map((m) => m.payload)).toEqual(['ok', 'marker']));
     });

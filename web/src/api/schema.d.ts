@@ -1369,6 +1369,13 @@ export interface paths {
               defaultSessionTimeoutMinutes: number;
               absoluteSessionHours: number;
               maxConcurrentSessions: number;
+              mqtt: {
+                /**
+                 * @default ignore
+                 * @enum {string}
+                 */
+                denyAction: 'ignore' | 'disconnect';
+              };
             };
           };
         };
@@ -1392,7 +1399,10 @@ export interface paths {
         };
       };
     };
-    /** Replace the security settings */
+    /**
+     * Replace the security settings
+     * @description A document without `mqtt` (from clients older than that group) sets its default.
+     */
     put: {
       parameters: {
         query?: never;
@@ -1428,6 +1438,13 @@ export interface paths {
             defaultSessionTimeoutMinutes: number;
             absoluteSessionHours: number;
             maxConcurrentSessions: number;
+            mqtt?: {
+              /**
+               * @default ignore
+               * @enum {string}
+               */
+              denyAction: 'ignore' | 'disconnect';
+            };
           };
         };
       };
@@ -1464,6 +1481,13 @@ export interface paths {
               defaultSessionTimeoutMinutes: number;
               absoluteSessionHours: number;
               maxConcurrentSessions: number;
+              mqtt: {
+                /**
+                 * @default ignore
+                 * @enum {string}
+                 */
+                denyAction: 'ignore' | 'disconnect';
+              };
             };
           };
         };
