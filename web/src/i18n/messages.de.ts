@@ -401,6 +401,12 @@ export const de: Messages = {
   'security.perAccount': 'Versuche pro Konto',
   'security.perIp': 'Fehlversuche pro Adresse',
   'security.window': 'Zeitfenster (Minuten)',
+  'security.mqtt': 'MQTT-Broker',
+  'security.denyAction': 'Wenn ein Client veröffentlicht, wo er nicht darf',
+  'security.denyActionHint':
+    'Eingebetteter Broker; die unter Broker gezeigte EMQX-Konfiguration folgt dieser Einstellung. Abgewiesene Nachrichten werden nie zugestellt oder gespeichert und werden protokolliert.',
+  'security.denyAction.ignore': 'Ignorieren (bestätigen und verwerfen)',
+  'security.denyAction.disconnect': 'Verbindung trennen',
   'security.saved': 'Sicherheitseinstellungen gespeichert.',
 
   'profile.title': 'Profil',

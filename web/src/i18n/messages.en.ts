@@ -382,6 +382,12 @@ export const en = {
   'security.perAccount': 'Attempts per account',
   'security.perIp': 'Failed attempts per address',
   'security.window': 'Window (minutes)',
+  'security.mqtt': 'MQTT broker',
+  'security.denyAction': 'When a client publishes where it may not',
+  'security.denyActionHint':
+    'Embedded broker; the EMQX configuration shown under Brokers follows it. Refused messages are never delivered or retained, and are audited.',
+  'security.denyAction.ignore': 'Ignore (acknowledge and drop)',
+  'security.denyAction.disconnect': 'Disconnect',
   'security.saved': 'Security settings saved.',
 
   'profile.title': 'Profile',
