@@ -2,7 +2,7 @@ import { TLSSocket } from 'node:tls';
 import type { Aedes, AedesOptions, Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { AccessSubject } from '../../modules/access/access.service.js';
-import { decide, type QoS } from '../../modules/access-engine/index.js';
+import { acceptsSubscription, decide, type QoS } from '../../modules/access-engine/index.js';
 import type { MqttRefusal } from '../../modules/mqtt/mqtt-auth.service.js';
 import type { Services } from '../../services.js';
 import { AedesConnection } from './aedes-connection.js';
@@ -219,13 +219,17 @@ export function createAccessHooks(deps: { services: Services; logger: Logger }):
       if (!connection || subscription.topic.startsWith('$share/')) return callback(null, null);
       withSubject(connection.username, (subject) => {
         const qos = subscription.qos as QoS;
+        // A partial grant is safe here: authorizeForward checks every delivery, carve-outs included.
         const allowed =
           subject !== null &&
-          decide(subject.compiled, connection.identity, {
-            action: 'subscribe',
-            topic: subscription.topic,
-            qos,
-          }).allowed;
+          acceptsSubscription(
+            decide(subject.compiled, connection.identity, {
+              action: 'subscribe',
+              topic: subscription.topic,
+              qos,
+            }),
+            true,
+          );
         if (!allowed) return callback(null, null);
         connection.track(subscription.topic, qos);
         callback(null, subscription);

@@ -2631,12 +2631,12 @@ export interface paths {
           content: {
             'application/json': {
               /** @enum {string} */
-              decision: 'allow' | 'deny';
+              decision: 'allow' | 'deny' | 'partial';
               /** @enum {string} */
               reason:
                 | 'rule'
                 | 'no_match'
-                | 'not_covered'
+                | 'partial'
                 | 'invalid_topic'
                 | 'sys_publish'
                 | 'invalid_request'
@@ -2659,6 +2659,23 @@ export interface paths {
               placeholders?: {
                 [key: string]: string;
               };
+              carveOuts?: {
+                role: string;
+                ruleIndex: number;
+                rule: {
+                  /** @enum {string} */
+                  permission: 'allow' | 'deny';
+                  /** @enum {string} */
+                  action: 'publish' | 'subscribe' | 'all';
+                  /** @description MQTT topic filter (+, #); may use ${username} and ${clientid} */
+                  topic: string;
+                  /** @description omitted = every QoS */
+                  qos?: (0 | 1 | 2)[];
+                  /** @description publishes/deliveries with this retain flag only; omitted = both */
+                  retain?: boolean;
+                };
+                expandedTopic: string;
+              }[];
             };
           };
         };
@@ -2735,6 +2752,11 @@ export interface paths {
                 qos?: (0 | 1 | 2)[];
                 retain?: boolean;
                 applicable: boolean;
+                carveOuts?: {
+                  role: string;
+                  ruleIndex: number;
+                  topic: string;
+                }[];
               }[];
             };
           };
