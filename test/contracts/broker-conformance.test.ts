@@ -322,7 +322,8 @@ function realBrokerProbe(url: () => string, protocolVersion: 4 | 5) {
       (message) => message.topic === MARKER && message.payload === id,
       'publish marker',
     ).then(() => 'marker' as const);
-    // Refusals answer with a negative PUBACK (MQTT 5) or by closing the connection (aedes): neither is awaited.
+    // Refusals answer with a negative PUBACK (MQTT 5) or are acknowledged and dropped (aedes' default deny
+    // action): neither is awaited, the marker tells when the case message would have arrived.
     // The marker takes the same path as the case message (same QoS and retain flag: aedes stores retained
     // messages before forwarding them), so it cannot overtake it.
     subject.publish(kase.topic, id, { qos: kase.qos, retain: kase.retain }, () => {});

@@ -127,6 +127,17 @@ describe('embedded broker: what the Paho interoperability client test expects', 
     await until(() => expect(messages.map((message) => message.payload)).toEqual(['qos 1', 'qos 2']));
   });
 
+  it('acknowledges and drops a publish to a $ topic no rule allows, keeping the connection', async () => {
+    const subscriber = await connect();
+    const messages = inbox(subscriber);
+    await subscribe(subscriber, { '#': { qos: 2 } });
+    const publisher = await connect();
+    await publisher.publishAsync('$TopicA/B', 'dollar', { qos: 1 });
+    await publisher.publishAsync('TopicA/B', 'after', { qos: 1 });
+    expect(publisher.connected).toBe(true);
+    await until(() => expect(messages.map((message) => message.payload)).toEqual(['after']));
+  });
+
   it('stops delivering an unsubscribed filter and keeps the others', async () => {
     const client = await connect();
     const messages = inbox(client);

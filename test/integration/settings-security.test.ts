@@ -140,14 +140,15 @@ describe('security settings', () => {
     });
   });
 
-  it('a document without mqtt (an older client or script) is accepted and sets the default', async () => {
+  it('a document without mqtt (an older client or script) is accepted and keeps the stored mqtt settings', async () => {
     await put(root, { ...DEFAULT_SECURITY_SETTINGS, mqtt: { denyAction: 'disconnect' } });
     const { mqtt: _left, ...older } = { ...DEFAULT_SECURITY_SETTINGS, maxConcurrentSessions: 3 };
     const res = await put(root, older);
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ ...older, mqtt: { denyAction: 'ignore' } });
-    expect(await t.services.settings.getSecurity()).toEqual({ ...older, mqtt: { denyAction: 'ignore' } });
-    expect(t.services.settings.cachedSecurity().mqtt.denyAction).toBe('ignore');
+    expect(res.json()).toEqual({ ...older, mqtt: { denyAction: 'disconnect' } });
+    expect(await t.services.settings.getSecurity()).toEqual({ ...older, mqtt: { denyAction: 'disconnect' } });
+    expect(t.services.settings.cachedSecurity().mqtt.denyAction).toBe('disconnect');
+    await put(root, DEFAULT_SECURITY_SETTINGS);
   });
 
   it('needs system_config: viewers, operators and admins without the scope are refused', async () => {

@@ -64,7 +64,7 @@ export const SecuritySettingsSchema = Type.Object(
 
 /**
  * A replacement document (PUT, `warden settings set`): `mqtt` came later and may be left out by older clients
- * and scripts; it then gets its default.
+ * and scripts; the stored value is then kept (the default when none is stored).
  */
 export const SecuritySettingsInputSchema = Type.Object(
   { ...securityFields, mqtt: Type.Optional(MqttSettingsSchema) },

@@ -17,7 +17,7 @@ const SECURITY_KEY = 'security';
 
 export interface SettingsService {
   getSecurity(db?: Kysely<Database>): Promise<SecuritySettings>;
-  /** Replaces the security settings; validated, audited with before/after. A missing `mqtt` gets its default. */
+  /** Replaces the security settings; validated, audited with before/after. A missing `mqtt` keeps its value. */
   putSecurity(ctx: OperationContext, value: unknown): Promise<SecuritySettings>;
   /**
    * The security settings as this process last read them, for hot paths that cannot wait for the database (the
@@ -76,9 +76,11 @@ export function createSettingsService(deps: {
       const parsed = parseWith(SecuritySettingsInputSchema, value, (errors) =>
         settingsError('settings.invalid', undefined, { errors }),
       );
-      const next: SecuritySettings = { ...parsed, mqtt: parsed.mqtt ?? DEFAULT_SECURITY_SETTINGS.mqtt };
+      let next: SecuritySettings = { ...parsed, mqtt: parsed.mqtt ?? DEFAULT_SECURITY_SETTINGS.mqtt };
       await deps.db.transaction().execute(async (trx) => {
         const before = await getSecurity(trx);
+        // A client that predates `mqtt` must not quietly undo what an operator set there.
+        if (parsed.mqtt === undefined) next = { ...next, mqtt: before.mqtt };
         const json = JSON.stringify(next);
         const now = deps.clock.now();
         await trx
