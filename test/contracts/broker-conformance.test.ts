@@ -8,6 +8,7 @@ import { type AccessRule, compileRoles, decide } from '../../src/modules/access-
 import { toRuleJson } from '../../src/modules/access-roles/access-roles.service.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { type MosquittoInstance, mosquittoPlugin, startMosquitto } from '../helpers/mosquitto.js';
+import { subackCodes } from '../helpers/mqtt-inbox.js';
 import { createTestContext, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 import {
   ADAPTER_LIMITS,
@@ -272,19 +273,6 @@ function record(client: MqttClient): { seen: Seen[]; stop(): void } {
   return { seen, stop: () => client.off('message', onMessage) };
 }
 
-/** SUBACK codes of one SUBSCRIBE (mqtt.js reports refused filters as an error carrying the packet). */
-function subscribeCodes(client: MqttClient, filters: Array<[string, number]>): Promise<number[]> {
-  return new Promise((resolve, reject) => {
-    const request = Object.fromEntries(filters.map(([filter, qos]) => [filter, { qos: qos as 0 | 1 | 2 }]));
-    client.subscribe(request, (error, granted) => {
-      const packet = (error as { packet?: { granted?: number[] } } | undefined)?.packet;
-      if (packet?.granted) return resolve(packet.granted);
-      if (error) return reject(error);
-      resolve((granted ?? []).map((grant) => grant.qos));
-    });
-  });
-}
-
 const REFUSED = 0x80;
 
 /** Plays cases against a real broker with real mqtt.js clients and reports what actually happened. */
@@ -361,10 +349,7 @@ function realBrokerProbe(url: () => string, protocolVersion: 4 | 5) {
       await observerPublish(MARKER, id, kase.qos, true);
       await stored;
     }
-    const [viaCode] = await subscribeCodes(subject, [
-      [kase.via ?? kase.topic, kase.qos],
-      [MARKER, kase.qos],
-    ]);
+    const [viaCode] = await subackCodes(subject, [kase.via ?? kase.topic, MARKER], kase.qos);
     if (!kase.retain) {
       await observerPublish(kase.topic, id, kase.qos, false);
       await observerPublish(MARKER, id, kase.qos, false);
@@ -382,10 +367,7 @@ function realBrokerProbe(url: () => string, protocolVersion: 4 | 5) {
   return {
     async start(): Promise<void> {
       observer = await connect(OBSERVER, `${OBSERVER}-${randomBytes(3).toString('hex')}`);
-      await subscribeCodes(observer, [
-        ['#', 2],
-        [MARKER, 2],
-      ]);
+      await subackCodes(observer, ['#', MARKER], 2);
     },
     async stop(): Promise<void> {
       await observer?.endAsync(true);
@@ -396,7 +378,7 @@ function realBrokerProbe(url: () => string, protocolVersion: 4 | 5) {
       const id = randomBytes(6).toString('hex');
       try {
         if (kase.action === 'subscribe') {
-          const [code] = await subscribeCodes(subject, [[kase.topic, kase.qos]]);
+          const [code] = await subackCodes(subject, kase.topic, kase.qos);
           return (code ?? REFUSED) < REFUSED ? 'allow' : 'deny';
         }
         return kase.action === 'publish'

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
-import { inbox } from '../helpers/mqtt-inbox.js';
+import { inbox, subackCodes } from '../helpers/mqtt-inbox.js';
 import { createTestContext, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 
 /**
@@ -14,18 +14,6 @@ import { createTestContext, STRONG_PASSWORD, type TestContext } from '../helpers
 
 const until = (condition: () => void | Promise<void>): Promise<void> =>
   vi.waitFor(condition, { timeout: 5_000, interval: 5 });
-
-/** SUBACK return codes (128 = refused); mqtt.js rejects a SUBACK holding 128, so read it from the error too. */
-function subscribe(client: MqttClient, topics: Record<string, { qos: 0 | 1 | 2 }>): Promise<number[]> {
-  return new Promise((resolve, reject) => {
-    client.subscribe(topics, (error, granted) => {
-      const packet = (error as { packet?: { granted?: number[] } } | undefined)?.packet;
-      if (packet?.granted) return resolve(packet.granted);
-      if (error) return reject(error);
-      resolve((granted ?? []).map((g) => g.qos));
-    });
-  });
-}
 
 describe('embedded broker: what the Paho interoperability client test expects', () => {
   let t: TestContext;
@@ -80,10 +68,8 @@ describe('embedded broker: what the Paho interoperability client test expects', 
 
   it('grants wide subscriptions under the carve-out and refuses the carve-out itself', async () => {
     const client = await connect();
-    expect(await subscribe(client, { '#': { qos: 2 }, '+/+': { qos: 1 }, '/#': { qos: 0 } })).toEqual([
-      2, 1, 0,
-    ]);
-    expect(await subscribe(client, { 'test/nosubscribe': { qos: 2 } })).toEqual([128]);
+    expect(await subackCodes(client, { '#': 2, '+/+': 1, '/#': 0 })).toEqual([2, 1, 0]);
+    expect(await subackCodes(client, { 'test/nosubscribe': 2 })).toEqual([128]);
     expect(client.connected).toBe(true);
   });
 
@@ -97,7 +83,7 @@ describe('embedded broker: what the Paho interoperability client test expects', 
       });
     const subscriber = await connect();
     const messages = inbox(subscriber);
-    await subscribe(subscriber, { '+/+': { qos: 2 } });
+    await subackCodes(subscriber, { '+/+': 2 });
     await until(() =>
       expect(messages.map((message) => message.topic).sort()).toEqual(['Topic/C', 'TopicA/B']),
     );
@@ -108,7 +94,7 @@ describe('embedded broker: what the Paho interoperability client test expects', 
   it('delivers a message matching overlapping subscriptions', async () => {
     const client = await connect();
     const messages = inbox(client);
-    await subscribe(client, { 'TopicA/#': { qos: 2 }, 'TopicA/+': { qos: 1 } });
+    await subackCodes(client, { 'TopicA/#': 2, 'TopicA/+': 1 });
     await client.publishAsync('TopicA/C', 'overlapping', { qos: 2 });
     await until(() => expect(messages.length).toBeGreaterThan(0));
     expect(messages.every((message) => message.topic === 'TopicA/C')).toBe(true);
@@ -116,7 +102,7 @@ describe('embedded broker: what the Paho interoperability client test expects', 
 
   it('queues QoS 1 and 2 messages for an offline persistent session with a wide subscription', async () => {
     const offline = await connect({ clientId: 'paho-offline', clean: false });
-    await subscribe(offline, { '+/+': { qos: 2 } });
+    await subackCodes(offline, { '+/+': 2 });
     await offline.endAsync();
     const publisher = await connect();
     await publisher.publishAsync('TopicA/B', 'qos 1', { qos: 1 });
@@ -130,7 +116,7 @@ describe('embedded broker: what the Paho interoperability client test expects', 
   it('acknowledges and drops a publish to a $ topic no rule allows, keeping the connection', async () => {
     const subscriber = await connect();
     const messages = inbox(subscriber);
-    await subscribe(subscriber, { '#': { qos: 2 } });
+    await subackCodes(subscriber, { '#': 2 });
     const publisher = await connect();
     await publisher.publishAsync('$TopicA/B', 'dollar', { qos: 1 });
     await publisher.publishAsync('TopicA/B', 'after', { qos: 1 });
@@ -141,7 +127,7 @@ describe('embedded broker: what the Paho interoperability client test expects', 
   it('stops delivering an unsubscribed filter and keeps the others', async () => {
     const client = await connect();
     const messages = inbox(client);
-    await subscribe(client, { TopicA: { qos: 2 }, 'TopicA/B': { qos: 2 }, 'Topic/C': { qos: 2 } });
+    await subackCodes(client, { TopicA: 2, 'TopicA/B': 2, 'Topic/C': 2 });
     await client.unsubscribeAsync('TopicA');
     const publisher = await connect();
     for (const topic of ['TopicA', 'TopicA/B', 'Topic/C'])

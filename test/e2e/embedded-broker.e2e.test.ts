@@ -8,7 +8,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
-import { inbox } from '../helpers/mqtt-inbox.js';
+import { inbox, subackCodes } from '../helpers/mqtt-inbox.js';
 import { createTestContext, ROOT_PASSWORD, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 
 /** Waits for a condition the broker reaches asynchronously (a revocation applied); never asserts on time. */
@@ -19,18 +19,6 @@ function closed(client: MqttClient): Promise<void> {
   return new Promise((resolve) => {
     if (client.disconnected || !client.connected) resolve();
     else client.once('close', () => resolve());
-  });
-}
-
-/** SUBACK return codes (128 = refused); mqtt.js rejects a SUBACK holding 128, so read it from the error too. */
-function subscribe(client: MqttClient, topic: string | string[], qos: 0 | 1 = 0): Promise<number[]> {
-  return new Promise((resolve, reject) => {
-    client.subscribe(topic, { qos }, (error, granted) => {
-      const packet = (error as { packet?: { granted?: number[] } } | undefined)?.packet;
-      if (packet?.granted) return resolve(packet.granted);
-      if (error) return reject(error);
-      resolve((granted ?? []).map((g) => g.qos));
-    });
   });
 }
 
@@ -151,7 +139,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       const assigned = listed?.clientId ?? '';
       expect(assigned).toMatch(/^aedes_[0-9a-f-]{36}$/);
       // The sensor role allows subscribing to cmd/${clientid}/#.
-      expect(await subscribe(client, [`cmd/${assigned}/#`, 'cmd/dev-1/#'])).toEqual([0, 128]);
+      expect(await subackCodes(client, [`cmd/${assigned}/#`, 'cmd/dev-1/#'])).toEqual([0, 128]);
       const messages = inbox(client);
       await (await connect('svc')).publishAsync(`cmd/${assigned}/set`, 'for you', { qos: 1 });
       await until(() => expect(messages.map((m) => m.payload)).toEqual(['for you']));
@@ -209,7 +197,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
     it('delivers an allowed publish to an allowed subscriber', async () => {
       const sub = await connect('svc');
       const messages = inbox(sub);
-      expect(await subscribe(sub, 'dt/#', 1)).toEqual([1]);
+      expect(await subackCodes(sub, 'dt/#', 1)).toEqual([1]);
       const pub = await connect('dev-1');
       await pub.publishAsync('dt/dev-1/temp/up', '21.5', { qos: 1 });
       await until(() =>
@@ -220,7 +208,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
     it('refuses a publish outside the QoS the rule allows, and a deny rule before an allow, delivering neither', async () => {
       const sub = await connect('svc');
       const messages = inbox(sub);
-      await subscribe(sub, 'dt/#');
+      await subackCodes(sub, 'dt/#');
       const device = await connect('dev-1');
       // Acknowledged (PUBCOMP) and dropped: mqtt.denyAction is `ignore` by default.
       await device.publishAsync('dt/dev-1/temp/up', 'qos 2', { qos: 2 });
@@ -234,11 +222,11 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
     it('answers SUBACK 128 for a refused filter, grants partially granted ones, and keeps the connection', async () => {
       const client = await connect('dev-1', { clientId: 'plc-7' });
       // `alarms/#` and `#` are partially granted: deliveries are filtered one by one
-      expect(await subscribe(client, ['cmd/plc-7/#', 'cmd/other/#', 'alarms/#', '#', 'alarms/+'])).toEqual([
+      expect(await subackCodes(client, ['cmd/plc-7/#', 'cmd/other/#', 'alarms/#', '#', 'alarms/+'])).toEqual([
         0, 128, 0, 0, 0,
       ]);
       expect(client.connected).toBe(true);
-      expect(await subscribe(client, '$share/g/fleet/#')).toEqual([128]);
+      expect(await subackCodes(client, '$share/g/fleet/#')).toEqual([128]);
       await client.publishAsync('dt/dev-1/still/up', 'alive', { qos: 1 });
       expect(client.connected).toBe(true);
     });
@@ -247,7 +235,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       const ops = await connect('svc');
       const device = await connect('dev-1', { clientId: 'plc-8' });
       const messages = inbox(device);
-      expect(await subscribe(device, '#')).toEqual([0]);
+      expect(await subackCodes(device, '#')).toEqual([0]);
       for (const topic of ['dt/dev-1/secret/x', 'other/x', 'cmd/plc-7/x', 'alarms/a/b', 'alarms/a'])
         await ops.publishAsync(topic, topic, { qos: 1 });
       await until(() => expect(messages.map((message) => message.topic)).toContain('alarms/a'));
@@ -260,14 +248,14 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       await ops.publishAsync('fleet/line-1/state', 'retained-state', { qos: 1, retain: true });
       const device = await connect('dev-1');
       const messages = inbox(device);
-      expect(await subscribe(device, 'fleet/#')).toEqual([0]);
+      expect(await subackCodes(device, 'fleet/#')).toEqual([0]);
       await ops.publishAsync('fleet/line-1/state', 'live-state', { qos: 1 });
       await until(() =>
         expect(messages).toEqual([{ topic: 'fleet/line-1/state', payload: 'live-state', retain: false }]),
       );
       const watcher = await connect('pat');
       const seen = inbox(watcher);
-      await subscribe(watcher, 'fleet/#');
+      await subackCodes(watcher, 'fleet/#');
       await until(() =>
         expect(seen).toEqual([{ topic: 'fleet/line-1/state', payload: 'retained-state', retain: true }]),
       );
@@ -277,7 +265,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
     it('denies publishing to $SYS even with a rule allowing it, and delivers nothing', async () => {
       const auditor = await connect('auditor');
       const seen = inbox(auditor);
-      expect(await subscribe(auditor, ['$SYS/#', 'marker/#'])).toEqual([0, 0]);
+      expect(await subackCodes(auditor, ['$SYS/#', 'marker/#'])).toEqual([0, 0]);
       const ops = await connect('svc');
       await ops.publishAsync('$SYS/broker/fake', 'x', { qos: 1 });
       await ops.publishAsync('marker/sys', 'marker', { qos: 1 });
@@ -311,7 +299,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
     it('ignore (default): QoS 0, 1 and 2 are acknowledged and dropped, never delivered nor retained; the connection stays', async () => {
       const sub = await connect('svc');
       const messages = inbox(sub);
-      await subscribe(sub, 'dt/#', 1);
+      await subackCodes(sub, 'dt/#', 1);
       const before = broker.deniedPublishes();
       const device = await connect('dev-1');
       device.publish('dt/dev-2/temp/up', 'qos 0', { qos: 0 });
@@ -329,7 +317,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       await sub.publishAsync('dt/dev-2/marker/up', 'retained marker', { qos: 1, retain: true });
       const late = await connect('pat');
       const seen = inbox(late);
-      await subscribe(late, 'dt/dev-2/#');
+      await subackCodes(late, 'dt/dev-2/#');
       await until(() => expect(seen.map((m) => m.payload)).toEqual(['retained marker']));
       await sub.publishAsync('dt/dev-2/marker/up', '', { qos: 1, retain: true });
 
@@ -354,7 +342,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       const root = await t.login('admin', ROOT_PASSWORD);
       const sub = await connect('svc');
       const messages = inbox(sub);
-      await subscribe(sub, 'dt/#');
+      await subackCodes(sub, 'dt/#');
       const device = await connect('dev-1');
       await device.publishAsync('dt/dev-2/temp/up', 'ignored', { qos: 1 });
       expect(device.connected).toBe(true);
@@ -387,7 +375,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
     it('a will the rules refuse is not published, whatever the deny action', async () => {
       const sub = await connect('svc');
       const messages = inbox(sub);
-      await subscribe(sub, 'dt/#');
+      await subackCodes(sub, 'dt/#');
       const before = broker.deniedPublishes();
       const device = await connect('dev-1', {
         will: { topic: 'dt/dev-2/status/up', payload: Buffer.from('gone'), qos: 0, retain: false },
@@ -442,7 +430,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
     it.each(cases)('%s closes only that connection and delivers nothing', async (_case, send) => {
       const bystander = await connect('svc');
       const messages = inbox(bystander);
-      await subscribe(bystander, '#');
+      await subackCodes(bystander, '#');
       const offender = await connect('svc');
       send(offender);
       await closed(offender);
@@ -456,7 +444,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       const longest = `x/${'y'.repeat(65_533)}`;
       const ops = await connect('svc');
       const messages = inbox(ops);
-      expect(await subscribe(ops, 'x/+')).toEqual([0]);
+      expect(await subackCodes(ops, 'x/+')).toEqual([0]);
       await ops.publishAsync(longest, 'allowed by #', { qos: 1 });
       await until(() => expect(messages.map((m) => m.topic.length)).toEqual([65_535]));
       const device = await connect('dev-1');
@@ -467,7 +455,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
 
     it('a 65,535-byte filter is refused with SUBACK 128 when no rule covers it', async () => {
       const client = await connect('dev-1');
-      expect(await subscribe(client, 'x'.repeat(65_535))).toEqual([128]);
+      expect(await subackCodes(client, 'x'.repeat(65_535))).toEqual([128]);
       expect(client.connected).toBe(true);
     });
   });
@@ -503,7 +491,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       const watchers = [await connect('watcher-1'), await connect('watcher-2')];
       const boxes = watchers.map(inbox);
       for (const watcher of watchers)
-        expect(await subscribe(watcher, ['plant/a/#', 'plant/b/#'])).toEqual([0, 0]);
+        expect(await subackCodes(watcher, ['plant/a/#', 'plant/b/#'])).toEqual([0, 0]);
       await t.services.accessRoles.update(CLI_CONTEXT, 'watch', {
         rules: [{ permission: 'allow', action: 'subscribe', topic: 'plant/b/#' }],
       });
@@ -517,14 +505,14 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       await ops.publishAsync('plant/a/1', 'revoked', { qos: 1 });
       await ops.publishAsync('plant/b/1', 'kept', { qos: 1 });
       for (const box of boxes) await until(() => expect(box.map((m) => m.payload)).toEqual(['kept']));
-      expect(await subscribe(watchers[0] as MqttClient, 'plant/a/#')).toEqual([128]);
+      expect(await subackCodes(watchers[0] as MqttClient, 'plant/a/#')).toEqual([128]);
       expect(watchers.every((w) => w.connected)).toBe(true);
     });
 
     it('removing a role from a user unsubscribes what only that role allowed', async () => {
       await t.createUser({ username: 'shifted', kind: 'device', accessRoles: ['sensor', 'ops'] });
       const client = await connect('shifted');
-      expect(await subscribe(client, ['alarms/+', 'line/#'])).toEqual([0, 0]);
+      expect(await subackCodes(client, ['alarms/+', 'line/#'])).toEqual([0, 0]);
       await t.services.users.update(CLI_CONTEXT, 'shifted', { accessRoles: ['sensor'] });
       await until(() => {
         expect(t.services.mqttConnections.list({ username: 'shifted' }).items[0]?.subscriptions).toEqual([
@@ -543,7 +531,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       await t.services.users.update(CLI_CONTEXT, 'writer', { accessRoles: ['sensor', 'writer-extra'] });
       const sub = await connect('svc');
       const messages = inbox(sub);
-      await subscribe(sub, 'extra/#');
+      await subackCodes(sub, 'extra/#');
       const client = await connect('writer');
       await client.publishAsync('extra/1', 'ok', { qos: 1 });
       await t.services.accessRoles.update(CLI_CONTEXT, 'writer-extra', { rules: [] });
@@ -558,7 +546,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
   describe('connected clients API', () => {
     it('lists connected clients and disconnects one (audited mqtt.disconnect)', async () => {
       const client = await connect('dev-2', { clientId: 'line/7 plc' });
-      await subscribe(client, 'alarms/+');
+      await subackCodes(client, 'alarms/+');
       const root = await t.login('admin', ROOT_PASSWORD);
       const list = await t.app.inject({
         method: 'GET',
