@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
+import type { EmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
 import { type AccessRule, compileRoles, decide } from '../../src/modules/access-engine/index.js';
 import { toRuleJson } from '../../src/modules/access-roles/access-roles.service.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
+import { startLocalBroker } from '../helpers/local-broker.js';
 import { type MosquittoInstance, mosquittoPlugin, startMosquitto } from '../helpers/mosquitto.js';
 import { subackCodes } from '../helpers/mqtt-inbox.js';
 import { createTestContext, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
@@ -399,13 +399,7 @@ describe('embedded broker (aedes, MQTT 3.1.1) with real mqtt.js clients', () => 
   beforeAll(async () => {
     t = await createTestContext();
     await provision(t);
-    broker = await startEmbeddedBroker({
-      services: t.services,
-      logger: pino({ level: 'silent' }),
-      host: '127.0.0.1',
-      port: 0,
-      tls: null,
-    });
+    broker = await startLocalBroker(t.services);
     await probe.start();
   });
   afterAll(async () => {

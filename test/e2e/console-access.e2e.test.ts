@@ -4,11 +4,11 @@
  * roles, and the connected MQTT clients. Every page is screenshotted and checked with axe-core.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
+import type { EmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
+import { startLocalBroker } from '../helpers/local-broker.js';
 import { chromiumAvailable, launchChromium } from './browser.js';
 import { type ConsolePages, consolePages, expectAccessible } from './console-actions.js';
 import { ensureConsoleBuilt } from './console-build.js';
@@ -26,13 +26,7 @@ describe.skipIf(!chromiumAvailable())('console: MQTT access in Chromium', { time
   beforeAll(async () => {
     await ensureConsoleBuilt();
     server = await startConsoleServer();
-    broker = await startEmbeddedBroker({
-      services: server.services,
-      logger: pino({ level: 'silent' }),
-      host: '127.0.0.1',
-      port: 0,
-      tls: null,
-    });
+    broker = await startLocalBroker(server.services);
     await server.createUser({ username: 'dora', role: 'viewer', kind: 'device' });
     await server.createUser({ username: 'vera', role: 'viewer' });
     browser = await launchChromium();

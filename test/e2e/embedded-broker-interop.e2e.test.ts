@@ -1,8 +1,8 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
+import type { EmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
+import { startLocalBroker } from '../helpers/local-broker.js';
 import { inbox, subackCodes } from '../helpers/mqtt-inbox.js';
 import { createTestContext, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 
@@ -48,13 +48,7 @@ describe('embedded broker: what the Paho interoperability client test expects', 
       ],
     });
     await t.createUser({ username: 'paho', kind: 'service', accessRoles: ['paho-carve-out'] });
-    broker = await startEmbeddedBroker({
-      services: t.services,
-      logger: pino({ level: 'silent' }),
-      host: '127.0.0.1',
-      port: 0,
-      tls: null,
-    });
+    broker = await startLocalBroker(t.services);
   });
 
   afterEach(async () => {

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
+import { startLocalBroker } from '../helpers/local-broker.js';
 import { createTestContext, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 
 /**
@@ -517,12 +518,7 @@ describe('embedded broker CONNECT timeout', () => {
   beforeAll(async () => {
     t = await createTestContext();
     await t.createUser({ username: 'slow', kind: 'device' });
-    broker = await startEmbeddedBroker({
-      services: t.services,
-      logger: pino({ level: 'silent' }),
-      host: '127.0.0.1',
-      port: 0,
-      tls: null,
+    broker = await startLocalBroker(t.services, {
       connectTimeoutMs: 300,
     });
   });

@@ -4,10 +4,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
+import type { EmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
+import { startLocalBroker } from '../helpers/local-broker.js';
 import { inbox, subackCodes } from '../helpers/mqtt-inbox.js';
 import { createTestContext, ROOT_PASSWORD, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 
@@ -93,13 +93,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
     await t.createUser({ username: 'auditor', kind: 'service', accessRoles: ['sys-watch', 'ops'] });
     await t.createUser({ username: 'sleepy', kind: 'device', accessRoles: ['ops'] });
     await t.services.users.deactivate(CLI_CONTEXT, 'sleepy');
-    broker = await startEmbeddedBroker({
-      services: t.services,
-      logger: pino({ level: 'silent' }),
-      host: '127.0.0.1',
-      port: 0,
-      tls: null,
-    });
+    broker = await startLocalBroker(t.services);
     url = broker.url as string;
   });
 
@@ -632,10 +626,7 @@ describe.skipIf(!opensslAvailable())('embedded broker TLS listener', () => {
     );
     t = await createTestContext();
     await t.createUser({ username: 'tls-dev', kind: 'device' });
-    broker = await startEmbeddedBroker({
-      services: t.services,
-      logger: pino({ level: 'silent' }),
-      host: '127.0.0.1',
+    broker = await startLocalBroker(t.services, {
       port: null,
       tls: { port: 0, certPath: path.join(dir, 'cert.pem'), keyPath: path.join(dir, 'key.pem') },
     });
@@ -662,10 +653,7 @@ describe.skipIf(!opensslAvailable())('embedded broker TLS listener', () => {
   });
 
   it('closes a connection that does not complete the TLS handshake in time', async () => {
-    const impatient = await startEmbeddedBroker({
-      services: t.services,
-      logger: pino({ level: 'silent' }),
-      host: '127.0.0.1',
+    const impatient = await startLocalBroker(t.services, {
       port: null,
       tls: { port: 0, certPath: path.join(dir, 'cert.pem'), keyPath: path.join(dir, 'key.pem') },
       connectTimeoutMs: 300,
@@ -687,10 +675,7 @@ describe.skipIf(!opensslAvailable())('embedded broker TLS listener', () => {
 
   it('refuses to start when the certificate cannot be read, naming the variable', async () => {
     await expect(
-      startEmbeddedBroker({
-        services: t.services,
-        logger: pino({ level: 'silent' }),
-        host: '127.0.0.1',
+      startLocalBroker(t.services, {
         port: null,
         tls: { port: 0, certPath: path.join(dir, 'missing.pem'), keyPath: path.join(dir, 'key.pem') },
       }),
