@@ -28,6 +28,7 @@ import {
   createMqttConnectionsService,
   type MqttConnectionsService,
 } from './modules/mqtt/mqtt-connections.service.js';
+import { createPublishDenialsService, type PublishDenialsService } from './modules/mqtt/publish-denials.js';
 import { createSessionsService, type SessionsService } from './modules/sessions/sessions.service.js';
 import { createSettingsService, type SettingsService } from './modules/settings/settings.service.js';
 import { createThrottleService, type ThrottleService } from './modules/throttle/throttle.service.js';
@@ -79,6 +80,8 @@ export interface Services {
   readonly mqttAuth: MqttAuthService;
   /** Connections of the embedded broker (live enforcement acts on them). */
   readonly mqttConnections: MqttConnectionsService;
+  /** The embedded broker's refused publishes, audited without flooding the log. */
+  readonly mqttPublishDenials: PublishDenialsService;
   /** External broker integrations (Mosquitto sync, EMQX / go-auth / VerneMQ hooks). */
   readonly brokers: BrokersService;
 }
@@ -163,6 +166,7 @@ export function createServices(infra: Infrastructure): Services {
     trustworthy: () => changes.trustworthy(),
   });
   const mqttConnections = createMqttConnectionsService({ db, audit });
+  const mqttPublishDenials = createPublishDenialsService({ db, clock, audit });
   const brokers = createBrokersService({
     db,
     clock,
@@ -196,16 +200,17 @@ export function createServices(infra: Infrastructure): Services {
     access,
     mqttAuth,
     mqttConnections,
+    mqttPublishDenials,
     brokers,
   };
 }
 
 /**
  * The one place where a process starts following changes and enforcing them live: the change feed's follower
- * delivers every committed change (made here, by the CLI or by another instance) to the decision caches, live
- * enforcement (closes and trims MQTT connections) and the broker integrations, which start here and receive
- * passwords as they are set. Only a serving process calls it (src/server.ts; tests that exercise live behaviour
- * do the same); the returned function stops everything it started.
+ * delivers every committed change (made here, by the CLI or by another instance) to the decision caches, the
+ * cached security settings, live enforcement (closes and trims MQTT connections) and the broker integrations,
+ * which start here and receive passwords as they are set. Only a serving process calls it (src/server.ts; tests
+ * that exercise live behaviour do the same); the returned function stops everything it started.
  */
 export async function startServices(
   services: Services,
@@ -215,6 +220,7 @@ export async function startServices(
   // Listeners first, so that nothing the follower delivers goes unheard.
   const stopAccess = services.access.start(events);
   const stopCredentials = services.mqttAuth.start(events);
+  const stopSettings = await services.settings.follow(events);
   const stopEnforcement = startLiveEnforcement({
     events,
     clock: services.infra.clock,
@@ -233,6 +239,7 @@ export async function startServices(
     await services.brokers.stop();
     await stopLeading();
     stopEnforcement();
+    stopSettings();
     stopCredentials();
     stopAccess();
   };

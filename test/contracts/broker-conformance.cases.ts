@@ -11,7 +11,8 @@ import type { AccessRule, QoS } from '../../src/modules/access-engine/index.js';
 
 export const ADAPTERS = ['engine', 'aedes', 'mosquitto', 'emqx', 'go-auth', 'vernemq'] as const;
 export type Adapter = (typeof ADAPTERS)[number];
-export type Outcome = 'allow' | 'deny';
+/** `partial` (subscribe only): some topics of the filter are allowed, others not (docs/access-rules.md). */
+export type Outcome = 'allow' | 'deny' | 'partial';
 /** `n/a`: the broker never asks this question (and enforces nothing for it). */
 export type AdapterOutcome = Outcome | 'n/a';
 
@@ -21,8 +22,10 @@ export const DIFFERENCES = {
     'EMQX and VerneMQ have no delivery check: a message reaching a subscription is delivered; deliveries are governed at subscribe time.',
   'dynsec-qos-retain':
     'Mosquitto dynsec ACLs cannot test QoS or retain: an allow with such a condition is left out, a deny with one applies always (fails closed).',
-  'dynsec-subscribe-deny-covers':
-    'A dynsec deny decides a subscription only when it covers the whole filter; Warden denies as soon as it overlaps. The overlapping messages are still refused on delivery (publishClientReceive).',
+  'dynsec-partial-needs-covering-allow':
+    'Mosquitto grants a partially granted subscription only when one allow ACL covers the whole filter (the carve-outs are then refused at delivery by publishClientReceive); a filter allow rules only meet, such as `a/#` under `allow a/+`, is refused (fails closed).',
+  'partial-grant-refused':
+    'EMQX and VerneMQ refuse a partially granted subscription: they cannot filter its deliveries, so granting it would deliver the carve-outs (fails closed).',
   'dynsec-clientid-unbound':
     'Mosquitto 2.0 cannot substitute the client id: without clientIdBinding=username an allow using ${clientid} is left out and a deny applies to every client id.',
   'dynsec-dollar-wildcard':
@@ -33,6 +36,22 @@ export const DIFFERENCES = {
     'The embedded broker (aedes) does not implement shared subscriptions: `$share/…` filters are refused.',
 } as const;
 export type DifferenceId = keyof typeof DIFFERENCES;
+
+/**
+ * What each adapter answers for a partially granted subscription: the brokers that check every delivery grant it
+ * (SUBACK) and filter the carve-outs at delivery; the others refuse it.
+ */
+export const PARTIAL_GRANT: Record<
+  Adapter,
+  { readonly expect: AdapterOutcome; readonly why?: DifferenceId }
+> = {
+  engine: { expect: 'partial' },
+  aedes: { expect: 'allow' },
+  mosquitto: { expect: 'allow' },
+  'go-auth': { expect: 'allow' },
+  emqx: { expect: 'deny', why: 'partial-grant-refused' },
+  vernemq: { expect: 'deny', why: 'partial-grant-refused' },
+};
 
 /** Limits that hold for every case of an action on an adapter. */
 export const ADAPTER_LIMITS: Partial<
@@ -99,6 +118,8 @@ const deny = (action: AccessRule['action'], topic: string, extra: Partial<Access
 
 const mosq = (expect: AdapterOutcome, why: DifferenceId) => ({ mosquitto: { expect, why } });
 const goAuth = (expect: AdapterOutcome) => ({ 'go-auth': { expect, why: 'go-auth-qos-retain' as const } });
+/** A partial grant without one allow covering the whole filter (rule `a/+`, subscription `a/#`). */
+const onlyMet = mosq('deny', 'dynsec-partial-needs-covering-allow');
 const noShare = { aedes: { expect: 'deny' as const, why: 'aedes-no-shared-subscriptions' as const } };
 
 export const SCENARIOS: readonly ConformanceScenario[] = [
@@ -196,7 +217,7 @@ export const SCENARIOS: readonly ConformanceScenario[] = [
     ],
   },
   {
-    name: 'subscription filters must be covered by an allow',
+    name: 'a filter an allow covers is granted, one it only meets is partially granted',
     username: 'cf-cover',
     clientid: 'cf-cover-c',
     roles: [
@@ -213,20 +234,20 @@ export const SCENARIOS: readonly ConformanceScenario[] = [
     cases: [
       sub('a/b', 'allow'),
       sub('a/+', 'allow', { qos: 1 }),
-      sub('a/#', 'deny'),
+      sub('a/#', 'partial', { differ: onlyMet }),
       sub('a', 'deny'),
       sub('a/b/c', 'deny'),
       sub('b', 'allow'),
       sub('b/#', 'allow', { qos: 2 }),
       sub('b/+/c', 'allow'),
       sub('b/x/y/z', 'allow'),
-      sub('#', 'deny'),
-      sub('+/x', 'deny'),
+      sub('#', 'partial', { differ: onlyMet }),
+      sub('+/x', 'partial', { differ: onlyMet }),
       sub('c/x/d', 'allow'),
       sub('c/+/d', 'allow'),
-      sub('c/#', 'deny'),
+      sub('c/#', 'partial', { differ: onlyMet }),
       sub('lit/x', 'allow'),
-      sub('lit/+', 'deny'),
+      sub('lit/+', 'partial', { differ: onlyMet }),
       recv('a/b', 'allow'),
       recv('b/x/y', 'allow', { qos: 1 }),
       recv('c/x/d', 'allow', { qos: 2 }),
@@ -235,7 +256,7 @@ export const SCENARIOS: readonly ConformanceScenario[] = [
     ],
   },
   {
-    name: 'a deny that overlaps a subscription refuses it; deliveries of the overlap are refused',
+    name: 'a deny that overlaps a subscription makes it a partial grant; deliveries of the overlap are refused',
     username: 'cf-overlap',
     clientid: 'cf-overlap-c',
     roles: [
@@ -250,19 +271,63 @@ export const SCENARIOS: readonly ConformanceScenario[] = [
       },
     ],
     cases: [
-      sub('a/#', 'deny', { differ: mosq('allow', 'dynsec-subscribe-deny-covers') }),
-      sub('a/+/x', 'deny', { differ: mosq('allow', 'dynsec-subscribe-deny-covers') }),
+      sub('a/#', 'partial'),
+      sub('a/+/x', 'partial'),
       sub('a/secret/x', 'deny'),
       sub('a/secret', 'deny'),
       sub('a/public/x', 'allow'),
       sub('a/public/#', 'allow', { qos: 1 }),
-      sub('b/#', 'deny', { differ: mosq('allow', 'dynsec-subscribe-deny-covers') }),
+      sub('b/#', 'partial'),
       sub('b/y/x', 'deny'),
       sub('b/y/z', 'allow'),
       recv('a/public/x', 'allow'),
       recv('a/secret/x', 'deny', { via: 'a/#' }),
       recv('b/y/x', 'deny', { via: 'b/#' }),
       recv('b/y/z', 'allow', { via: 'b/y/z' }),
+    ],
+  },
+  {
+    name: 'a carve-out never blocks wide subscriptions (the Paho interoperability user)',
+    username: 'cf-carve',
+    clientid: 'cf-carve-c',
+    roles: [
+      {
+        name: 'carve',
+        rules: [
+          deny('subscribe', 'test/nosubscribe'),
+          allow('all', '#'),
+          deny('subscribe', 'x/b'),
+          allow('subscribe', 'x/+'),
+        ],
+      },
+    ],
+    cases: [
+      sub('#', 'partial'),
+      sub('+/+', 'partial', { qos: 2 }),
+      sub('test/#', 'partial'),
+      sub('test/nosubscribe', 'deny'),
+      sub('TopicA/+', 'allow', { qos: 1 }),
+      sub('/#', 'allow'),
+      sub('$SYS/#', 'deny', { differ: mosq('allow', 'dynsec-dollar-wildcard') }),
+      recv('TopicA/B', 'allow', { via: '#' }),
+      recv('test/nosubscribe', 'deny', { via: '#' }),
+      recv('test/other', 'allow', { via: '+/+', qos: 1 }),
+      pub('test/nosubscribe', 'allow'),
+      pub('$TopicA/B', 'deny'),
+    ],
+  },
+  {
+    name: 'a deny covering what an allow grants of a filter refuses it',
+    username: 'cf-carve-all',
+    clientid: 'cf-carve-all-c',
+    roles: [{ name: 'carve-all', rules: [deny('subscribe', 'x/b'), allow('subscribe', 'x/+')] }],
+    cases: [
+      sub('+/b', 'deny'),
+      sub('x/+', 'partial'),
+      sub('x/c', 'allow'),
+      sub('x/b', 'deny'),
+      recv('x/c', 'allow', { via: 'x/+' }),
+      recv('x/b', 'deny', { via: 'x/+' }),
     ],
   },
   {
@@ -285,7 +350,7 @@ export const SCENARIOS: readonly ConformanceScenario[] = [
       pub('h/private/x', 'deny'),
       sub('h/x/#', 'allow'),
       sub('h/private/#', 'deny'),
-      sub('h/#', 'deny', { differ: mosq('allow', 'dynsec-subscribe-deny-covers') }),
+      sub('h/#', 'partial'),
       recv('h/x', 'allow', { qos: 1 }),
       recv('h/private/y', 'deny', { via: 'h/#' }),
       pub('only-sub/x', 'deny'),
@@ -320,7 +385,7 @@ export const SCENARIOS: readonly ConformanceScenario[] = [
       sub('cmd/cf-user/#', 'allow'),
       sub('cmd/cf-user/a', 'allow', { qos: 1 }),
       sub('cmd/other/#', 'deny'),
-      sub('cmd/+/#', 'deny'),
+      sub('cmd/+/#', 'partial', { differ: onlyMet }),
       recv('cmd/cf-user/a', 'allow'),
       recv('cmd/other/a', 'deny'),
       pub('home-cf-user/x', 'allow'),
@@ -480,7 +545,7 @@ export const SCENARIOS: readonly ConformanceScenario[] = [
       pub('$foo/x', 'deny'),
       pub('normal/x', 'allow'),
       sub('$SYS/broker/#', 'allow'),
-      sub('$SYS/#', 'deny', { differ: mosq('allow', 'dynsec-dollar-wildcard') }),
+      sub('$SYS/#', 'partial', { differ: mosq('allow', 'dynsec-dollar-wildcard') }),
       sub('#', 'allow'),
       sub('+/x', 'allow'),
       sub('$foo/x', 'deny', { differ: mosq('allow', 'dynsec-dollar-wildcard') }),
@@ -530,7 +595,7 @@ export const SCENARIOS: readonly ConformanceScenario[] = [
       pub('lead/x', 'deny'),
       sub('f//g', 'allow'),
       sub('f/x/g', 'deny'),
-      sub('f/+/g', 'deny'),
+      sub('f/+/g', 'partial', { differ: onlyMet }),
     ],
   },
   {
@@ -602,13 +667,13 @@ export const SCENARIOS: readonly ConformanceScenario[] = [
       pub('a/b/c/status', 'deny'),
       sub('+/+/status', 'allow'),
       sub('a/+/status', 'allow', { qos: 1 }),
-      sub('#', 'deny'),
-      sub('+/#', 'deny'),
+      sub('#', 'partial', { differ: onlyMet }),
+      sub('+/#', 'partial', { differ: onlyMet }),
       sub('plant/p1/line/l2/#', 'allow'),
       sub('plant/p1/line/l2', 'allow'),
       sub('plant/p1/line', 'deny'),
       sub('plant/+/line/+/x/+', 'allow'),
-      sub('plant/#', 'deny'),
+      sub('plant/#', 'partial', { differ: onlyMet }),
       recv('plant/p1/line/l2/t', 'allow', { via: 'plant/+/line/+/#' }),
       recv('x/y/status', 'allow', { qos: 2 }),
     ],

@@ -4,10 +4,11 @@
  * roles, and the connected MQTT clients. Every page is screenshotted and checked with axe-core.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
+import type { EmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
+import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
+import { startLocalBroker } from '../helpers/local-broker.js';
 import { chromiumAvailable, launchChromium } from './browser.js';
 import { type ConsolePages, consolePages, expectAccessible } from './console-actions.js';
 import { ensureConsoleBuilt } from './console-build.js';
@@ -25,13 +26,7 @@ describe.skipIf(!chromiumAvailable())('console: MQTT access in Chromium', { time
   beforeAll(async () => {
     await ensureConsoleBuilt();
     server = await startConsoleServer();
-    broker = await startEmbeddedBroker({
-      services: server.services,
-      logger: pino({ level: 'silent' }),
-      host: '127.0.0.1',
-      port: 0,
-      tls: null,
-    });
+    broker = await startLocalBroker(server.services);
     await server.createUser({ username: 'dora', role: 'viewer', kind: 'device' });
     await server.createUser({ username: 'vera', role: 'viewer' });
     browser = await launchChromium();
@@ -52,7 +47,11 @@ describe.skipIf(!chromiumAvailable())('console: MQTT access in Chromium', { time
   const roleRow = (page: Page, name: string) => page.locator(`tr[data-access-role="${name}"]`);
 
   /** Runs "Test access" for `topic` and waits for the answer it asked for. */
-  async function testAccess(page: Page, topic: string, expected: 'allow' | 'deny'): Promise<string> {
+  async function testAccess(
+    page: Page,
+    topic: string,
+    expected: 'allow' | 'deny' | 'partial',
+  ): Promise<string> {
     const panel = page.getByRole('region', { name: 'Test access' });
     await panel.getByLabel('Topic').fill(topic);
     await Promise.all([
@@ -131,6 +130,38 @@ describe.skipIf(!chromiumAvailable())('console: MQTT access in Chromium', { time
     expect(await testAccess(page, 'plant/dora/alarm', 'deny')).toContain('Decided by rule 1 of plant-floor');
     await panel.scrollIntoViewIfNeeded();
     await expectAccessible(page, 'test-access');
+  });
+
+  it('tests access: a wide subscription under a carve-out is partially granted, naming the carve-out', async () => {
+    await server.services.accessRoles.create(CLI_CONTEXT, {
+      name: 'plant-viewer',
+      rules: [
+        { permission: 'deny', action: 'subscribe', topic: 'plant/+/secret' },
+        { permission: 'allow', action: 'all', topic: 'plant/#' },
+      ],
+    });
+    await server.createUser({
+      username: 'erin',
+      role: 'viewer',
+      kind: 'device',
+      accessRoles: ['plant-viewer'],
+    });
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/access-roles');
+    const panel = page.getByRole('region', { name: 'Test access' });
+    await panel.getByLabel('Username').fill('erin');
+    await panel.getByLabel('Operation').selectOption('subscribe');
+
+    const text = await testAccess(page, 'plant/#', 'partial');
+    expect(text).toContain('Partially granted: deliveries filtered');
+    expect(text).toContain('Decided by rule 2 of plant-viewer');
+    expect(await panel.getByTestId('explain-carve-outs').textContent()).toContain(
+      'Rule 1 of plant-viewer: Deny Subscribe plant/+/secret',
+    );
+    expect(await testAccess(page, 'plant/a/secret', 'deny')).toContain('Decided by rule 1 of plant-viewer');
+    expect(await testAccess(page, 'plant/a/status/#', 'allow')).toContain(
+      'Decided by rule 2 of plant-viewer',
+    );
+    await expectAccessible(page, 'test-access-partial');
   });
 
   it('shows a viewer the access roles read-only', async () => {

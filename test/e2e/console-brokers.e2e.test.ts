@@ -169,6 +169,8 @@ describe.skipIf(!chromiumAvailable() || plugin === null)(
       const snippet = await dialog.getByTestId('broker-snippet').textContent();
       expect(snippet).toContain(`url = "${server.url}/api/v1/hooks/emqx/authz"`);
       expect(snippet).toContain(`"authorization" = "Bearer ${token}"`);
+      // Warden's mqtt.denyAction (the default here), read from the security settings.
+      expect(snippet).toContain('deny_action = ignore ');
 
       // Looks like an address range to the form; the server knows better and names the field.
       const networks = dialog.getByLabel('Allowed networks');

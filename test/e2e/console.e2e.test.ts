@@ -524,8 +524,16 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
     await minLength.waitFor();
     await expectAccessible(page, 'settings-security');
     await minLength.fill('12');
+    const denyAction = page.getByLabel('When a client publishes where it may not');
+    expect(await denyAction.inputValue()).toBe('ignore');
+    await denyAction.selectOption({ label: 'Disconnect' });
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Security settings saved.').waitFor();
-    expect((await server.services.settings.getSecurity()).passwordPolicy.minLength).toBe(12);
+    const saved = await server.services.settings.getSecurity();
+    expect(saved.passwordPolicy.minLength).toBe(12);
+    expect(saved.mqtt.denyAction).toBe('disconnect');
+    // The running server's broker reads it from its cache, which the save has updated.
+    expect(server.services.settings.cachedSecurity().mqtt.denyAction).toBe('disconnect');
+    await server.services.settings.putSecurity(CLI_CONTEXT, { ...saved, mqtt: { denyAction: 'ignore' } });
   });
 });

@@ -20,7 +20,7 @@ import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js'
 import { startServer } from '../../src/server.js';
 import { createServices, type Services, startServices } from '../../src/services.js';
 import { postgresUrl } from '../helpers/databases.js';
-import { inbox } from '../helpers/mqtt-inbox.js';
+import { inbox, subackCodes } from '../helpers/mqtt-inbox.js';
 import {
   connectionNames,
   deleteKeys,
@@ -36,18 +36,6 @@ const REDIS = await redisUrl();
 /** Waits for what the brokers reach asynchronously (a delivery across instances); never asserts on time. */
 const until = (condition: () => void | Promise<void>): Promise<void> =>
   vi.waitFor(condition, { timeout: 15_000, interval: 10 });
-
-/** SUBACK return codes (128 = refused); mqtt.js rejects a SUBACK holding 128, so read it from the error too. */
-function subscribe(client: MqttClient, topic: string | string[], qos: 0 | 1 = 0): Promise<number[]> {
-  return new Promise((resolve, reject) => {
-    client.subscribe(topic, { qos }, (error, granted) => {
-      const packet = (error as { packet?: { granted?: number[] } } | undefined)?.packet;
-      if (packet?.granted) return resolve(packet.granted);
-      if (error) return reject(error);
-      resolve((granted ?? []).map((g) => g.qos));
-    });
-  });
-}
 
 /**
  * Publishes and returns once the message has gone all the way through the broker — stored if retained, queued for
@@ -69,7 +57,7 @@ async function publishThrough(
     };
     client.on('message', onMessage);
   });
-  await subscribe(client, topic);
+  await subackCodes(client, topic);
   await client.publishAsync(topic, payload, options);
   await back;
 }
@@ -272,10 +260,10 @@ describe.skipIf(REDIS === null)(
     it('a subscriber on B receives what is published on A; each delivery is decided on B by the subscriber’s rules', async () => {
       const wide = await onB('ops');
       const wideSeen = inbox(wide);
-      expect(await subscribe(wide, 'alarms/#')).toEqual([0]);
+      expect(await subackCodes(wide, 'alarms/#')).toEqual([0]);
       const narrow = await onB('narrow');
       const narrowSeen = inbox(narrow);
-      expect(await subscribe(narrow, 'alarms/#')).toEqual([0]);
+      expect(await subackCodes(narrow, 'alarms/#')).toEqual([0]);
 
       const publisher = await onA('ops');
       // narrow may subscribe to alarms/#, but receive only what was published there with QoS 0.
@@ -291,7 +279,7 @@ describe.skipIf(REDIS === null)(
       // And the other way round, B to A.
       const onASide = await onA('ops');
       const aSeen = inbox(onASide);
-      await subscribe(onASide, 'alarms/#');
+      await subackCodes(onASide, 'alarms/#');
       await (await onB('ops')).publishAsync('alarms/pump', 'from B', { qos: 1 });
       await until(() => expect(aSeen.map((m) => m.payload)).toEqual(['from B']));
     });
@@ -321,7 +309,7 @@ describe.skipIf(REDIS === null)(
 
       const watcher = await onB('ops');
       const seen = inbox(watcher);
-      expect(await subscribe(watcher, 'fleet/#')).toEqual([0]);
+      expect(await subackCodes(watcher, 'fleet/#')).toEqual([0]);
       await until(() =>
         expect(seen).toEqual([{ topic: 'fleet/line-1/state', payload: 'running', retain: true }]),
       );
@@ -330,7 +318,7 @@ describe.skipIf(REDIS === null)(
       // Exact filters are answered from the store in the order asked, so the marker comes after it.
       const device = await onB('live-only');
       const deviceSeen = inbox(device);
-      expect(await subscribe(device, ['fleet/line-1/state', 'marker/retained'])).toEqual([0, 0]);
+      expect(await subackCodes(device, ['fleet/line-1/state', 'marker/retained'])).toEqual([0, 0]);
       await until(() => expect(deviceSeen.map((m) => m.topic)).toEqual(['marker/retained']));
 
       await publisher.publishAsync('fleet/line-1/state', '', { qos: 1, retain: true });
@@ -340,7 +328,7 @@ describe.skipIf(REDIS === null)(
     it('a QoS 1 persistent session subscribed on A gets on B what was queued while it was offline, minus what it may not receive', async () => {
       const session = { clientId: 'sess-line-7', clean: false } as const;
       const first = await onA('sess', session);
-      expect(await subscribe(first, 'q/#', 1)).toEqual([1]);
+      expect(await subackCodes(first, 'q/#', 1)).toEqual([1]);
       await first.endAsync();
       await until(() => expect(t.services.mqttConnections.ofUser('sess')).toEqual([]));
 
@@ -365,7 +353,7 @@ describe.skipIf(REDIS === null)(
     it('filters holding Redis pattern characters ([ ] \\ * ?) receive what they match, across instances', async () => {
       const subscriber = await onB('ops');
       const seen = inbox(subscriber);
-      expect(await subscribe(subscriber, ['glob/[x]/+', 'glob/b\\c/#', 'glob/d*?/+', 'glob/[e]'])).toEqual([
+      expect(await subackCodes(subscriber, ['glob/[x]/+', 'glob/b\\c/#', 'glob/d*?/+', 'glob/[e]'])).toEqual([
         0, 0, 0, 0,
       ]);
       const publisher = await onA('ops');
@@ -461,10 +449,10 @@ describe.skipIf(REDIS === null)('the Redis connections of a clustered broker', (
     try {
       const subA = await pool.connect(a.url as string, 'ops');
       const seenA = inbox(subA);
-      await subscribe(subA, 'up/#');
+      await subackCodes(subA, 'up/#');
       const subB = await pool.connect(b.url as string, 'ops');
       const seenB = inbox(subB);
-      await subscribe(subB, 'up/#');
+      await subackCodes(subB, 'up/#');
 
       await proxy.cut();
       await until(() =>
@@ -481,7 +469,7 @@ describe.skipIf(REDIS === null)('the Redis connections of a clustered broker', (
         () => 'connected',
         () => 'refused',
       );
-      expect(await subscribe(subA, 'late/#')).toEqual([0]);
+      expect(await subackCodes(subA, 'late/#')).toEqual([0]);
       await until(() =>
         expect(entries.map((e) => e.msg)).toContain(
           'mqtt: retained messages could not be read from Redis; none sent for this SUBSCRIBE',
@@ -523,7 +511,7 @@ describe.skipIf(REDIS === null)('the Redis connections of a clustered broker', (
     const client = await pool.connect(broker.url as string, 'ops', {
       will: { topic: 'status/ops', payload: Buffer.from('gone'), qos: 1, retain: false },
     });
-    await subscribe(client, 'up/#');
+    await subackCodes(client, 'up/#');
     const ended = closed(client);
     await proxy.cut();
     await broker.close();
@@ -543,7 +531,7 @@ describe.skipIf(REDIS === null)('the Redis connections of a clustered broker', (
     try {
       const watcher = await pool.connect(survivor.url as string, 'ops');
       const seen = inbox(watcher);
-      await subscribe(watcher, ['status/#', 'marker/#']);
+      await subackCodes(watcher, ['status/#', 'marker/#']);
       // plc may publish to status/<its client id>; mute may publish nothing.
       const will = (clientId: string) => ({
         topic: `status/${clientId}`,
@@ -633,8 +621,8 @@ describe('without WARDEN_REDIS_URL each broker stands alone', () => {
     const seenA = inbox(onA);
     const onB = await pool.connect(b.url as string, 'ops');
     const seenB = inbox(onB);
-    await subscribe(onA, 'live/#');
-    await subscribe(onB, 'live/#');
+    await subackCodes(onA, 'live/#');
+    await subackCodes(onB, 'live/#');
     await (await pool.connect(a.url as string, 'ops')).publishAsync('live/a', 'a', { qos: 1 });
     await until(() => expect(seenA.map((m) => m.topic)).toEqual(['live/a']));
     await (await pool.connect(b.url as string, 'ops')).publishAsync('live/b', 'b', { qos: 1 });
@@ -645,19 +633,19 @@ describe('without WARDEN_REDIS_URL each broker stands alone', () => {
     await publishThrough(await pool.connect(b.url as string, 'ops'), 'r/b', 'b', { qos: 1, retain: true });
     const late = await pool.connect(b.url as string, 'ops');
     const lateSeen = inbox(late);
-    await subscribe(late, ['r/a', 'r/b']);
+    await subackCodes(late, ['r/a', 'r/b']);
     await until(() => expect(lateSeen.map((m) => m.topic)).toEqual(['r/b']));
 
     const session = { clientId: 'standalone-sess', clean: false } as const;
     const first = await pool.connect(a.url as string, 'sess', session);
-    await subscribe(first, 'q/#', 1);
+    await subackCodes(first, 'q/#', 1);
     await first.endAsync();
     await until(() => expect(t.services.mqttConnections.ofUser('sess')).toEqual([]));
     await publishThrough(publisherA, 'q/queued', 'queued on A', { qos: 1 });
     const { client: elsewhere, connack } = pool.open(b.url as string, 'sess', session);
     const seen = inbox(elsewhere);
     expect((await connack).sessionPresent).toBe(false);
-    await subscribe(elsewhere, 'q/#', 1);
+    await subackCodes(elsewhere, 'q/#', 1);
     await (await pool.connect(b.url as string, 'ops')).publishAsync('q/marker', 'marker', { qos: 1 });
     await until(() => expect(seen.map((m) => m.topic)).toEqual(['q/marker']));
   });

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
+import { startLocalBroker } from '../helpers/local-broker.js';
 import { createTestContext, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 
 /**
@@ -50,11 +51,15 @@ interface ConnectFields {
   username?: string | Buffer;
   password?: string;
   will?: { topic: string | Buffer; payload: Buffer };
+  /** cleanSession, true unless set. */
+  clean?: boolean;
+  /** MQTT 3.1 (protocol name `MQIsdp`, level 3) instead of 3.1.1. */
+  mqtt31?: boolean;
 }
 
-function connectPacket({ clientId, username, password, will }: ConnectFields): Buffer {
-  // clean session; keep alive 0, so an idle raw socket is never closed for silence
-  let flags = 0x02;
+function connectPacket({ clientId, username, password, will, clean = true, mqtt31 }: ConnectFields): Buffer {
+  // keep alive 0, so an idle raw socket is never closed for silence
+  let flags = clean ? 0x02 : 0;
   const tail: Buffer[] = [field(clientId)];
   if (will) {
     flags |= 0x04;
@@ -68,7 +73,10 @@ function connectPacket({ clientId, username, password, will }: ConnectFields): B
     flags |= 0x40;
     tail.push(field(password));
   }
-  return packet(0x10, field('MQTT'), Buffer.from([4, flags]), u16(0), ...tail);
+  const protocol = mqtt31
+    ? [field('MQIsdp'), Buffer.from([3, flags])]
+    : [field('MQTT'), Buffer.from([4, flags])];
+  return packet(0x10, ...protocol, u16(0), ...tail);
 }
 
 /** A CONNECT of exactly `size` bytes on the wire, padded through its will payload. */
@@ -430,6 +438,42 @@ describe('embedded broker protocol limits and malformed packets (raw TCP)', () =
     expect(logged).not.toContain('secret-payload');
   });
 
+  describe('an empty client id', () => {
+    const connack = async (fields: Partial<ConnectFields>): Promise<RawConnection> => {
+      const connection = await raw();
+      connection.write(
+        connectPacket({ clientId: '', username: 'svc', password: STRONG_PASSWORD, ...fields }),
+      );
+      await until(() => expect(connection.received[0]?.cmd).toBe('connack'));
+      return connection;
+    };
+
+    it('with cleanSession=false is refused: CONNACK 2 "identifier rejected", then closed [MQTT-3.1.3-8]', async () => {
+      const refused = await connack({ clean: false });
+      expect(refused.received[0]).toMatchObject({ returnCode: 2, sessionPresent: false });
+      await closedByBroker(refused);
+      // Refused before the password is looked at: no login is audited for it.
+      const logins = await t.services.audit.list({ action: 'mqtt.connect' }, 1, 100);
+      expect(logins.items.filter((event) => event.details.clientId === '')).toEqual([]);
+    });
+
+    it('on MQTT 3.1 is refused with CONNACK 2 even with a clean session (3.1 needs 1 to 23 characters)', async () => {
+      const refused = await connack({ mqtt31: true });
+      expect(refused.received[0]).toMatchObject({ returnCode: 2 });
+      await closedByBroker(refused);
+      const named = await connack({ mqtt31: true, clientId: 'named-31' });
+      expect(named.received[0]).toMatchObject({ returnCode: 0 });
+    });
+
+    it('with cleanSession=true on MQTT 3.1.1 is accepted and given an id by the broker [MQTT-3.1.3-6]', async () => {
+      const accepted = await connack({ clean: true });
+      expect(accepted.received[0]).toMatchObject({ returnCode: 0 });
+      expect(t.services.mqttConnections.all().map((c) => c.clientId)).toEqual([
+        expect.stringMatching(/^aedes_/),
+      ]);
+    });
+  });
+
   describe('packets without their mandatory parts, or with parts they must not have', () => {
     it('a SUBSCRIBE without any filter is closed without SUBACK [MQTT-3.8.3-3]', async () => {
       const offender = await session();
@@ -474,12 +518,7 @@ describe('embedded broker CONNECT timeout', () => {
   beforeAll(async () => {
     t = await createTestContext();
     await t.createUser({ username: 'slow', kind: 'device' });
-    broker = await startEmbeddedBroker({
-      services: t.services,
-      logger: pino({ level: 'silent' }),
-      host: '127.0.0.1',
-      port: 0,
-      tls: null,
+    broker = await startLocalBroker(t.services, {
       connectTimeoutMs: 300,
     });
   });

@@ -4,11 +4,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
+import type { EmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
-import { inbox } from '../helpers/mqtt-inbox.js';
+import { startLocalBroker } from '../helpers/local-broker.js';
+import { inbox, subackCodes } from '../helpers/mqtt-inbox.js';
 import { createTestContext, ROOT_PASSWORD, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 
 /** Waits for a condition the broker reaches asynchronously (a revocation applied); never asserts on time. */
@@ -19,18 +19,6 @@ function closed(client: MqttClient): Promise<void> {
   return new Promise((resolve) => {
     if (client.disconnected || !client.connected) resolve();
     else client.once('close', () => resolve());
-  });
-}
-
-/** SUBACK return codes (128 = refused); mqtt.js rejects a SUBACK holding 128, so read it from the error too. */
-function subscribe(client: MqttClient, topic: string | string[], qos: 0 | 1 = 0): Promise<number[]> {
-  return new Promise((resolve, reject) => {
-    client.subscribe(topic, { qos }, (error, granted) => {
-      const packet = (error as { packet?: { granted?: number[] } } | undefined)?.packet;
-      if (packet?.granted) return resolve(packet.granted);
-      if (error) return reject(error);
-      resolve((granted ?? []).map((g) => g.qos));
-    });
   });
 }
 
@@ -105,13 +93,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
     await t.createUser({ username: 'auditor', kind: 'service', accessRoles: ['sys-watch', 'ops'] });
     await t.createUser({ username: 'sleepy', kind: 'device', accessRoles: ['ops'] });
     await t.services.users.deactivate(CLI_CONTEXT, 'sleepy');
-    broker = await startEmbeddedBroker({
-      services: t.services,
-      logger: pino({ level: 'silent' }),
-      host: '127.0.0.1',
-      port: 0,
-      tls: null,
-    });
+    broker = await startLocalBroker(t.services);
     url = broker.url as string;
   });
 
@@ -141,6 +123,20 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
 
     it('refuses MQTT 5 (aedes speaks MQTT 3.1/3.1.1 only)', async () => {
       await expect(connect('dev-1', { protocolVersion: 5 })).rejects.toThrow();
+    });
+
+    // An empty id with a persistent session is refused (test/e2e/embedded-broker-protocol.e2e.test.ts: mqtt.js
+    // will not send that CONNECT).
+    it('assigns a client id to an empty one with a clean session; ${clientid} rules use the assigned id', async () => {
+      const client = await connect('dev-1', { clientId: '', clean: true });
+      const [listed] = t.services.mqttConnections.ofUser('dev-1');
+      const assigned = listed?.clientId ?? '';
+      expect(assigned).toMatch(/^aedes_[0-9a-f-]{36}$/);
+      // The sensor role allows subscribing to cmd/${clientid}/#.
+      expect(await subackCodes(client, [`cmd/${assigned}/#`, 'cmd/dev-1/#'])).toEqual([0, 128]);
+      const messages = inbox(client);
+      await (await connect('svc')).publishAsync(`cmd/${assigned}/set`, 'for you', { qos: 1 });
+      await until(() => expect(messages.map((m) => m.payload)).toEqual(['for you']));
     });
 
     it('counts failed MQTT logins in the throttle and refuses a throttled account even with the right password', async () => {
@@ -195,7 +191,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
     it('delivers an allowed publish to an allowed subscriber', async () => {
       const sub = await connect('svc');
       const messages = inbox(sub);
-      expect(await subscribe(sub, 'dt/#', 1)).toEqual([1]);
+      expect(await subackCodes(sub, 'dt/#', 1)).toEqual([1]);
       const pub = await connect('dev-1');
       await pub.publishAsync('dt/dev-1/temp/up', '21.5', { qos: 1 });
       await until(() =>
@@ -203,42 +199,42 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       );
     });
 
-    it('closes the connection of a denied publish (MQTT 3.1.1 has no negative PUBACK) without delivering it', async () => {
-      const sub = await connect('svc');
-      const messages = inbox(sub);
-      await subscribe(sub, 'dt/#');
-      const pub = await connect('dev-1');
-      await pub.publishAsync('dt/dev-2/temp/up', 'spoofed');
-      await closed(pub);
-      const control = await connect('dev-2');
-      await control.publishAsync('dt/dev-2/temp/up', 'real');
-      await until(() => expect(messages.map((m) => m.payload)).toEqual(['real']));
-    });
-
     it('refuses a publish outside the QoS the rule allows, and a deny rule before an allow, delivering neither', async () => {
       const sub = await connect('svc');
       const messages = inbox(sub);
-      await subscribe(sub, 'dt/#');
-      const qos2 = await connect('dev-1');
-      qos2.publish('dt/dev-1/temp/up', 'qos 2', { qos: 2 });
-      await closed(qos2);
-      const secret = await connect('dev-1');
-      secret.publish('dt/dev-1/secret/up', 'secret');
-      await closed(secret);
+      await subackCodes(sub, 'dt/#');
+      const device = await connect('dev-1');
+      // Acknowledged (PUBCOMP) and dropped: mqtt.denyAction is `ignore` by default.
+      await device.publishAsync('dt/dev-1/temp/up', 'qos 2', { qos: 2 });
+      await device.publishAsync('dt/dev-1/secret/up', 'secret', { qos: 1 });
       // Delivered in order: once the marker is in, a leaked message would be too.
-      await (await connect('dev-1')).publishAsync('dt/dev-1/temp/up', 'marker', { qos: 1 });
+      await device.publishAsync('dt/dev-1/temp/up', 'marker', { qos: 1 });
       await until(() => expect(messages.map((m) => m.payload)).toEqual(['marker']));
+      expect(device.connected).toBe(true);
     });
 
-    it('answers SUBACK 128 for a denied filter and keeps the connection', async () => {
+    it('answers SUBACK 128 for a refused filter, grants partially granted ones, and keeps the connection', async () => {
       const client = await connect('dev-1', { clientId: 'plc-7' });
-      expect(await subscribe(client, ['cmd/plc-7/#', 'cmd/other/#', 'alarms/#', '#', 'alarms/+'])).toEqual([
-        0, 128, 128, 128, 0,
+      // `alarms/#` and `#` are partially granted: deliveries are filtered one by one
+      expect(await subackCodes(client, ['cmd/plc-7/#', 'cmd/other/#', 'alarms/#', '#', 'alarms/+'])).toEqual([
+        0, 128, 0, 0, 0,
       ]);
       expect(client.connected).toBe(true);
-      expect(await subscribe(client, '$share/g/fleet/#')).toEqual([128]);
+      expect(await subackCodes(client, '$share/g/fleet/#')).toEqual([128]);
       await client.publishAsync('dt/dev-1/still/up', 'alive', { qos: 1 });
       expect(client.connected).toBe(true);
+    });
+
+    it('delivers a wide subscription everything but its carve-outs', async () => {
+      const ops = await connect('svc');
+      const device = await connect('dev-1', { clientId: 'plc-8' });
+      const messages = inbox(device);
+      expect(await subackCodes(device, '#')).toEqual([0]);
+      for (const topic of ['dt/dev-1/secret/x', 'other/x', 'cmd/plc-7/x', 'alarms/a/b', 'alarms/a'])
+        await ops.publishAsync(topic, topic, { qos: 1 });
+      await until(() => expect(messages.map((message) => message.topic)).toContain('alarms/a'));
+      // one publisher's QoS 1 messages arrive in order: nothing published before the last one is still coming
+      expect(messages.map((message) => message.topic)).toEqual(['alarms/a']);
     });
 
     it('filters retained messages on delivery (rule allows live messages only)', async () => {
@@ -246,14 +242,14 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       await ops.publishAsync('fleet/line-1/state', 'retained-state', { qos: 1, retain: true });
       const device = await connect('dev-1');
       const messages = inbox(device);
-      expect(await subscribe(device, 'fleet/#')).toEqual([0]);
+      expect(await subackCodes(device, 'fleet/#')).toEqual([0]);
       await ops.publishAsync('fleet/line-1/state', 'live-state', { qos: 1 });
       await until(() =>
         expect(messages).toEqual([{ topic: 'fleet/line-1/state', payload: 'live-state', retain: false }]),
       );
       const watcher = await connect('pat');
       const seen = inbox(watcher);
-      await subscribe(watcher, 'fleet/#');
+      await subackCodes(watcher, 'fleet/#');
       await until(() =>
         expect(seen).toEqual([{ topic: 'fleet/line-1/state', payload: 'retained-state', retain: true }]),
       );
@@ -263,17 +259,128 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
     it('denies publishing to $SYS even with a rule allowing it, and delivers nothing', async () => {
       const auditor = await connect('auditor');
       const seen = inbox(auditor);
-      expect(await subscribe(auditor, ['$SYS/#', 'marker/#'])).toEqual([0, 0]);
+      expect(await subackCodes(auditor, ['$SYS/#', 'marker/#'])).toEqual([0, 0]);
       const ops = await connect('svc');
-      ops.publish('$SYS/broker/fake', 'x');
-      await closed(ops);
-      await (await connect('svc')).publishAsync('marker/sys', 'marker', { qos: 1 });
+      await ops.publishAsync('$SYS/broker/fake', 'x', { qos: 1 });
+      await ops.publishAsync('marker/sys', 'marker', { qos: 1 });
       // aedes publishes its own $SYS notices (clients connecting): only the forged topic matters.
       await until(() =>
         expect(
           seen.filter((m) => m.topic === '$SYS/broker/fake' || m.topic === 'marker/sys').map((m) => m.topic),
         ).toEqual(['marker/sys']),
       );
+    });
+  });
+
+  describe('a refused PUBLISH (setting mqtt.denyAction)', () => {
+    const denials = async (clientId: string) =>
+      (await t.services.audit.list({ action: 'mqtt.publish_denied' }, 1, 100)).items.filter(
+        (event) => event.details.clientId === clientId,
+      );
+    const setDenyAction = async (cookie: string, denyAction: 'ignore' | 'disconnect') => {
+      const current = await t.services.settings.getSecurity();
+      const res = await t.call('PUT', '/api/v1/settings/security', {
+        cookie,
+        payload: { ...current, mqtt: { denyAction } },
+      });
+      expect(res.statusCode).toBe(200);
+    };
+    afterEach(async () => {
+      const current = await t.services.settings.getSecurity();
+      await t.services.settings.putSecurity(CLI_CONTEXT, { ...current, mqtt: { denyAction: 'ignore' } });
+    });
+
+    it('ignore (default): QoS 0, 1 and 2 are acknowledged and dropped, never delivered nor retained; the connection stays', async () => {
+      const sub = await connect('svc');
+      const messages = inbox(sub);
+      await subackCodes(sub, 'dt/#', 1);
+      const before = broker.deniedPublishes();
+      const device = await connect('dev-1');
+      device.publish('dt/dev-2/temp/up', 'qos 0', { qos: 0 });
+      // Each resolves on the broker's answer: PUBACK for QoS 1, PUBREC then PUBCOMP for QoS 2.
+      await device.publishAsync('dt/dev-2/temp/up', 'qos 1', { qos: 1 });
+      await device.publishAsync('dt/dev-2/temp/up', 'qos 2', { qos: 2 });
+      await device.publishAsync('dt/dev-2/temp/up', 'retained', { qos: 1, retain: true });
+      // An allowed publish on the same connection goes through, after the refused ones.
+      await device.publishAsync('dt/dev-1/temp/up', 'allowed', { qos: 1 });
+      await until(() => expect(messages.map((m) => m.payload)).toEqual(['allowed']));
+      expect(device.connected).toBe(true);
+      expect(broker.deniedPublishes() - before).toBe(4);
+
+      // Nothing was retained: a new subscriber gets the retained marker only.
+      await sub.publishAsync('dt/dev-2/marker/up', 'retained marker', { qos: 1, retain: true });
+      const late = await connect('pat');
+      const seen = inbox(late);
+      await subackCodes(late, 'dt/dev-2/#');
+      await until(() => expect(seen.map((m) => m.payload)).toEqual(['retained marker']));
+      await sub.publishAsync('dt/dev-2/marker/up', '', { qos: 1, retain: true });
+
+      // Audited once for the client and topic within the minute, without the payload.
+      await until(async () => expect(await denials(device.options.clientId as string)).toHaveLength(1));
+      const [event] = await denials(device.options.clientId as string);
+      expect(event).toMatchObject({
+        actor: { type: 'user', name: 'user:dev-1' },
+        target: 'user:dev-1',
+        outcome: 'failure',
+        ip: '127.0.0.1',
+        details: { topic: 'dt/dev-2/temp/up', qos: 0, retain: false, action: 'ignore' },
+      });
+      expect(JSON.stringify(event)).not.toContain('qos 0');
+      // A minute later the same refusal is written again.
+      t.clock.advance(60_000);
+      await device.publishAsync('dt/dev-2/temp/up', 'again', { qos: 1 });
+      await until(async () => expect(await denials(device.options.clientId as string)).toHaveLength(2));
+    });
+
+    it('disconnect closes the connection; a change through the API applies to the running broker at once', async () => {
+      const root = await t.login('admin', ROOT_PASSWORD);
+      const sub = await connect('svc');
+      const messages = inbox(sub);
+      await subackCodes(sub, 'dt/#');
+      const device = await connect('dev-1');
+      await device.publishAsync('dt/dev-2/temp/up', 'ignored', { qos: 1 });
+      expect(device.connected).toBe(true);
+
+      await setDenyAction(root, 'disconnect');
+      device.publish('dt/dev-2/temp/up', 'refused', { qos: 1 });
+      await closed(device);
+      await until(async () =>
+        expect((await denials(device.options.clientId as string)).map((e) => e.details.action)).toEqual([
+          'ignore',
+        ]),
+      );
+      const other = await connect('dev-1');
+      other.publish('dt/dev-2/other/up', 'refused too', { qos: 0 });
+      await closed(other);
+      await until(async () =>
+        expect((await denials(other.options.clientId as string)).map((e) => e.details.action)).toEqual([
+          'disconnect',
+        ]),
+      );
+
+      await setDenyAction(root, 'ignore');
+      const again = await connect('dev-1');
+      await again.publishAsync('dt/dev-2/temp/up', 'ignored again', { qos: 1 });
+      await again.publishAsync('dt/dev-1/temp/up', 'marker', { qos: 1 });
+      await until(() => expect(messages.map((m) => m.payload)).toEqual(['marker']));
+      expect(again.connected).toBe(true);
+    });
+
+    it('a will the rules refuse is not published, whatever the deny action', async () => {
+      const sub = await connect('svc');
+      const messages = inbox(sub);
+      await subackCodes(sub, 'dt/#');
+      const before = broker.deniedPublishes();
+      const device = await connect('dev-1', {
+        will: { topic: 'dt/dev-2/status/up', payload: Buffer.from('gone'), qos: 0, retain: false },
+      });
+      // The connection drops without DISCONNECT, so the broker looks at the will.
+      device.stream.destroy();
+      await closed(device);
+      await until(() => expect(t.services.mqttConnections.ofUser('dev-1')).toHaveLength(0));
+      await (await connect('svc')).publishAsync('dt/marker/x/up', 'marker', { qos: 1 });
+      await until(() => expect(messages.map((m) => m.payload)).toEqual(['marker']));
+      expect(broker.deniedPublishes()).toBe(before);
     });
   });
 
@@ -317,7 +424,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
     it.each(cases)('%s closes only that connection and delivers nothing', async (_case, send) => {
       const bystander = await connect('svc');
       const messages = inbox(bystander);
-      await subscribe(bystander, '#');
+      await subackCodes(bystander, '#');
       const offender = await connect('svc');
       send(offender);
       await closed(offender);
@@ -331,19 +438,18 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       const longest = `x/${'y'.repeat(65_533)}`;
       const ops = await connect('svc');
       const messages = inbox(ops);
-      expect(await subscribe(ops, 'x/+')).toEqual([0]);
+      expect(await subackCodes(ops, 'x/+')).toEqual([0]);
       await ops.publishAsync(longest, 'allowed by #', { qos: 1 });
       await until(() => expect(messages.map((m) => m.topic.length)).toEqual([65_535]));
       const device = await connect('dev-1');
-      device.publish(longest, 'no rule for it');
-      await closed(device);
+      await device.publishAsync(longest, 'no rule for it', { qos: 1 });
       await ops.publishAsync('x/marker', 'marker', { qos: 1 });
       await until(() => expect(messages.map((m) => m.payload)).toEqual(['allowed by #', 'marker']));
     });
 
     it('a 65,535-byte filter is refused with SUBACK 128 when no rule covers it', async () => {
       const client = await connect('dev-1');
-      expect(await subscribe(client, 'x'.repeat(65_535))).toEqual([128]);
+      expect(await subackCodes(client, 'x'.repeat(65_535))).toEqual([128]);
       expect(client.connected).toBe(true);
     });
   });
@@ -379,7 +485,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       const watchers = [await connect('watcher-1'), await connect('watcher-2')];
       const boxes = watchers.map(inbox);
       for (const watcher of watchers)
-        expect(await subscribe(watcher, ['plant/a/#', 'plant/b/#'])).toEqual([0, 0]);
+        expect(await subackCodes(watcher, ['plant/a/#', 'plant/b/#'])).toEqual([0, 0]);
       await t.services.accessRoles.update(CLI_CONTEXT, 'watch', {
         rules: [{ permission: 'allow', action: 'subscribe', topic: 'plant/b/#' }],
       });
@@ -393,14 +499,14 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       await ops.publishAsync('plant/a/1', 'revoked', { qos: 1 });
       await ops.publishAsync('plant/b/1', 'kept', { qos: 1 });
       for (const box of boxes) await until(() => expect(box.map((m) => m.payload)).toEqual(['kept']));
-      expect(await subscribe(watchers[0] as MqttClient, 'plant/a/#')).toEqual([128]);
+      expect(await subackCodes(watchers[0] as MqttClient, 'plant/a/#')).toEqual([128]);
       expect(watchers.every((w) => w.connected)).toBe(true);
     });
 
     it('removing a role from a user unsubscribes what only that role allowed', async () => {
       await t.createUser({ username: 'shifted', kind: 'device', accessRoles: ['sensor', 'ops'] });
       const client = await connect('shifted');
-      expect(await subscribe(client, ['alarms/+', 'line/#'])).toEqual([0, 0]);
+      expect(await subackCodes(client, ['alarms/+', 'line/#'])).toEqual([0, 0]);
       await t.services.users.update(CLI_CONTEXT, 'shifted', { accessRoles: ['sensor'] });
       await until(() => {
         expect(t.services.mqttConnections.list({ username: 'shifted' }).items[0]?.subscriptions).toEqual([
@@ -419,14 +525,13 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
       await t.services.users.update(CLI_CONTEXT, 'writer', { accessRoles: ['sensor', 'writer-extra'] });
       const sub = await connect('svc');
       const messages = inbox(sub);
-      await subscribe(sub, 'extra/#');
+      await subackCodes(sub, 'extra/#');
       const client = await connect('writer');
       await client.publishAsync('extra/1', 'ok', { qos: 1 });
       await t.services.accessRoles.update(CLI_CONTEXT, 'writer-extra', { rules: [] });
       await until(() => expect(t.services.access.peek('writer')?.roles[1]?.version).toBe(2));
       // The same topic again: a decision remembered for the old rules must not be reused.
-      client.publish('extra/1', 'now denied');
-      await closed(client);
+      await client.publishAsync('extra/1', 'now denied', { qos: 1 });
       await sub.publishAsync('extra/marker', 'marker', { qos: 1 });
       await until(() => expect(messages.map((m) => m.payload)).toEqual(['ok', 'marker']));
     });
@@ -435,7 +540,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
   describe('connected clients API', () => {
     it('lists connected clients and disconnects one (audited mqtt.disconnect)', async () => {
       const client = await connect('dev-2', { clientId: 'line/7 plc' });
-      await subscribe(client, 'alarms/+');
+      await subackCodes(client, 'alarms/+');
       const root = await t.login('admin', ROOT_PASSWORD);
       const list = await t.app.inject({
         method: 'GET',
@@ -521,10 +626,7 @@ describe.skipIf(!opensslAvailable())('embedded broker TLS listener', () => {
     );
     t = await createTestContext();
     await t.createUser({ username: 'tls-dev', kind: 'device' });
-    broker = await startEmbeddedBroker({
-      services: t.services,
-      logger: pino({ level: 'silent' }),
-      host: '127.0.0.1',
+    broker = await startLocalBroker(t.services, {
       port: null,
       tls: { port: 0, certPath: path.join(dir, 'cert.pem'), keyPath: path.join(dir, 'key.pem') },
     });
@@ -551,10 +653,7 @@ describe.skipIf(!opensslAvailable())('embedded broker TLS listener', () => {
   });
 
   it('closes a connection that does not complete the TLS handshake in time', async () => {
-    const impatient = await startEmbeddedBroker({
-      services: t.services,
-      logger: pino({ level: 'silent' }),
-      host: '127.0.0.1',
+    const impatient = await startLocalBroker(t.services, {
       port: null,
       tls: { port: 0, certPath: path.join(dir, 'cert.pem'), keyPath: path.join(dir, 'key.pem') },
       connectTimeoutMs: 300,
@@ -576,10 +675,7 @@ describe.skipIf(!opensslAvailable())('embedded broker TLS listener', () => {
 
   it('refuses to start when the certificate cannot be read, naming the variable', async () => {
     await expect(
-      startEmbeddedBroker({
-        services: t.services,
-        logger: pino({ level: 'silent' }),
-        host: '127.0.0.1',
+      startLocalBroker(t.services, {
         port: null,
         tls: { port: 0, certPath: path.join(dir, 'missing.pem'), keyPath: path.join(dir, 'key.pem') },
       }),

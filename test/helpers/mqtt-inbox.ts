@@ -1,4 +1,4 @@
-import type { MqttClient } from 'mqtt';
+import type { ISubscriptionMap, MqttClient } from 'mqtt';
 
 /** A message as a test checks it. */
 export interface Received {
@@ -14,4 +14,34 @@ export function inbox(client: MqttClient): Received[] {
     messages.push({ topic, payload: String(payload), retain: packet.retain }),
   );
   return messages;
+}
+
+type QoS = 0 | 1 | 2;
+
+/**
+ * The SUBACK return codes of one SUBSCRIBE (128 = refused), in the order of the filters: one filter or a list at
+ * `qos`, or filters each with its own QoS. mqtt.js reports a SUBACK holding 128 as an error carrying the packet.
+ */
+export function subackCodes(
+  client: MqttClient,
+  filters: string | readonly string[] | Readonly<Record<string, QoS>>,
+  qos: QoS = 0,
+): Promise<number[]> {
+  const entries: Array<[string, QoS]> =
+    typeof filters === 'string'
+      ? [[filters, qos]]
+      : Array.isArray(filters)
+        ? filters.map((filter): [string, QoS] => [filter, qos])
+        : Object.entries(filters as Record<string, QoS>);
+  const request: ISubscriptionMap = Object.fromEntries(
+    entries.map(([filter, level]) => [filter, { qos: level }]),
+  );
+  return new Promise((resolve, reject) => {
+    client.subscribe(request, (error, granted) => {
+      const packet = (error as { packet?: { granted?: number[] } } | undefined)?.packet;
+      if (packet?.granted) return resolve(packet.granted);
+      if (error) return reject(error);
+      resolve((granted ?? []).map((grant) => grant.qos));
+    });
+  });
 }

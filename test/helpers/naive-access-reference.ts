@@ -188,6 +188,34 @@ function intersects(rule: string, filter: string): boolean {
   return false;
 }
 
+/**
+ * The most specific names both filters match, one per length: each level takes the filter's literal, else the
+ * rule's literal, else a fresh level. Every name both match has the shape of one of them.
+ */
+function commonWitnesses(rule: string, filter: string, depth: number): string[] {
+  const r = rule.split('/');
+  const f = filter.split('/');
+  const names: string[] = [];
+  for (let length = 1; length <= depth; length++) {
+    const levels: string[] = [];
+    for (let i = 0; i < length; i++) {
+      const own = f[i];
+      const other = r[i];
+      if (own !== undefined && own !== '+' && own !== '#') levels.push(own);
+      else levels.push(other !== undefined && other !== '+' && other !== '#' ? other : FRESH);
+    }
+    const name = levels.join('/');
+    if (name !== '' && matches(filter, name) && matches(rule, name)) names.push(name);
+  }
+  return names;
+}
+
+/** Whether `deny` matches every name that both `allow` and `filter` match (by brute force over witnesses). */
+function coversCommonPart(deny: string, allow: string, filter: string): boolean {
+  const depth = Math.max(...[deny, allow, filter].map((topic) => topic.split('/').length)) + 1;
+  return commonWitnesses(allow, filter, depth).every((name) => matches(deny, name));
+}
+
 function ruleActionApplies(rule: AccessRule, request: AccessRequest): boolean {
   if (rule.action === 'all') return true;
   return request.action === 'publish' ? rule.action === 'publish' : rule.action === 'subscribe';
@@ -215,7 +243,11 @@ export function naiveDecide(
     return { allowed: false, reason: 'sys_publish' };
   }
 
+  // subscribe: the first deny meeting the filter rules out a full grant; the first allow granting a part of the
+  // filter that no single earlier deny covers makes a partial grant
   let partial: NaiveDecision | null = null;
+  let firstDeny: NaiveDecision | null = null;
+  const denies: string[] = [];
   for (const role of roles) {
     for (const [ruleIndex, rule] of role.rules.entries()) {
       if (!isValidRule(rule) || !ruleActionApplies(rule, request)) continue;
@@ -227,13 +259,21 @@ export function naiveDecide(
       if (request.action !== 'subscribe') {
         if (matches(filter, topic)) return { allowed: rule.permission === 'allow', reason: 'rule', ...hit };
       } else if (rule.permission === 'deny') {
-        if (intersects(filter, topic)) return { allowed: false, reason: 'rule', ...hit };
-      } else if (covers(filter, topic)) {
+        if (!intersects(filter, topic)) continue;
+        if (partial !== null) return partial;
+        firstDeny ??= { allowed: false, reason: 'rule', ...hit };
+        denies.push(filter);
+      } else if (firstDeny === null && covers(filter, topic)) {
         return { allowed: true, reason: 'rule', ...hit };
-      } else if (partial === null && intersects(filter, topic)) {
-        partial = { allowed: false, reason: 'not_covered', ...hit };
+      } else if (
+        partial === null &&
+        intersects(filter, topic) &&
+        !denies.some((deny) => coversCommonPart(deny, filter, topic))
+      ) {
+        partial = { allowed: false, reason: 'partial', ...hit };
+        if (firstDeny !== null) return partial;
       }
     }
   }
-  return partial ?? { allowed: false, reason: 'no_match' };
+  return partial ?? firstDeny ?? { allowed: false, reason: 'no_match' };
 }

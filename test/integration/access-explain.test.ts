@@ -63,6 +63,49 @@ describe.each(ENGINES)('explain, effective access and connected clients (%s)', (
     });
   });
 
+  it('explains a partial grant with the carve-outs whose topics are never delivered', async () => {
+    const { status, body } = await explain({ username: 'dev-7', action: 'subscribe', topic: '#' });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      decision: 'partial',
+      reason: 'partial',
+      role: 'sensor',
+      ruleIndex: 3,
+      carveOuts: [
+        {
+          role: 'sensor',
+          ruleIndex: 0,
+          rule: { permission: 'deny', action: 'all', topic: 'dt/${username}/secret/#' },
+          expandedTopic: 'dt/Dev-7/secret/#',
+        },
+      ],
+    });
+  });
+
+  it('marks allow rules whose subscriptions a carve-out makes partial in the effective access', async () => {
+    await t.services.accessRoles.create(CLI_CONTEXT, {
+      name: 'carved',
+      rules: [
+        { permission: 'deny', action: 'subscribe', topic: 'test/nosubscribe' },
+        { permission: 'deny', action: 'publish', topic: 'test/#' },
+        { permission: 'allow', action: 'all', topic: '#' },
+      ],
+    });
+    await t.createUser({ username: 'dev-carved', kind: 'device', accessRoles: ['carved'] });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/users/dev-carved/effective-access',
+      headers: { cookie: root },
+    });
+    expect(res.statusCode).toBe(200);
+    const rules = res.json().rules as Array<{ ruleIndex: number; carveOuts?: unknown }>;
+    expect(rules.map((rule) => rule.carveOuts)).toEqual([
+      undefined,
+      undefined,
+      [{ role: 'carved', ruleIndex: 0, topic: 'test/nosubscribe' }],
+    ]);
+  });
+
   it.each([
     ["another user's topic", { action: 'publish', topic: 'dt/dev-8/t1/up' }, 'deny', 'no_match'],
     ['a QoS the rule excludes', { action: 'publish', topic: 'dt/Dev-7/t1/up', qos: 2 }, 'deny', 'no_match'],
@@ -78,8 +121,14 @@ describe.each(ENGINES)('explain, effective access and connected clients (%s)', (
     [
       'a subscription wider than the rules',
       { action: 'subscribe', topic: 'cmd/#', clientid: 'c1' },
+      'partial',
+      'partial',
+    ],
+    [
+      'a subscription only a deny rule meets',
+      { action: 'subscribe', topic: 'dt/+/secret/#' },
       'deny',
-      'not_covered',
+      'rule',
     ],
     ['a client-id rule without client id', { action: 'subscribe', topic: 'cmd/c1/#' }, 'deny', 'no_match'],
     [

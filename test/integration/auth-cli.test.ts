@@ -145,6 +145,7 @@ describe('warden sessions / settings / users reset-mfa', () => {
     expect(all.out).toContain('passwordPolicy.minLength = 8\n');
     expect(all.out).toContain('mfaRequiredRoles = none\n');
     expect(all.out).toContain('throttle.windowMinutes = 15\n');
+    expect(all.out).toContain('mqtt.denyAction = ignore\n');
     expect((await cli('settings', 'get', 'security')).out).toBe(all.out);
     expect((await cli('settings', 'get', 'defaultSessionTimeoutMinutes')).out).toBe('30\n');
     expect(JSON.parse((await cli('settings', 'get', '--json')).out).absoluteSessionHours).toBe(12);
@@ -163,6 +164,9 @@ describe('warden sessions / settings / users reset-mfa', () => {
     expect(JSON.parse((await cli('settings', 'set', 'mfaRequiredRoles', 'none', '--json')).out)).toEqual({
       mfaRequiredRoles: [],
     });
+    expect((await cli('settings', 'set', 'mqtt.denyAction', 'disconnect')).out).toBe(
+      'mqtt.denyAction: ignore -> disconnect\n',
+    );
 
     for (const [key, value] of [
       ['passwordPolicy.minLength', '0'],
@@ -170,6 +174,7 @@ describe('warden sessions / settings / users reset-mfa', () => {
       ['passwordPolicy.requireDigit', 'maybe'],
       ['mfaRequiredRoles', 'root'],
       ['absoluteSessionHours', '1.5'],
+      ['mqtt.denyAction', 'kick'],
     ] as const) {
       const res = await cli('settings', 'set', key, value, '--json');
       expect(res.code, `${key}=${value}`).toBe(1);
@@ -181,7 +186,7 @@ describe('warden sessions / settings / users reset-mfa', () => {
     const events = await withRuntime(({ services }) =>
       services.audit.list({ action: 'settings.update' }, 1, 25),
     );
-    expect(events.total).toBe(4);
+    expect(events.total).toBe(5);
     expect(events.items.every((e) => e.actor.name === 'cli')).toBe(true);
     expect(events.items.at(-1)?.details).toMatchObject({
       before: { passwordPolicy: { minLength: 8 } },

@@ -1,6 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
+import { PasswordHasher } from '../../src/core/crypto/password-hasher.js';
+import { DomainEventBus } from '../../src/core/events.js';
+import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { DEFAULT_SECURITY_SETTINGS } from '../../src/modules/settings/settings.schemas.js';
-import { createTestContext, ROOT_PASSWORD, type TestContext } from '../helpers/test-app.js';
+import { createServices, type Services, startServices } from '../../src/services.js';
+import { createTestDatabase, ENGINES, type TestDatabase } from '../helpers/databases.js';
+import { createTestContext, FAST_HASH, ROOT_PASSWORD, type TestContext } from '../helpers/test-app.js';
 
 describe('security settings', () => {
   let t: TestContext;
@@ -32,6 +39,7 @@ describe('security settings', () => {
       defaultSessionTimeoutMinutes: 30,
       absoluteSessionHours: 12,
       maxConcurrentSessions: 0,
+      mqtt: { denyAction: 'ignore' },
     });
   });
 
@@ -86,13 +94,19 @@ describe('security settings', () => {
         throttle: { ...DEFAULT_SECURITY_SETTINGS.throttle, windowMinutes: 'soon' },
       },
       { ...DEFAULT_SECURITY_SETTINGS, surprise: true },
+      { ...DEFAULT_SECURITY_SETTINGS, mqtt: { denyAction: 'kick' } },
+      { ...DEFAULT_SECURITY_SETTINGS, mqtt: { denyAction: 'disconnect', extra: 1 } },
+      { ...DEFAULT_SECURITY_SETTINGS, mqtt: 'ignore' },
       { passwordPolicy: DEFAULT_SECURITY_SETTINGS.passwordPolicy },
     ];
     for (const payload of bad) {
       const res = await put(root, payload);
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(res.json().code).toBe('request.invalid');
       expect(res.json().errors.length).toBeGreaterThan(0);
     }
+    const badAction = await put(root, { ...DEFAULT_SECURITY_SETTINGS, mqtt: { denyAction: 'kick' } });
+    expect(badAction.json().errors).toEqual([expect.objectContaining({ pointer: '/body/mqtt/denyAction' })]);
     const twoProblems = await put(root, {
       ...DEFAULT_SECURITY_SETTINGS,
       defaultSessionTimeoutMinutes: 0,
@@ -104,12 +118,37 @@ describe('security settings', () => {
   });
 
   it('the service validates through the same schema (what the CLI uses): settings.invalid', async () => {
-    await expect(
-      t.services.settings.putSecurity(
-        { actor: { type: 'cli' }, ip: '', requestId: '' },
-        { ...DEFAULT_SECURITY_SETTINGS, absoluteSessionHours: 0 },
-      ),
-    ).rejects.toMatchObject({ code: 'settings.invalid', status: 400 });
+    for (const document of [
+      { ...DEFAULT_SECURITY_SETTINGS, absoluteSessionHours: 0 },
+      { ...DEFAULT_SECURITY_SETTINGS, mqtt: { denyAction: 'kick' } },
+    ])
+      await expect(
+        t.services.settings.putSecurity({ actor: { type: 'cli' }, ip: '', requestId: '' }, document),
+      ).rejects.toMatchObject({ code: 'settings.invalid', status: 400 });
+  });
+
+  it('the deny action of the embedded broker: changed, audited, and cached for the broker at once', async () => {
+    const next = { ...DEFAULT_SECURITY_SETTINGS, mqtt: { denyAction: 'disconnect' } };
+    const res = await put(root, next);
+    expect(res.statusCode).toBe(200);
+    expect(res.json().mqtt).toEqual({ denyAction: 'disconnect' });
+    expect(t.services.settings.cachedSecurity().mqtt.denyAction).toBe('disconnect');
+    const [event] = (await t.services.audit.list({ action: 'settings.update' }, 1, 25)).items;
+    expect(event?.details).toMatchObject({
+      before: { mqtt: { denyAction: 'ignore' } },
+      after: { mqtt: { denyAction: 'disconnect' } },
+    });
+  });
+
+  it('a document without mqtt (an older client or script) is accepted and keeps the stored mqtt settings', async () => {
+    await put(root, { ...DEFAULT_SECURITY_SETTINGS, mqtt: { denyAction: 'disconnect' } });
+    const { mqtt: _left, ...older } = { ...DEFAULT_SECURITY_SETTINGS, maxConcurrentSessions: 3 };
+    const res = await put(root, older);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ ...older, mqtt: { denyAction: 'disconnect' } });
+    expect(await t.services.settings.getSecurity()).toEqual({ ...older, mqtt: { denyAction: 'disconnect' } });
+    expect(t.services.settings.cachedSecurity().mqtt.denyAction).toBe('disconnect');
+    await put(root, DEFAULT_SECURITY_SETTINGS);
   });
 
   it('needs system_config: viewers, operators and admins without the scope are refused', async () => {
@@ -123,11 +162,17 @@ describe('security settings', () => {
       const write = await put(cookie, { ...DEFAULT_SECURITY_SETTINGS, maxConcurrentSessions: 1 });
       expect(write.statusCode, `${name} PUT`).toBe(403);
       expect(write.json().code).toBe('auth.forbidden');
+      const denyAction = await put(cookie, {
+        ...DEFAULT_SECURITY_SETTINGS,
+        mqtt: { denyAction: 'disconnect' },
+      });
+      expect(denyAction.statusCode, `${name} PUT mqtt`).toBe(403);
       // Everyone with a session may read the password policy (inline validation in the console).
       expect((await t.call('GET', '/api/v1/settings/password-policy', { cookie })).statusCode).toBe(200);
     }
     expect((await t.call('GET', '/api/v1/settings/security')).statusCode).toBe(401);
     expect((await t.services.settings.getSecurity()).maxConcurrentSessions).toBe(0);
+    expect((await t.services.settings.getSecurity()).mqtt.denyAction).toBe('ignore');
   });
 
   it('refuses a cross-site change', async () => {
@@ -138,5 +183,79 @@ describe('security settings', () => {
     });
     expect(res.statusCode).toBe(403);
     expect(res.json().code).toBe('auth.cross_site');
+  });
+});
+
+describe.each(ENGINES)('security settings as stored and followed (%s)', (engine) => {
+  let database: TestDatabase;
+  const stops: Array<() => Promise<void>> = [];
+  beforeEach(async () => {
+    database = await createTestDatabase(engine);
+  });
+  afterEach(async () => {
+    for (const stop of stops.splice(0)) await stop();
+    await database.destroy();
+  });
+
+  /** One Warden process on the test database: the CLI (not following) or a server (`serve`). */
+  function open(): { services: Services; events: DomainEventBus } {
+    const events = new DomainEventBus((error) => {
+      throw error;
+    });
+    const services = createServices({
+      db: database.db,
+      engine: database.engine,
+      clock: new ManualClock(Date.now()),
+      hasher: new PasswordHasher({ params: FAST_HASH }),
+      events,
+      secretKey: randomBytes(32).toString('base64url'),
+      ...(database.notifications ? { notifications: database.notifications } : {}),
+      ...(database.locks ? { locks: database.locks } : {}),
+    });
+    return { services, events };
+  }
+
+  async function serve(): Promise<{ services: Services; events: DomainEventBus }> {
+    const process = open();
+    stops.push(await startServices(process.services));
+    return process;
+  }
+
+  /** The stored document as a release before `mqtt` wrote it. */
+  async function storeOlderDocument(change: object = {}): Promise<void> {
+    const { mqtt: _absent, ...older } = { ...DEFAULT_SECURITY_SETTINGS, ...change };
+    const value = JSON.stringify(older);
+    await database.db
+      .insertInto('settings')
+      .values({ key: 'security', value, updated_at: Date.now() })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute();
+  }
+
+  it('a document stored before mqtt existed reads with its default, for the API and the broker', async () => {
+    await storeOlderDocument({ maxConcurrentSessions: 2 });
+    const server = await serve();
+    const read = await server.services.settings.getSecurity();
+    expect(read).toEqual({ ...DEFAULT_SECURITY_SETTINGS, maxConcurrentSessions: 2 });
+    expect(server.services.settings.cachedSecurity()).toEqual(read);
+  });
+
+  it('the cached copy follows a change made by another process, and is read again after a feed reset', async () => {
+    const server = await serve();
+    expect(server.services.settings.cachedSecurity().mqtt.denyAction).toBe('ignore');
+    const cli = open();
+    await cli.services.settings.putSecurity(CLI_CONTEXT, {
+      ...DEFAULT_SECURITY_SETTINGS,
+      mqtt: { denyAction: 'disconnect' },
+    });
+    await vi.waitFor(
+      () => expect(server.services.settings.cachedSecurity().mqtt.denyAction).toBe('disconnect'),
+      { timeout: 5_000, interval: 20 },
+    );
+    // A change this process never heard of (as when it fell behind the pruned feed): only a reset finds it.
+    await storeOlderDocument();
+    expect(server.services.settings.cachedSecurity().mqtt.denyAction).toBe('disconnect');
+    await server.events.emit('feed.reset', { reason: 'test' });
+    expect(server.services.settings.cachedSecurity().mqtt.denyAction).toBe('ignore');
   });
 });

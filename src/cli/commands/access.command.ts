@@ -37,7 +37,9 @@ export const ACCESS = defineGroup('access', "explain MQTT decisions and show a u
       qos: { type: 'string', value: 'N', description: 'the QoS level' },
       retain: { type: 'boolean', description: 'a retained message' },
     },
-    notes: ['Exit code: 0 allowed, 3 denied (1 error, 2 bad usage).'],
+    notes: [
+      'Exit code: 0 allowed, 3 denied, 4 partially granted (subscribe: deliveries filtered; 1 error, 2 bad usage).',
+    ],
   },
   effective: {
     summary: "list a user's access roles and their rules in evaluation order",
@@ -52,12 +54,19 @@ function describe(explanation: Explanation): string {
     explanation.expandedTopic && explanation.expandedTopic !== explanation.rule.topic
       ? ` (expanded: ${explanation.expandedTopic})`
       : '';
+  const carveOuts = (explanation.carveOuts ?? []).map(
+    (carveOut) =>
+      `  carve-out: rule ${carveOut.ruleIndex} of access role "${carveOut.role}": ` +
+      `${carveOut.rule.permission} ${carveOut.rule.action} ${carveOut.expandedTopic}\n`,
+  );
   return (
     `${verdict} by rule ${explanation.ruleIndex} of access role "${explanation.role}": ` +
     `${explanation.rule.permission} ${explanation.rule.action} ${explanation.rule.topic}${expanded}` +
-    `${explanation.reason === 'not_covered' ? ' (allows only part of the filter)' : ''}\n`
+    `${explanation.decision === 'partial' ? ' (partially granted: deliveries filtered)' : ''}\n${carveOuts.join('')}`
   );
 }
+
+const EXIT_CODES: Record<Explanation['decision'], number> = { allow: 0, deny: 3, partial: 4 };
 
 function requireFlag(values: Record<string, unknown>, name: string, spec: CommandSpec): string {
   const value = optionalString(values, name);
@@ -83,8 +92,8 @@ export async function accessCommand(services: Services, argv: readonly string[],
       });
       const explanation = await services.access.explain(input);
       emit(io, json, explanation, () => describe(explanation));
-      // Scripts can branch on the exit code: 0 allowed, 3 denied (1 and 2 are errors and usage).
-      return explanation.decision === 'allow' ? 0 : 3;
+      // Scripts can branch on the exit code: 0 allowed, 3 denied, 4 partial (1 and 2 are errors and usage).
+      return EXIT_CODES[explanation.decision];
     }
     case 'effective': {
       const { values, json } = parse(rest, specs.effective);
@@ -94,7 +103,11 @@ export async function accessCommand(services: Services, argv: readonly string[],
       );
       emit(io, json, result, () => {
         const status = result.active ? '' : ' (deactivated: everything is denied)';
-        return `${result.username}${status}: roles ${result.roles.map((r) => r.name).join(', ') || '(none)'}\n${formatTable(result.rules, ['role', 'ruleIndex', 'permission', 'action', 'topic', 'qos', 'retain', 'applicable'])}`;
+        const rows = result.rules.map((rule) => ({
+          ...rule,
+          carveOuts: rule.carveOuts?.map((carveOut) => carveOut.topic).join(' '),
+        }));
+        return `${result.username}${status}: roles ${result.roles.map((r) => r.name).join(', ') || '(none)'}\n${formatTable(rows, ['role', 'ruleIndex', 'permission', 'action', 'topic', 'qos', 'retain', 'applicable', 'carveOuts'])}`;
       });
       return 0;
     }

@@ -9,9 +9,7 @@ export const SETTINGS = defineGroup('settings', 'read and change the security se
   get: {
     args: '[security | <key>]',
     summary: 'print every security setting, or one by its key',
-    notes: [
-      'Keys are dotted: passwordPolicy.minLength, throttle.windowMinutes, defaultSessionTimeoutMinutes, …',
-    ],
+    notes: ['Keys are dotted: passwordPolicy.minLength, throttle.windowMinutes, mqtt.denyAction, …'],
   },
   set: {
     args: '<key> <value>',
@@ -20,6 +18,7 @@ export const SETTINGS = defineGroup('settings', 'read and change the security se
       'Lists are comma-separated, "none" empties them; flags take true/false, yes/no, on/off or 1/0.',
       'Examples: warden settings set passwordPolicy.minLength 12',
       '          warden settings set mfaRequiredRoles admin,operator',
+      '          warden settings set mqtt.denyAction disconnect   (or ignore: acknowledge and drop)',
       '"warden settings get" lists every key.',
     ],
   },

@@ -2,16 +2,23 @@ import { TLSSocket } from 'node:tls';
 import type { Aedes, AedesOptions, Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { AccessSubject } from '../../modules/access/access.service.js';
-import { decide, type QoS } from '../../modules/access-engine/index.js';
+import { acceptsSubscription, decide, type QoS } from '../../modules/access-engine/index.js';
 import type { MqttRefusal } from '../../modules/mqtt/mqtt-auth.service.js';
 import type { Services } from '../../services.js';
 import { AedesConnection } from './aedes-connection.js';
 
 type Hooks = Required<
-  Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>
+  Pick<
+    AedesOptions,
+    'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'
+  >
 >;
 
+/** aedes' `protocolVersion` of an MQTT 3.1 CONNECT (3.1.1 is 4). */
+const MQTT_3_1 = 3;
+
 /** MQTT 3.1.1 CONNACK return codes (aedes' `AuthErrorCode`, a const enum isolated modules cannot import). */
+const IDENTIFIER_REJECTED = 2;
 const SERVER_UNAVAILABLE = 3;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
@@ -59,17 +66,31 @@ function remoteAddress(client: Client): string {
  * on the user's current compiled rules. Hot paths read the compiled set synchronously (`access.peek`) and fall
  * back to a database read only for a user not loaded yet.
  */
-export function createAccessHooks(deps: {
-  services: Services;
-  logger: Logger;
-}): Hooks & { attach(broker: Aedes): void; usernameOf(client: Client): string | undefined } {
-  const { access, mqttAuth, mqttConnections, infra } = deps.services;
+export function createAccessHooks(deps: { services: Services; logger: Logger }): Hooks & {
+  attach(broker: Aedes): void;
+  usernameOf(client: Client): string | undefined;
+  /** PUBLISH packets the access rules refused since the broker started (wills not included). */
+  deniedPublishes(): number;
+} {
+  const { access, mqttAuth, mqttConnections, mqttPublishDenials, settings, infra } = deps.services;
   const { logger } = deps;
   const connections = new WeakMap<Client, AedesConnection>();
+  /** Clients whose CONNECT has an empty client id where the protocol needs one, refused at authentication. */
+  const identifierRejected = new WeakSet<Client>();
+  /** Refused PUBLISH packets that aedes acknowledges but must not route (see `attach`). */
+  const dropped = new WeakSet<object>();
+  let denied = 0;
   let broker: Aedes | null = null;
 
-  /** The subject for a hot-path check: synchronous when known, else read once (a subscriber may never publish). */
-  function withSubject(username: string, use: (subject: AccessSubject | null) => void): void {
+  /**
+   * The subject for a hot-path check: synchronous when known, else read once (a subscriber may never publish).
+   * When the read fails, `failed` is told if given, else the subject counts as unknown (null).
+   */
+  function withSubject(
+    username: string,
+    use: (subject: AccessSubject | null) => void,
+    failed?: (error: Error) => void,
+  ): void {
     const known = access.peek(username);
     if (known !== undefined) {
       use(known);
@@ -77,12 +98,52 @@ export function createAccessHooks(deps: {
     }
     access.subject(username).then(use, (error: unknown) => {
       logger.error({ err: error, username }, 'mqtt: reading access rules failed');
-      use(null);
+      if (failed) failed(error as Error);
+      else use(null);
     });
   }
 
+  /** Counts, logs and audits (both bounded) a refused PUBLISH; never its payload. */
+  function publishDenied(
+    connection: AedesConnection,
+    packet: { topic: string; qos: number; retain: boolean },
+  ) {
+    denied++;
+    const denial = {
+      username: connection.username,
+      clientId: connection.clientId,
+      ip: connection.ip,
+      topic: packet.topic,
+      qos: packet.qos as QoS,
+      retain: packet.retain,
+      action: settings.cachedSecurity().mqtt.denyAction,
+    };
+    mqttPublishDenials.record(denial).then(
+      (audited) => {
+        if (audited)
+          logger.warn(
+            { ...denial, topic: denial.topic.slice(0, 200) },
+            'mqtt: publish refused by the access rules',
+          );
+      },
+      (error: unknown) => logger.error({ err: error }, 'mqtt: auditing a refused publish failed'),
+    );
+    return denial.action;
+  }
+
   const hooks: Hooks = {
+    // MQTT 3.1.1 lets a client leave its id empty only with cleanSession=true [MQTT-3.1.3-7, MQTT-3.1.3-8]
+    // (aedes then assigns one); MQTT 3.1 always needs one. aedes accepts both, and a preConnect error closes the
+    // connection without CONNACK, so the refusal is noted here and answered by `authenticate` with CONNACK 2.
+    preConnect(client, packet, callback) {
+      if (packet.clientId === '' && (packet.protocolVersion === MQTT_3_1 || !packet.clean))
+        identifierRejected.add(client);
+      callback(null, true);
+    },
+
     authenticate(client, username, password, done) {
+      if (identifierRejected.has(client))
+        return done(refusal(IDENTIFIER_REJECTED, 'identifier rejected'), false);
       const ip = remoteAddress(client);
       mqttAuth
         .authenticate({ username, password, clientId: client.id, ip })
@@ -122,18 +183,33 @@ export function createAccessHooks(deps: {
         });
     },
 
-    // A refusal closes the connection: MQTT 3.1.1 has no negative PUBACK, and aedes drops the client.
+    // MQTT 3.1.1 has no negative PUBACK. A refused PUBLISH is acknowledged and dropped (setting
+    // `mqtt.denyAction` = ignore), or refused with an error, on which aedes closes the connection (disconnect).
+    // A refused will is not published either way.
     authorizePublish(client, packet, callback) {
       const owner = (packet as { [WILL_OWNER]?: unknown })[WILL_OWNER];
       if (typeof owner === 'string') return authorizeLeftWill(owner, packet, callback);
       const connection = client ? connections.get(client) : undefined;
-      if (!connection) return callback(new Error('publish without an authenticated client'));
-      withSubject(connection.username, (subject) => {
-        const allowed =
-          subject !== null &&
-          connection.memo.allows(subject, 'publish', packet.topic, packet.qos, packet.retain);
-        callback(allowed ? null : new Error(`not authorized to publish to ${packet.topic.slice(0, 200)}`));
-      });
+      if (!client || !connection) return callback(new Error('publish without an authenticated client'));
+      // Read now: aedes clears `client.will` (set, untyped, once connected) right after asking about it
+      // (node_modules/aedes/lib/client.js).
+      const isWill = packet === (client as unknown as { will?: unknown }).will;
+      const refused = () => new Error(`not authorized to publish to ${packet.topic.slice(0, 200)}`);
+      withSubject(
+        connection.username,
+        (subject) => {
+          const allowed =
+            subject !== null &&
+            connection.memo.allows(subject, 'publish', packet.topic, packet.qos, packet.retain);
+          if (allowed) return callback(null);
+          if (isWill) return callback(refused());
+          if (publishDenied(connection, packet) === 'disconnect') return callback(refused());
+          dropped.add(packet);
+          callback(null);
+        },
+        // Not a refusal: the connection closes and the client sends its QoS 1/2 message again on reconnect.
+        (error) => callback(error),
+      );
     },
 
     // A refusal answers SUBACK 128 for that filter and keeps the connection.
@@ -143,13 +219,17 @@ export function createAccessHooks(deps: {
       if (!connection || subscription.topic.startsWith('$share/')) return callback(null, null);
       withSubject(connection.username, (subject) => {
         const qos = subscription.qos as QoS;
+        // A partial grant is safe here: authorizeForward checks every delivery, carve-outs included.
         const allowed =
           subject !== null &&
-          decide(subject.compiled, connection.identity, {
-            action: 'subscribe',
-            topic: subscription.topic,
-            qos,
-          }).allowed;
+          acceptsSubscription(
+            decide(subject.compiled, connection.identity, {
+              action: 'subscribe',
+              topic: subscription.topic,
+              qos,
+            }),
+            true,
+          );
         if (!allowed) return callback(null, null);
         connection.track(subscription.topic, qos);
         callback(null, subscription);
@@ -227,8 +307,24 @@ export function createAccessHooks(deps: {
     usernameOf(client) {
       return connections.get(client)?.username;
     },
+    deniedPublishes: () => denied,
     attach(instance) {
       broker = instance;
+      // aedes has no "acknowledge and drop" answer for authorizePublish: an error closes the connection, success
+      // routes the message (node_modules/aedes/docs/Aedes.md). Its PUBLISH handler
+      // (node_modules/aedes/lib/handlers/publish.js) passes the very packet it authorized to `broker.publish`:
+      // for QoS 0 directly, for QoS 1 after writing the PUBACK, for QoS 2 after storing it for the PUBREL and
+      // before writing the PUBREC. A packet marked dropped ends there, so the client's handshake completes
+      // exactly as for a delivered message, and nothing is stored as retained, queued or sent to subscribers.
+      // Every other publish (wills, aedes' own $SYS notices) passes through unchanged.
+      const publish = instance.publish.bind(instance) as (...args: unknown[]) => void;
+      (instance as unknown as { publish: (...args: unknown[]) => void }).publish = (packet, ...rest) => {
+        if (typeof packet !== 'object' || packet === null || !dropped.has(packet))
+          return publish(packet, ...rest);
+        dropped.delete(packet);
+        const done = rest.find((arg) => typeof arg === 'function') as ((error?: Error) => void) | undefined;
+        done?.();
+      };
       instance.on('unsubscribe', (filters, client) => connections.get(client)?.untrack(filters));
       // aedes stores a will right after authentication (node_modules/aedes/lib/handlers/connect.js); the stored copy names its owner.
       // The client's own copy (published when its connection drops on this instance) stays as it was sent.

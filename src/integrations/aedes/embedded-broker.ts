@@ -79,6 +79,11 @@ export interface EmbeddedBroker {
    * malformed packet, ill-formed UTF-8 or U+0000 in a string, no complete CONNECT in time.
    */
   protocolRefusals(): Readonly<Record<ProtocolRefusal, number>>;
+  /**
+   * PUBLISH packets the access rules refused since the broker started, whatever `mqtt.denyAction` did with them
+   * (acknowledged and dropped, or the connection closed); refused wills are not counted.
+   */
+  deniedPublishes(): number;
   /** Stops accepting, disconnects every client and waits until the listeners are closed. */
   close(): Promise<void>;
 }
@@ -167,6 +172,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   let broker: Aedes;
   try {
     broker = await Aedes.createBroker({
+      preConnect: hooks.preConnect,
       authenticate: hooks.authenticate,
       authorizePublish: hooks.authorizePublish,
       authorizeSubscribe: hooks.authorizeSubscribe,
@@ -216,8 +222,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     }
   };
 
-  // Malformed packets and refused publishes end one connection; they must never reach the process. A
-  // ProtocolViolation was counted and logged by `refused` already.
+  // Malformed packets and refused publishes (with `mqtt.denyAction` = disconnect) end one connection; they must
+  // never reach the process. A ProtocolViolation was counted and logged by `refused` already.
   broker.on('clientError', (client, error) => {
     if (!(error instanceof ProtocolViolation))
       logger.debug({ clientId: client.id, err: error }, 'mqtt: client error');
@@ -268,6 +274,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       port,
       tlsPort,
       protocolRefusals: () => Object.freeze({ ...refusals }),
+      deniedPublishes: hooks.deniedPublishes,
       close: stop,
     };
   } catch (error) {

@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import type { SubjectDecision } from '../../modules/access/access.service.js';
+import { acceptsSubscription } from '../../modules/access-engine/index.js';
 import { decideNow, type HookServices } from '../hooks/hook-integration.js';
 import { type EmqxAclRule, emqxAcl } from './emqx-acl.js';
 
@@ -146,7 +147,8 @@ function authzResult(
   body: EmqxAuthzRequest,
   outcome: SubjectDecision,
 ): EmqxAuthzResult | Promise<EmqxAuthzResult> {
-  if (outcome.allowed) return ALLOW;
+  // EMQX never checks deliveries: a partially granted subscription would deliver its carve-outs, so it is refused.
+  if (acceptsSubscription(outcome, false)) return ALLOW;
   if (outcome.reason !== 'user_inactive' || settings.unknownUser !== 'ignore') return DENY;
   return services.userExists(body.username).then((exists) => (exists ? DENY : IGNORE));
 }

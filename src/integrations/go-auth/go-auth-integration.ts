@@ -83,7 +83,8 @@ export interface GoAuthIntegration extends HookIntegration {
 /**
  * mosquitto-go-auth: `user` verifies the password like the embedded broker; `superuser` always refuses
  * (Warden has no MQTT superusers: leave `auth_opt_http_superuser_uri` unset); `acl` decides `acc` 1 (delivery),
- * 2 (publish) and 4 (subscribe; a `$share/<group>/` prefix is stripped by the engine). go-auth sends neither
+ * 2 (publish) and 4 (subscribe; a `$share/<group>/` prefix is stripped by the engine; a partially granted
+ * filter is accepted, as every delivery is asked about). go-auth sends neither
  * QoS nor retain, so a request is allowed only when the rules allow it at every QoS and retain flag. go-auth
  * has no API: changes apply at its next request (after its own cache, `auth_opt_acl_cache_seconds`).
  */
@@ -124,11 +125,15 @@ export function createGoAuthIntegration(deps: {
     async acl(body) {
       const action = ACTION_OF_ACC[body.acc];
       if (action === undefined) return { ok: false, error: `unsupported acc ${body.acc}` };
-      const decision = await decideForAnyQos(services, body.username, body.clientid || null, {
-        action,
-        topic: body.topic,
-      });
-      return decision.allowed ? { ok: true } : { ok: false, error: `not authorized (${decision.reason})` };
+      // Mosquitto asks go-auth about every delivery (`acc` 1), so a partially granted subscription is safe.
+      const decision = await decideForAnyQos(
+        services,
+        body.username,
+        body.clientid || null,
+        { action, topic: body.topic },
+        true,
+      );
+      return decision.accepted ? { ok: true } : { ok: false, error: `not authorized (${decision.reason})` };
     },
   };
 }

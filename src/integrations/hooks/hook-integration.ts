@@ -1,6 +1,6 @@
 import { toIso } from '../../core/clock.js';
 import type { AccessService, SubjectDecision } from '../../modules/access/access.service.js';
-import { type AccessRequest, decide } from '../../modules/access-engine/index.js';
+import { type AccessRequest, acceptsSubscription, decide } from '../../modules/access-engine/index.js';
 import type { MqttAuthService } from '../../modules/mqtt/mqtt-auth.service.js';
 import type {
   BrokerIntegration,
@@ -55,21 +55,29 @@ export function decideNow(
   return decide(subject.compiled, { username: subject.username, clientid }, request);
 }
 
-/** A decision for a request whose QoS and retain flag the broker does not send: allowed only if every one is. */
+/**
+ * A decision for a request whose QoS and retain flag the broker does not send: accepted only if it is at every
+ * one. A partially granted subscription is accepted when the broker checks every delivery too
+ * (`checksDeliveries`, see acceptsSubscription).
+ */
 export async function decideForAnyQos(
   services: HookServices,
   username: string,
   clientid: string | null,
   request: Pick<AccessRequest, 'action' | 'topic'>,
-): Promise<{ allowed: boolean; reason: string }> {
+  checksDeliveries: boolean,
+): Promise<{ accepted: boolean; reason: string }> {
   const retains = request.action === 'subscribe' ? [false] : [false, true];
+  let reason = 'rule';
   for (const qos of [0, 1, 2] as const) {
     for (const retain of retains) {
       const decision = await decideNow(services, username, clientid, { ...request, qos, retain });
-      if (!decision.allowed) return decision;
+      if (!acceptsSubscription(decision, checksDeliveries))
+        return { accepted: false, reason: decision.reason };
+      if (decision.reason === 'partial') reason = 'partial';
     }
   }
-  return { allowed: true, reason: 'rule' };
+  return { accepted: true, reason };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox';
+import { acceptsSubscription } from '../../modules/access-engine/index.js';
 import type { IntegrationContext } from '../broker-integration.js';
 import {
   decideNow,
@@ -141,8 +142,10 @@ export function createVernemqIntegration(deps: {
         qos: qos as 0 | 1 | 2,
       });
       if (decision.reason === 'user_inactive') inactive = true;
-      refused ||= !decision.allowed;
-      answered.push({ topic, qos: decision.allowed ? qos : m5 ? REFUSED_V5 : REFUSED_V3 });
+      // No delivery hook: a partially granted filter would deliver its carve-outs, so it is refused.
+      const accepted = acceptsSubscription(decision, false);
+      refused ||= !accepted;
+      answered.push({ topic, qos: accepted ? qos : m5 ? REFUSED_V5 : REFUSED_V3 });
     }
     if (inactive) return refusal(username);
     if (!refused) return OK;

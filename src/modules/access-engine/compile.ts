@@ -27,6 +27,10 @@ export function requestBit(action: number, qos: QoS, retain: boolean): number {
 /** Set in a rule's flags when it allows (clear = deny). */
 export const ALLOW_FLAG = 1 << 24;
 
+/** How a rule decided: by itself (reason `rule`), or as a partial grant of a subscription (reason `partial`). */
+export const DECISIVE = 0;
+export const PARTIAL = 1;
+
 /** Layout of the per-rule record in {@link CompiledRuleSet.meta}. */
 export const META_FLAGS = 0;
 export const META_NEXT = 1;
@@ -99,7 +103,7 @@ export class CompiledRuleSet {
   readonly root: TrieNode;
   readonly roleNames: readonly string[];
   readonly invalidRules: readonly InvalidRule[];
-  /** Frozen decisions per position (2p: decided by the rule, 2p+1: not covered), built on first use. */
+  /** Frozen decisions per position (2p: decided by the rule, 2p+1: partial grant), built on first use. */
   readonly #decisions: (AccessDecision | undefined)[] = [];
 
   constructor(
@@ -121,18 +125,18 @@ export class CompiledRuleSet {
   }
 
   /**
-   * The shared decision for the rule at `position`: taken by it (`decisive`: reason `rule`), or for an allow
-   * rule that only meets a subscription without covering it, `not_covered`.
+   * The shared decision for the rule at `position`: taken by it ({@link DECISIVE}: reason `rule`), or for an
+   * allow rule that grants only part of a subscription filter, {@link PARTIAL}.
    */
-  decisionFor(position: number, decisive: boolean): AccessDecision {
-    const slot = position * 2 + (decisive ? 0 : 1);
+  decisionFor(position: number, kind: typeof DECISIVE | typeof PARTIAL): AccessDecision {
+    const slot = position * 2 + kind;
     const cached = this.#decisions[slot];
     if (cached !== undefined) return cached;
     const rule = this.rules[position] as AccessRule;
     const base = position * META_STRIDE;
     const decision: AccessDecision = Object.freeze({
-      allowed: decisive && rule.permission === 'allow',
-      reason: decisive ? 'rule' : 'not_covered',
+      allowed: kind === DECISIVE && rule.permission === 'allow',
+      reason: kind === DECISIVE ? 'rule' : 'partial',
       role: this.roleNames[this.meta[base + META_ROLE] as number] as string,
       ruleIndex: this.meta[base + META_INDEX] as number,
       rule,

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileRoles } from './compile.js';
-import { decide, explain } from './decide.js';
+import { acceptsSubscription, decide, explain } from './decide.js';
 import type { AccessDecision, AccessRequest, AccessRule, Identity, QoS, RoleRules } from './rule.types.js';
 
 const alice: Identity = { username: 'alice', clientid: 'c1' };
@@ -184,39 +184,92 @@ describe('decide: placeholders', () => {
 });
 
 describe('decide: subscriptions', () => {
-  it('allows a filter only when one allow rule covers all of it', () => {
+  it('grants a filter fully when one allow rule covers all of it, partially when it only meets it', () => {
     const rules = [allow('subscribe', 'a/+')];
     expect(ask(rules, { action: 'subscribe', topic: 'a/+' }).allowed).toBe(true);
     expect(ask(rules, { action: 'subscribe', topic: 'a/b' }).allowed).toBe(true);
     expect(ask(rules, { action: 'subscribe', topic: 'a/#' })).toMatchObject({
       allowed: false,
-      reason: 'not_covered',
+      reason: 'partial',
       ruleIndex: 0,
     });
+    expect(ask(rules, { action: 'subscribe', topic: 'b/#' }).reason).toBe('no_match');
     expect(ask([allow('subscribe', 'a/#')], { action: 'subscribe', topic: 'a/+/c' }).allowed).toBe(true);
     expect(ask([allow('subscribe', 'a/#')], { action: 'subscribe', topic: 'a' }).allowed).toBe(true);
   });
 
-  it('denies as soon as an earlier deny rule meets part of the filter', () => {
-    const rules = [deny('all', 'a/secret/#'), allow('subscribe', '#')];
-    expect(ask(rules, { action: 'subscribe', topic: 'a/+/x' })).toMatchObject({
-      allowed: false,
+  it('grants a wide filter partially under a carve-out, and never delivers the carve-out', () => {
+    const rules = [deny('subscribe', 'test/nosubscribe'), allow('all', '#')];
+    for (const topic of ['#', '+/+', 'test/#', 'test/+']) {
+      expect(ask(rules, { action: 'subscribe', topic }), topic).toMatchObject({
+        allowed: false,
+        reason: 'partial',
+        ruleIndex: 1,
+      });
+    }
+    expect(ask(rules, { action: 'subscribe', topic: 'test/nosubscribe' })).toMatchObject({
+      reason: 'rule',
       ruleIndex: 0,
     });
-    expect(ask(rules, { action: 'subscribe', topic: 'a/public/#' }).allowed).toBe(true);
-    expect(ask(rules, { action: 'receive', topic: 'a/public/x' }).allowed).toBe(true);
-    expect(ask(rules, { action: 'receive', topic: 'a/secret/x' }).allowed).toBe(false);
+    expect(ask(rules, { action: 'subscribe', topic: 'TopicA/+' }).allowed).toBe(true);
+    expect(ask(rules, { action: 'receive', topic: 'test/nosubscribe' }).allowed).toBe(false);
+    expect(ask(rules, { action: 'receive', topic: 'test/other' }).allowed).toBe(true);
+  });
+
+  it('refuses a filter when every part an allow grants is covered by an earlier deny', () => {
+    const rules = [
+      deny('subscribe', 'x/b'),
+      allow('subscribe', 'x/+'),
+      deny('all', 'y/#'),
+      allow('all', 'y/+'),
+    ];
+    expect(ask(rules, { action: 'subscribe', topic: '+/b' })).toMatchObject({ reason: 'rule', ruleIndex: 0 });
+    expect(ask(rules, { action: 'subscribe', topic: 'y/#' })).toMatchObject({ reason: 'rule', ruleIndex: 2 });
+    expect(ask(rules, { action: 'subscribe', topic: 'x/#' })).toMatchObject({
+      reason: 'partial',
+      ruleIndex: 1,
+    });
+  });
+
+  it('lets the first allow whose part no earlier deny covers decide a partial grant', () => {
+    const rules = [deny('all', 'a/secret/#'), allow('subscribe', 'a/secret/+/x'), allow('subscribe', '#')];
+    expect(ask(rules, { action: 'subscribe', topic: 'a/#' })).toMatchObject({
+      reason: 'partial',
+      ruleIndex: 2,
+    });
+    // an allow meeting the filter before any deny grants part of it at once
+    const early = [allow('subscribe', 'a/b'), deny('all', 'a/+'), allow('subscribe', '#')];
+    expect(ask(early, { action: 'subscribe', topic: 'a/+' })).toMatchObject({
+      reason: 'partial',
+      ruleIndex: 0,
+    });
   });
 
   it('lets an earlier covering allow win over a later deny', () => {
     const rules = [allow('subscribe', 'a/#'), deny('all', 'a/b')];
     expect(ask(rules, { action: 'subscribe', topic: 'a/#' }).allowed).toBe(true);
+    // and an allow covering the filter after a partial one, with no deny between
+    expect(
+      ask([allow('subscribe', 'a/b'), allow('subscribe', 'a/+')], { action: 'subscribe', topic: 'a/+' }),
+    ).toMatchObject({
+      allowed: true,
+      ruleIndex: 1,
+    });
   });
 
   it('checks a shared subscription on its inner filter', () => {
     const rules = [allow('subscribe', 'jobs/+')];
     expect(ask(rules, { action: 'subscribe', topic: '$share/workers/jobs/+' }).allowed).toBe(true);
-    expect(ask(rules, { action: 'subscribe', topic: '$share/workers/jobs/#' }).reason).toBe('not_covered');
+    expect(ask(rules, { action: 'subscribe', topic: '$share/workers/jobs/#' }).reason).toBe('partial');
+  });
+
+  it('lets only enforcement points that check deliveries accept a partial grant', () => {
+    const partial = ask([allow('subscribe', 'a/+')], { action: 'subscribe', topic: 'a/#' });
+    const full = ask([allow('subscribe', 'a/+')], { action: 'subscribe', topic: 'a/b' });
+    const refused = ask([allow('subscribe', 'a/+')], { action: 'subscribe', topic: 'b' });
+    expect([acceptsSubscription(partial, true), acceptsSubscription(partial, false)]).toEqual([true, false]);
+    expect([acceptsSubscription(full, true), acceptsSubscription(full, false)]).toEqual([true, true]);
+    expect([acceptsSubscription(refused, true), acceptsSubscription(refused, false)]).toEqual([false, false]);
   });
 });
 
@@ -236,6 +289,27 @@ describe('explain', () => {
       allowed: false,
       reason: 'no_match',
     });
+  });
+
+  it('lists the carve-outs of a partial grant, leaving out denies an earlier allow shadows', () => {
+    const set = compileRoles(
+      roles(
+        [allow('subscribe', 'pub/#'), deny('all', 'pub/x'), deny('subscribe', 'dt/${username}/secret/#')],
+        [deny('publish', 'only-pub/#'), allow('all', '#')],
+      ),
+    );
+    const explained = explain(set, alice, { action: 'subscribe', topic: '#' });
+    // the first allow meets `#` before any deny does: it decides, and the later `allow all #` grants the rest
+    expect(explained).toMatchObject({ allowed: false, reason: 'partial', role: 'role0', ruleIndex: 0 });
+    expect(explained.carveOuts).toEqual([
+      {
+        role: 'role0',
+        ruleIndex: 2,
+        rule: deny('subscribe', 'dt/${username}/secret/#'),
+        expandedTopic: 'dt/alice/secret/#',
+      },
+    ]);
+    expect(explain(set, alice, { action: 'subscribe', topic: 'pub/#' }).carveOuts).toBeUndefined();
   });
 
   it('agrees with decide on every generated request', () => {

@@ -6,10 +6,12 @@
 import {
   ALLOW_FLAG,
   type CompiledRuleSet,
+  DECISIVE,
   END,
   META_FLAGS,
   META_NEXT,
   META_STRIDE,
+  PARTIAL,
   PUBLISH,
   RECEIVE,
   requestBit,
@@ -18,8 +20,14 @@ import {
   TrieNode,
 } from './compile.js';
 import { expandableMask, expandRuleTopic, placeholderValue, type TemplatePart } from './placeholder.js';
-import type { AccessDecision, AccessRequest, Identity } from './rule.types.js';
-import { isDollarLevel, isValidTopicName, parseSubscription } from './topic.js';
+import type { AccessDecision, AccessRequest, AccessRule, Identity } from './rule.types.js';
+import {
+  filterCovers,
+  filterIntersection,
+  isDollarLevel,
+  isValidTopicName,
+  parseSubscription,
+} from './topic.js';
 
 function constant(allowed: boolean, reason: AccessDecision['reason']): AccessDecision {
   return Object.freeze({ allowed, reason });
@@ -48,8 +56,15 @@ const GUARD_WILDCARD_TOPIC = 2;
 class Query {
   /** Smallest position that decides: a deny meeting the topic, or an allow covering it. */
   best = END;
+  /** Whether the rule at `best` matches every name the topic stands for (always, for a name). */
+  bestCovers = false;
   /** Smallest position of an allow rule that meets a subscription filter without covering it. */
   partial = END;
+  /**
+   * When set, the walk decides nothing and lists every applicable rule meeting the topic instead (with `best`
+   * left at END, nothing is pruned).
+   */
+  meeting: number[] | null = null;
   /** Placeholder bits the identity can expand, computed when the first placeholder level is met. */
   #expandable = -1;
 
@@ -57,6 +72,8 @@ class Query {
     readonly topic: string,
     /** Offset just past the first level. */
     readonly firstEnd: number,
+    /** PUBLISH, SUBSCRIBE or RECEIVE. */
+    readonly action: number,
     readonly bit: number,
     readonly guard: number,
     readonly identity: Identity,
@@ -82,8 +99,13 @@ function scan(meta: Int32Array, head: number, covering: boolean, q: Query): void
   for (let p = head; p < q.best; p = meta[p * META_STRIDE + META_NEXT] as number) {
     const flags = meta[p * META_STRIDE + META_FLAGS] as number;
     if (((flags >>> q.bit) & 1) === 0) continue;
+    if (q.meeting !== null) {
+      q.meeting.push(p);
+      continue;
+    }
     if (covering || (flags & ALLOW_FLAG) === 0) {
       q.best = p;
+      q.bestCovers = covering;
       return;
     }
     if (p < q.partial) q.partial = p;
@@ -216,18 +238,47 @@ function isSysTopic(name: string): boolean {
   return name.startsWith('$SYS') && (name.length === 4 || name.charCodeAt(4) === 0x2f);
 }
 
+/** Every applicable rule meeting the query's topic, by position (a second walk that prunes nothing). */
+function meetingRules(set: CompiledRuleSet, q: Query): number[] {
+  q.best = END;
+  q.meeting = [];
+  walk(set, set.root, 0, true, q);
+  return q.meeting.sort((x, y) => x - y);
+}
+
+function isAllow(set: CompiledRuleSet, position: number): boolean {
+  return ((set.meta[position * META_STRIDE + META_FLAGS] as number) & ALLOW_FLAG) !== 0;
+}
+
+/** A rule's topic with the identity's placeholders filled in (the walk met the rule, so they expand). */
+function expandedTopic(set: CompiledRuleSet, position: number, identity: Identity): string {
+  return expandRuleTopic((set.rules[position] as AccessRule).topic, identity)?.topic ?? '';
+}
+
 /**
- * Decides one request: first matching rule wins, no match denies.
- * - publish: the topic must be a valid name outside `$SYS`; a rule matches when its filter matches the name
- *   and its action, QoS list and retain flag fit;
- * - receive (delivery to a subscriber): like publish, against subscribe/all rules;
- * - subscribe: `$share/<group>/` is stripped; an allow rule decides only if it covers the whole filter, a
- *   deny rule as soon as it meets part of it.
- *
- * Reads the topic in place (no split) and allocates one small query record; returns shared frozen
- * decisions. Never throws.
+ * A subscription filter that a deny rule meets (without covering it) before any allow rule covers it: the
+ * first allow rule that grants some part of the filter no earlier deny rule covers makes it a partial grant;
+ * without one it is refused by the first deny rule. The rules meeting the filter are compared as filters:
+ * subscriptions are rare next to deliveries, and the usual carve-out ("deny x", then "allow #") has a handful.
  */
-export function decide(set: CompiledRuleSet, identity: Identity, request: AccessRequest): AccessDecision {
+function decideCarvedSubscription(set: CompiledRuleSet, q: Query): AccessDecision {
+  const firstDeny = q.best;
+  const denies: string[] = [];
+  for (const position of meetingRules(set, q)) {
+    const topic = expandedTopic(set, position, q.identity);
+    if (!isAllow(set, position)) {
+      denies.push(topic);
+      continue;
+    }
+    const granted = filterIntersection(topic, q.topic);
+    if (granted !== null && !denies.some((deny) => filterCovers(deny, granted)))
+      return set.decisionFor(position, PARTIAL);
+  }
+  return set.decisionFor(firstDeny, DECISIVE);
+}
+
+/** The request checked and prepared for a walk, or the decision when it needs none. */
+function prepare(set: CompiledRuleSet, identity: Identity, request: AccessRequest): Query | AccessDecision {
   const qos = request.qos ?? 0;
   let topic = request.topic;
   if ((qos !== 0 && qos !== 1 && qos !== 2) || typeof topic !== 'string') return INVALID_REQUEST;
@@ -255,21 +306,103 @@ export function decide(set: CompiledRuleSet, identity: Identity, request: Access
         ? GUARD_DOLLAR_TOPIC
         : GUARD_NONE;
   const retain = action !== SUBSCRIBE && request.retain === true;
-  const q = new Query(topic, firstEnd, requestBit(action, qos, retain), guard, identity);
-  walk(set, set.root, 0, true, q);
-  if (q.best !== END) return set.decisionFor(q.best, true);
-  if (q.partial !== END) return set.decisionFor(q.partial, false);
-  return NO_MATCH;
+  return new Query(topic, firstEnd, action, requestBit(action, qos, retain), guard, identity);
 }
 
 /**
- * {@link decide} plus the details an operator needs: the deciding rule's topic after placeholder expansion
- * and the placeholder values used. Same `allowed`, `reason`, `role` and `ruleIndex` as `decide`.
+ * Decides one request: first matching rule wins, no match denies.
+ * - publish: the topic must be a valid name outside `$SYS`; a rule matches when its filter matches the name
+ *   and its action, QoS list and retain flag fit;
+ * - receive (delivery to a subscriber): like publish, against subscribe/all rules;
+ * - subscribe: `$share/<group>/` is stripped; the filter is allowed (fully granted) when an allow rule covers
+ *   all of it before any deny rule meets it; refused when no name it matches is allowed (as far as single
+ *   rules tell); otherwise it is partially granted: reason `partial`, `allowed` false, and the enforcement
+ *   points that check every delivery accept it ({@link acceptsSubscription}).
+ *
+ * Reads the topic in place (no split) and allocates one small query record; returns shared frozen
+ * decisions. Never throws.
  */
-export function explain(set: CompiledRuleSet, identity: Identity, request: AccessRequest): AccessDecision {
+export function decide(set: CompiledRuleSet, identity: Identity, request: AccessRequest): AccessDecision {
+  const q = prepare(set, identity, request);
+  if (!(q instanceof Query)) return q;
+  walk(set, set.root, 0, true, q);
+  if (q.partial < q.best) {
+    // an allow rule meets the filter before any deny does: some of its names are allowed, at least
+    return q.best !== END && isAllow(set, q.best)
+      ? set.decisionFor(q.best, DECISIVE)
+      : set.decisionFor(q.partial, PARTIAL);
+  }
+  if (q.best === END) return NO_MATCH;
+  if (q.action !== SUBSCRIBE || q.bestCovers) return set.decisionFor(q.best, DECISIVE);
+  return decideCarvedSubscription(set, q);
+}
+
+/** A deny rule that keeps part of a partially granted subscription from being delivered. */
+export interface CarveOut {
+  readonly role: string;
+  readonly ruleIndex: number;
+  readonly rule: AccessRule;
+  /** `rule.topic` after placeholder expansion. */
+  readonly expandedTopic: string;
+}
+
+/** How many carve-outs {@link explain} lists at most. */
+export const MAX_CARVE_OUTS = 20;
+
+/**
+ * The deny rules that take topics out of a partially granted subscription: those meeting the filter on a part
+ * no earlier allow rule covers (a deny shadowed by an earlier allow changes nothing).
+ */
+function carveOuts(set: CompiledRuleSet, q: Query): CarveOut[] {
+  const allows: string[] = [];
+  const found: CarveOut[] = [];
+  for (const position of meetingRules(set, q)) {
+    const topic = expandedTopic(set, position, q.identity);
+    if (isAllow(set, position)) {
+      allows.push(topic);
+      continue;
+    }
+    const denied = filterIntersection(topic, q.topic);
+    if (denied === null || allows.some((allow) => filterCovers(allow, denied))) continue;
+    const { role, ruleIndex, rule } = set.decisionFor(position, DECISIVE);
+    found.push({
+      role: role as string,
+      ruleIndex: ruleIndex as number,
+      rule: rule as AccessRule,
+      expandedTopic: topic,
+    });
+    if (found.length === MAX_CARVE_OUTS) break;
+  }
+  return found;
+}
+
+/**
+ * Whether an enforcement point lets a subscription through: a full grant always; a partial grant only where
+ * every delivery is checked on its own (the embedded broker, Mosquitto, go-auth), so that the carved-out
+ * topics never reach the subscriber. Brokers that check only the subscription (EMQX, VerneMQ) refuse it.
+ */
+export function acceptsSubscription(
+  decision: { allowed: boolean; reason: string },
+  checksDeliveries: boolean,
+): boolean {
+  return decision.allowed || (checksDeliveries && decision.reason === 'partial');
+}
+
+/**
+ * {@link decide} plus the details an operator needs: the deciding rule's topic after placeholder expansion,
+ * the placeholder values used and, for a partially granted subscription, the carve-outs (at most
+ * {@link MAX_CARVE_OUTS}). Same `allowed`, `reason`, `role` and `ruleIndex` as `decide`.
+ */
+export function explain(
+  set: CompiledRuleSet,
+  identity: Identity,
+  request: AccessRequest,
+): AccessDecision & { readonly carveOuts?: readonly CarveOut[] } {
   const decision = decide(set, identity, request);
   if (decision.rule === undefined) return decision;
   const expanded = expandRuleTopic(decision.rule.topic, identity);
   if (expanded === null) return decision;
-  return { ...decision, expandedTopic: expanded.topic, placeholders: expanded.placeholders };
+  const details = { ...decision, expandedTopic: expanded.topic, placeholders: expanded.placeholders };
+  const q = decision.reason === 'partial' ? prepare(set, identity, request) : null;
+  return q instanceof Query ? { ...details, carveOuts: carveOuts(set, q) } : details;
 }

@@ -5,7 +5,7 @@
 
 export { CompiledRuleCache, type CompiledRuleCacheOptions } from './cache.js';
 export { type CompiledRuleSet, compileRoles, type InvalidRule, validateRule } from './compile.js';
-export { decide, explain } from './decide.js';
+export { acceptsSubscription, type CarveOut, decide, explain, MAX_CARVE_OUTS } from './decide.js';
 export { isExpandableValue } from './placeholder.js';
 export type {
   AccessDecision,
@@ -21,6 +21,7 @@ export type {
 } from './rule.types.js';
 export {
   filterCovers,
+  filterIntersection,
   filtersIntersect,
   MAX_TOPIC_BYTES,
   MAX_TOPIC_LEVELS,

@@ -57,8 +57,10 @@ export interface AccessRequest {
  * Why a decision was taken:
  * - `rule`: the rule in `role`/`ruleIndex` decided (allow or deny);
  * - `no_match`: no rule applies (default deny);
- * - `not_covered`: subscribe only — `rule` allows part of the filter, but no rule allows all of it
- *   (e.g. rule `a/+`, subscription `a/#`);
+ * - `partial`: subscribe only — the filter is partially granted: `rule` allows some of the topics it matches,
+ *   others are denied (a carve-out such as `deny a/secret` before `allow a/#`, subscription `a/#`; or rule
+ *   `a/+`, subscription `a/#`). `allowed` is false, so that a caller that only reads `allowed` fails closed;
+ *   enforcement points that check every delivery accept it (`acceptsSubscription`);
  * - `invalid_topic`: the topic is not a valid name (publish/receive) or filter (subscribe);
  * - `sys_publish`: publishing to `$SYS` is always denied;
  * - `invalid_request`: unknown action or QoS, or a topic that is no string (callers outside the type system).
@@ -66,7 +68,7 @@ export interface AccessRequest {
 export type DecisionReason =
   | 'rule'
   | 'no_match'
-  | 'not_covered'
+  | 'partial'
   | 'invalid_topic'
   | 'sys_publish'
   | 'invalid_request';

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   filterCovers,
+  filterIntersection,
   filtersIntersect,
   isValidTopicName,
   parseSubscription,
@@ -145,6 +146,26 @@ describe('filterCovers / filtersIntersect', () => {
   });
 });
 
+describe('filterIntersection', () => {
+  it.each([
+    ['a/#', 'a/+', 'a/+'],
+    ['a/#', 'a', 'a'],
+    ['+/b', 'a/+', 'a/b'],
+    ['a/+/#', 'a/#', 'a/+/#'],
+    ['a/b/#', 'a/+/c', 'a/b/c'],
+    ['#', '#', '#'],
+    ['#', 'test/nosubscribe', 'test/nosubscribe'],
+    ['#', '$SYS/x', null],
+    ['$x/#', '$x/+', '$x/+'],
+    ['+', '/#', null],
+    ['a/b', 'a/c', null],
+    ['a', 'a/+', null],
+  ])('%j and %j: %j', (a, b, expected) => {
+    expect(filterIntersection(a, b)).toBe(expected);
+    expect(filterIntersection(b, a)).toBe(expected);
+  });
+});
+
 // Properties over a small alphabet so that filters and names collide often.
 const level = fc.constantFrom('a', 'b', '', '$x', '$SYS', 'α');
 const name = fc
@@ -214,6 +235,20 @@ describe('topic matcher properties', () => {
         return meets || !(topicMatches(a, n) && topicMatches(b, n));
       }),
       { numRuns: 20_000, seed: 5 },
+    );
+  });
+
+  it('intersection(a, b) matches exactly the names both match, and is null when they do not meet', () => {
+    fc.assert(
+      fc.property(filter, filter, fc.array(name, { minLength: 20, maxLength: 20 }), (a, b, names) => {
+        const both = filterIntersection(a, b);
+        if (both === null) return !filtersIntersect(a, b);
+        return (
+          validateTopicFilter(both) === null &&
+          names.every((n) => topicMatches(both, n) === (topicMatches(a, n) && topicMatches(b, n)))
+        );
+      }),
+      { numRuns: 20_000, seed: 9 },
     );
   });
 

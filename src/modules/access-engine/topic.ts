@@ -213,3 +213,25 @@ export function filtersIntersect(a: string, b: string): boolean {
     if (p !== '+' && q !== '+' && p !== q) return false;
   }
 }
+
+/**
+ * The filter matching exactly the names both plain filters match, or null when none does. `a/#` and `a/+` give
+ * `a/+`; `a/#` and `a` give `a` (`#` also matches its parent); `+/b` and `a/+` give `a/b`; `#` and `$SYS/x` give
+ * null. Used to tell which part of a subscription an allow rule grants and whether a deny rule covers that part.
+ */
+export function filterIntersection(a: string, b: string): string | null {
+  if (!filtersIntersect(a, b)) return null;
+  const x = a.split('/');
+  const y = b.split('/');
+  const levels: string[] = [];
+  for (let i = 0; ; i++) {
+    const p = x[i];
+    const q = y[i];
+    // `#` matches its parent and everything below it: what is left of the other filter, which may be nothing
+    if (p === '#') return [...levels, ...y.slice(i)].join('/');
+    if (q === '#') return [...levels, ...x.slice(i)].join('/');
+    // filtersIntersect rules out different lengths without `#` and different literals
+    if (p === undefined || q === undefined) return levels.join('/');
+    levels.push(p === '+' ? q : p);
+  }
+}

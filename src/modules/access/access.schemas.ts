@@ -7,7 +7,7 @@ const QosSchema = Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)]
 export const DECISION_REASONS = [
   'rule',
   'no_match',
-  'not_covered',
+  'partial',
   'invalid_topic',
   'sys_publish',
   'invalid_request',
@@ -31,8 +31,22 @@ export const ExplainBody = Type.Object(
 );
 export type ExplainInput = Static<typeof ExplainBody>;
 
+/** A deny rule that takes topics out of a partially granted subscription (docs/access-rules.md). */
+export const CarveOutSchema = Type.Object({
+  role: Type.String(),
+  ruleIndex: Type.Integer(),
+  rule: AccessRuleSchema,
+  /** The rule's topic with `${username}` / `${clientid}` expanded for this user. */
+  expandedTopic: Type.String(),
+});
+
 export const ExplanationSchema = Type.Object({
-  decision: Type.Enum(['allow', 'deny'], { type: 'string' }),
+  /**
+   * `partial` (subscribe only): some topics of the filter are allowed, others not. Brokers that check every
+   * delivery (embedded, Mosquitto, go-auth) accept the subscription and filter the deliveries; EMQX and
+   * VerneMQ refuse it.
+   */
+  decision: Type.Enum(['allow', 'deny', 'partial'], { type: 'string' }),
   reason: Type.Enum(DECISION_REASONS, { type: 'string' }),
   /** The deciding rule (absent when no rule decided). */
   rule: Type.Optional(AccessRuleSchema),
@@ -41,6 +55,8 @@ export const ExplanationSchema = Type.Object({
   /** The rule's topic with `${username}` / `${clientid}` expanded for this user. */
   expandedTopic: Type.Optional(Type.String()),
   placeholders: Type.Optional(Type.Record(Type.String(), Type.String())),
+  /** For a partial grant: the deny rules whose topics are never delivered (at most 20, in evaluation order). */
+  carveOuts: Type.Optional(Type.Array(CarveOutSchema)),
 });
 export type Explanation = Static<typeof ExplanationSchema>;
 
@@ -62,6 +78,13 @@ export const EffectiveRuleSchema = Type.Object({
   retain: Type.Optional(Type.Boolean()),
   /** False when a placeholder cannot be expanded for this identity (e.g. a client id with `/`): never matches. */
   applicable: Type.Boolean(),
+  /**
+   * Allow rules for subscribing only: the earlier deny rules meeting this rule's topic. A subscription to the
+   * rule's filter is then partially granted (deliveries filtered) rather than refused.
+   */
+  carveOuts: Type.Optional(
+    Type.Array(Type.Object({ role: Type.String(), ruleIndex: Type.Integer(), topic: Type.String() })),
+  ),
 });
 
 export const EffectiveAccessSchema = Type.Object({

@@ -7,6 +7,7 @@ import {
   compileRoles,
   decide,
   explain,
+  filtersIntersect,
   validateTopicName,
 } from '../access-engine/index.js';
 import { type RoleData, toRuleJson } from '../access-roles/access-roles.service.js';
@@ -79,6 +80,39 @@ function expandForDisplay(
   if (clientid === null || !withUser.includes(CLIENTID_TOKEN)) return { topic: withUser, applicable: true };
   if (!isPlaceholderValue(clientid)) return { topic: withUser, applicable: false };
   return { topic: withUser.replaceAll(CLIENTID_TOKEN, clientid), applicable: true };
+}
+
+/** What a rule of the effective list needs for {@link subscriptionCarveOuts}. */
+interface ListedRule {
+  readonly role: string;
+  readonly ruleIndex: number;
+  readonly permission: 'allow' | 'deny';
+  readonly action: 'publish' | 'subscribe' | 'all';
+  readonly topic: string;
+  readonly applicable: boolean;
+}
+
+/**
+ * For an allow rule that governs subscriptions: the earlier deny rules for subscriptions whose topics meet its
+ * own, so that subscribing to its filter is partially granted. Placeholders left unexpanded (no client id
+ * given) compare as literal text: a display hint, not a decision (decisions come from the engine).
+ */
+function subscriptionCarveOuts(
+  rules: readonly ListedRule[],
+  position: number,
+): Array<{ role: string; ruleIndex: number; topic: string }> {
+  const rule = rules[position] as ListedRule;
+  if (rule.permission !== 'allow' || rule.action === 'publish' || !rule.applicable) return [];
+  return rules
+    .slice(0, position)
+    .filter(
+      (earlier) =>
+        earlier.permission === 'deny' &&
+        earlier.action !== 'publish' &&
+        earlier.applicable &&
+        filtersIntersect(earlier.topic, rule.topic),
+    )
+    .map(({ role, ruleIndex, topic }) => ({ role, ruleIndex, topic }));
 }
 
 /**
@@ -331,13 +365,21 @@ export function createAccessService(deps: AccessServiceDeps) {
         },
       );
       return {
-        decision: decision.allowed ? 'allow' : 'deny',
+        decision: decision.allowed ? 'allow' : decision.reason === 'partial' ? 'partial' : 'deny',
         reason: decision.reason,
         ...(decision.rule ? { rule: toRuleJson(decision.rule) } : {}),
         ...(decision.role === undefined ? {} : { role: decision.role }),
         ...(decision.ruleIndex === undefined ? {} : { ruleIndex: decision.ruleIndex }),
         ...(decision.expandedTopic === undefined ? {} : { expandedTopic: decision.expandedTopic }),
         ...(decision.placeholders === undefined ? {} : { placeholders: { ...decision.placeholders } }),
+        ...(decision.carveOuts === undefined
+          ? {}
+          : {
+              carveOuts: decision.carveOuts.map((carveOut) => ({
+                ...carveOut,
+                rule: toRuleJson(carveOut.rule),
+              })),
+            }),
       };
     },
 
@@ -349,23 +391,27 @@ export function createAccessService(deps: AccessServiceDeps) {
         const role = roles.get(id);
         return role ? [role] : [];
       });
+      const rules = held.flatMap((role) =>
+        role.rules.map((rule, ruleIndex) => ({
+          role: role.name,
+          ruleIndex,
+          permission: rule.permission,
+          action: rule.action,
+          ...expandForDisplay(rule.topic, entry.username, clientid),
+          ruleTopic: rule.topic,
+          ...(rule.qos === undefined ? {} : { qos: [...rule.qos] }),
+          ...(rule.retain === undefined ? {} : { retain: rule.retain }),
+        })),
+      );
       return {
         username: entry.username,
         active: entry.active && entry.subject !== null,
         clientid,
         roles: held.map((role) => ({ name: role.name, version: role.version })),
-        rules: held.flatMap((role) =>
-          role.rules.map((rule, ruleIndex) => ({
-            role: role.name,
-            ruleIndex,
-            permission: rule.permission,
-            action: rule.action,
-            ...expandForDisplay(rule.topic, entry.username, clientid),
-            ruleTopic: rule.topic,
-            ...(rule.qos === undefined ? {} : { qos: [...rule.qos] }),
-            ...(rule.retain === undefined ? {} : { retain: rule.retain }),
-          })),
-        ),
+        rules: rules.map((rule, position) => {
+          const carveOuts = subscriptionCarveOuts(rules, position);
+          return carveOuts.length > 0 ? { ...rule, carveOuts } : rule;
+        }),
       };
     },
 

@@ -23,6 +23,7 @@ export const AUDIT_ACTIONS = [
   'access.denied',
   'mqtt.disconnect',
   'mqtt.connect',
+  'mqtt.publish_denied',
   'broker.update',
   'broker.sync',
 ] as const;

@@ -1,6 +1,10 @@
 import { operationContext } from '../../http/access-guard.js';
 import type { App } from '../../http/fastify-types.js';
-import { PasswordPolicySchema, SecuritySettingsSchema } from './settings.schemas.js';
+import {
+  PasswordPolicySchema,
+  SecuritySettingsInputSchema,
+  SecuritySettingsSchema,
+} from './settings.schemas.js';
 
 const tags = ['settings'];
 
@@ -36,7 +40,8 @@ export async function settingsRoutes(app: App): Promise<void> {
       schema: {
         tags,
         summary: 'Replace the security settings',
-        body: SecuritySettingsSchema,
+        description: 'A document without `mqtt` (from clients older than that group) sets its default.',
+        body: SecuritySettingsInputSchema,
         response: { 200: SecuritySettingsSchema },
       },
     },

@@ -30,24 +30,50 @@ export const ThrottleSettingsSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * What the embedded broker does with a PUBLISH the access rules refuse (docs/mqtt.md): `ignore` acknowledges it
+ * as usual (PUBACK, or PUBREC…PUBCOMP) and drops it, as EMQX's `deny_action = ignore` and Mosquitto for MQTT 3.1.1;
+ * `disconnect` closes the connection.
+ */
+export const MQTT_DENY_ACTIONS = ['ignore', 'disconnect'] as const;
+export type MqttDenyAction = (typeof MQTT_DENY_ACTIONS)[number];
+
+export const MqttSettingsSchema = Type.Object(
+  { denyAction: Type.Enum(MQTT_DENY_ACTIONS, { type: 'string', default: 'ignore' }) },
+  { additionalProperties: false },
+);
+export type MqttSettings = Static<typeof MqttSettingsSchema>;
+
+const securityFields = {
+  passwordPolicy: PasswordPolicySchema,
+  throttle: ThrottleSettingsSchema,
+  mfaRequiredRoles: Type.Array(Type.Enum(['viewer', 'operator', 'admin'], { type: 'string' }), {
+    uniqueItems: true,
+  }),
+  defaultSessionTimeoutMinutes: Type.Integer({ minimum: 1, maximum: 525600 }),
+  absoluteSessionHours: Type.Integer({ minimum: 1, maximum: 8760 }),
+  /** 0 = unlimited; admins are never blocked by the cap. */
+  maxConcurrentSessions: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+};
+
+/** The security settings as stored and answered: every group present. */
 export const SecuritySettingsSchema = Type.Object(
-  {
-    passwordPolicy: PasswordPolicySchema,
-    throttle: ThrottleSettingsSchema,
-    mfaRequiredRoles: Type.Array(Type.Enum(['viewer', 'operator', 'admin'], { type: 'string' }), {
-      uniqueItems: true,
-    }),
-    defaultSessionTimeoutMinutes: Type.Integer({ minimum: 1, maximum: 525600 }),
-    absoluteSessionHours: Type.Integer({ minimum: 1, maximum: 8760 }),
-    /** 0 = unlimited; admins are never blocked by the cap. */
-    maxConcurrentSessions: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
-  },
+  { ...securityFields, mqtt: MqttSettingsSchema },
+  { additionalProperties: false },
+);
+
+/**
+ * A replacement document (PUT, `warden settings set`): `mqtt` came later and may be left out by older clients
+ * and scripts; the stored value is then kept (the default when none is stored).
+ */
+export const SecuritySettingsInputSchema = Type.Object(
+  { ...securityFields, mqtt: Type.Optional(MqttSettingsSchema) },
   { additionalProperties: false },
 );
 export type SecuritySettings = Static<typeof SecuritySettingsSchema>;
 
-/** Shipped defaults (docs/authentication.md): the password policy, session and throttling values. */
-export const DEFAULT_SECURITY_SETTINGS: SecuritySettings = Object.freeze({
+/** Shipped defaults (docs/authentication.md, docs/mqtt.md): password policy, sessions, throttling, MQTT. */
+export const DEFAULT_SECURITY_SETTINGS: SecuritySettings = Object.freeze<SecuritySettings>({
   passwordPolicy: {
     minLength: 8,
     requireUppercase: true,
@@ -62,4 +88,5 @@ export const DEFAULT_SECURITY_SETTINGS: SecuritySettings = Object.freeze({
   defaultSessionTimeoutMinutes: 30,
   absoluteSessionHours: 12,
   maxConcurrentSessions: 0,
+  mqtt: { denyAction: 'ignore' },
 });

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.js';
+import type { DomainEventBus } from '../../core/events.js';
 import { parseWith } from '../../core/validation.js';
 import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
 import type { Database } from '../../db/schema.js';
@@ -9,15 +10,25 @@ import { settingsError } from './settings.errors.js';
 import {
   DEFAULT_SECURITY_SETTINGS,
   type SecuritySettings,
-  SecuritySettingsSchema,
+  SecuritySettingsInputSchema,
 } from './settings.schemas.js';
 
 const SECURITY_KEY = 'security';
 
 export interface SettingsService {
   getSecurity(db?: Kysely<Database>): Promise<SecuritySettings>;
-  /** Replaces the security settings; validated, audited with before/after. */
+  /** Replaces the security settings; validated, audited with before/after. A missing `mqtt` keeps its value. */
   putSecurity(ctx: OperationContext, value: unknown): Promise<SecuritySettings>;
+  /**
+   * The security settings as this process last read them, for hot paths that cannot wait for the database (the
+   * embedded broker's PUBLISH check). Current once {@link SettingsService.follow} has run; the defaults before.
+   */
+  cachedSecurity(): SecuritySettings;
+  /**
+   * Reads the settings into the cache now, and again on every committed change (`settings.changed`, from this
+   * process, the CLI or another instance) and after a feed reset. Returns the stop function.
+   */
+  follow(events: DomainEventBus): Promise<() => void>;
 }
 
 /** Stored documents are merged over the defaults, so settings added in a later release get their default. */
@@ -27,6 +38,7 @@ function mergeDefaults(stored: Partial<SecuritySettings>): SecuritySettings {
     ...stored,
     passwordPolicy: { ...DEFAULT_SECURITY_SETTINGS.passwordPolicy, ...stored.passwordPolicy },
     throttle: { ...DEFAULT_SECURITY_SETTINGS.throttle, ...stored.throttle },
+    mqtt: { ...DEFAULT_SECURITY_SETTINGS.mqtt, ...stored.mqtt },
   };
 }
 
@@ -36,6 +48,10 @@ export function createSettingsService(deps: {
   audit: AuditService;
   changes: Pick<ChangeFeed, 'record' | 'settled'>;
 }): SettingsService {
+  let cached: SecuritySettings = DEFAULT_SECURITY_SETTINGS;
+  /** Numbers the reads into the cache: a slower, older read never overwrites a newer one. */
+  let reads = 0;
+
   async function getSecurity(db: Kysely<Database> = deps.db): Promise<SecuritySettings> {
     const row = await db
       .selectFrom('settings')
@@ -47,15 +63,24 @@ export function createSettingsService(deps: {
       : DEFAULT_SECURITY_SETTINGS;
   }
 
+  async function refresh(): Promise<void> {
+    const read = ++reads;
+    const current = await getSecurity();
+    if (read === reads) cached = current;
+  }
+
   return {
     getSecurity,
 
     async putSecurity(ctx, value) {
-      const next = parseWith(SecuritySettingsSchema, value, (errors) =>
+      const parsed = parseWith(SecuritySettingsInputSchema, value, (errors) =>
         settingsError('settings.invalid', undefined, { errors }),
       );
+      let next: SecuritySettings = { ...parsed, mqtt: parsed.mqtt ?? DEFAULT_SECURITY_SETTINGS.mqtt };
       await deps.db.transaction().execute(async (trx) => {
         const before = await getSecurity(trx);
+        // A client that predates `mqtt` must not quietly undo what an operator set there.
+        if (parsed.mqtt === undefined) next = { ...next, mqtt: before.mqtt };
         const json = JSON.stringify(next);
         const now = deps.clock.now();
         await trx
@@ -72,6 +97,21 @@ export function createSettingsService(deps: {
       });
       await deps.changes.settled();
       return next;
+    },
+
+    cachedSecurity: () => cached,
+
+    async follow(events) {
+      // Listening first: a change committed while the first read runs is read again.
+      const offChanged = events.on('settings.changed', ({ key }) =>
+        key === SECURITY_KEY ? refresh() : undefined,
+      );
+      const offReset = events.on('feed.reset', refresh);
+      await refresh();
+      return () => {
+        offChanged();
+        offReset();
+      };
     },
   };
 }

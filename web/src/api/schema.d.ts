@@ -1443,6 +1443,13 @@ export interface paths {
               defaultSessionTimeoutMinutes: number;
               absoluteSessionHours: number;
               maxConcurrentSessions: number;
+              mqtt: {
+                /**
+                 * @default ignore
+                 * @enum {string}
+                 */
+                denyAction: 'ignore' | 'disconnect';
+              };
             };
           };
         };
@@ -1466,7 +1473,10 @@ export interface paths {
         };
       };
     };
-    /** Replace the security settings */
+    /**
+     * Replace the security settings
+     * @description A document without `mqtt` (from clients older than that group) sets its default.
+     */
     put: {
       parameters: {
         query?: never;
@@ -1502,6 +1512,13 @@ export interface paths {
             defaultSessionTimeoutMinutes: number;
             absoluteSessionHours: number;
             maxConcurrentSessions: number;
+            mqtt?: {
+              /**
+               * @default ignore
+               * @enum {string}
+               */
+              denyAction: 'ignore' | 'disconnect';
+            };
           };
         };
       };
@@ -1538,6 +1555,13 @@ export interface paths {
               defaultSessionTimeoutMinutes: number;
               absoluteSessionHours: number;
               maxConcurrentSessions: number;
+              mqtt: {
+                /**
+                 * @default ignore
+                 * @enum {string}
+                 */
+                denyAction: 'ignore' | 'disconnect';
+              };
             };
           };
         };
@@ -2681,12 +2705,12 @@ export interface paths {
           content: {
             'application/json': {
               /** @enum {string} */
-              decision: 'allow' | 'deny';
+              decision: 'allow' | 'deny' | 'partial';
               /** @enum {string} */
               reason:
                 | 'rule'
                 | 'no_match'
-                | 'not_covered'
+                | 'partial'
                 | 'invalid_topic'
                 | 'sys_publish'
                 | 'invalid_request'
@@ -2709,6 +2733,23 @@ export interface paths {
               placeholders?: {
                 [key: string]: string;
               };
+              carveOuts?: {
+                role: string;
+                ruleIndex: number;
+                rule: {
+                  /** @enum {string} */
+                  permission: 'allow' | 'deny';
+                  /** @enum {string} */
+                  action: 'publish' | 'subscribe' | 'all';
+                  /** @description MQTT topic filter (+, #); may use ${username} and ${clientid} */
+                  topic: string;
+                  /** @description omitted = every QoS */
+                  qos?: (0 | 1 | 2)[];
+                  /** @description publishes/deliveries with this retain flag only; omitted = both */
+                  retain?: boolean;
+                };
+                expandedTopic: string;
+              }[];
             };
           };
         };
@@ -2785,6 +2826,11 @@ export interface paths {
                 qos?: (0 | 1 | 2)[];
                 retain?: boolean;
                 applicable: boolean;
+                carveOuts?: {
+                  role: string;
+                  ruleIndex: number;
+                  topic: string;
+                }[];
               }[];
             };
           };

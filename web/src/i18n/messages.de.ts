@@ -424,6 +424,12 @@ export const de: Messages = {
   'security.perAccount': 'Versuche pro Konto',
   'security.perIp': 'Fehlversuche pro Adresse',
   'security.window': 'Zeitfenster (Minuten)',
+  'security.mqtt': 'MQTT-Broker',
+  'security.denyAction': 'Wenn ein Client veröffentlicht, wo er nicht darf',
+  'security.denyActionHint':
+    'Eingebetteter Broker; die unter Broker gezeigte EMQX-Konfiguration folgt dieser Einstellung. Abgewiesene Nachrichten werden nie zugestellt oder gespeichert und werden protokolliert.',
+  'security.denyAction.ignore': 'Ignorieren (bestätigen und verwerfen)',
+  'security.denyAction.disconnect': 'Verbindung trennen',
   'security.saved': 'Sicherheitseinstellungen gespeichert.',
 
   'profile.title': 'Profil',
@@ -527,7 +533,13 @@ export const de: Messages = {
   'testAccess.expandedTopic': 'Topic der Regel für diesen Client: {topic}',
   'testAccess.reason.rule': 'Eine Regel hat gepasst.',
   'testAccess.reason.no_match': 'Keine Regel hat gepasst, daher wird der Zugriff verweigert.',
-  'testAccess.reason.not_covered': 'Die Regeln decken nicht jedes Topic dieses Filters ab.',
+  'testAccess.reason.partial':
+    'Manche Topics dieses Filters sind erlaubt, andere nicht. Der eingebettete Broker, Mosquitto und go-auth nehmen das Abonnement an und stellen nur die erlaubten Topics zu; EMQX und VerneMQ lehnen es ab.',
+  'testAccess.partial': 'Teilweise erlaubt: Zustellungen gefiltert',
+  'testAccess.carveOuts': 'Nie zugestellt (Ausnahmen):',
+  'testAccess.carveOut': 'Regel {n} von {role}: {permission} {action} {topic}',
+  'testAccess.noCarveOuts':
+    'Die Erlauben-Regeln erreichen nur einen Teil dieses Filters; der Rest passt auf keine Regel.',
   'testAccess.reason.invalid_topic': 'Das Topic ist für diese Operation kein gültiges MQTT-Topic.',
   'testAccess.reason.sys_publish': 'Niemand darf auf $SYS-Topics veröffentlichen.',
   'testAccess.reason.invalid_request': 'QoS oder Retain-Flag sind für diese Operation ungültig.',

@@ -404,6 +404,12 @@ export const en = {
   'security.perAccount': 'Attempts per account',
   'security.perIp': 'Failed attempts per address',
   'security.window': 'Window (minutes)',
+  'security.mqtt': 'MQTT broker',
+  'security.denyAction': 'When a client publishes where it may not',
+  'security.denyActionHint':
+    'Embedded broker; the EMQX configuration shown under Brokers follows it. Refused messages are never delivered or retained, and are audited.',
+  'security.denyAction.ignore': 'Ignore (acknowledge and drop)',
+  'security.denyAction.disconnect': 'Disconnect',
   'security.saved': 'Security settings saved.',
 
   'profile.title': 'Profile',
@@ -504,7 +510,12 @@ export const en = {
   'testAccess.expandedTopic': 'Rule topic for this client: {topic}',
   'testAccess.reason.rule': 'A rule matched.',
   'testAccess.reason.no_match': 'No rule matched, so access is denied.',
-  'testAccess.reason.not_covered': 'The rules do not cover every topic of this filter.',
+  'testAccess.reason.partial':
+    'Some topics of this filter are allowed, others are not. The embedded broker, Mosquitto and go-auth accept the subscription and deliver only the allowed topics; EMQX and VerneMQ refuse it.',
+  'testAccess.partial': 'Partially granted: deliveries filtered',
+  'testAccess.carveOuts': 'Never delivered (carve-outs):',
+  'testAccess.carveOut': 'Rule {n} of {role}: {permission} {action} {topic}',
+  'testAccess.noCarveOuts': 'The allow rules reach only part of this filter; the rest matches no rule.',
   'testAccess.reason.invalid_topic': 'The topic is not a valid MQTT topic for this operation.',
   'testAccess.reason.sys_publish': 'Nobody may publish to $SYS topics.',
   'testAccess.reason.invalid_request': 'The QoS or retain flag is not valid for this operation.',

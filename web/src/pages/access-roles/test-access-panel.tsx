@@ -3,6 +3,7 @@ import {
   Button,
   Checkbox,
   Group,
+  List,
   NativeSelect,
   Paper,
   Stack,
@@ -28,15 +29,46 @@ function toQos(value: string): ExplainBody['qos'] {
   return undefined;
 }
 
+const VERDICTS = {
+  allow: { color: 'teal', title: 'testAccess.allowed' },
+  partial: { color: 'yellow', title: 'testAccess.partial' },
+  deny: { color: 'red', title: 'testAccess.denied' },
+} as const;
+
+/** The deny rules whose topics a partially granted subscription never delivers. */
+function CarveOuts({ explanation }: { explanation: Explanation }): ReactNode {
+  const { t } = useI18n();
+  const carveOuts = explanation.carveOuts ?? [];
+  if (carveOuts.length === 0) return <Text size="sm">{t('testAccess.noCarveOuts')}</Text>;
+  return (
+    <Stack gap={0} data-testid="explain-carve-outs">
+      <Text size="sm">{t('testAccess.carveOuts')}</Text>
+      <List size="sm">
+        {carveOuts.map((carveOut) => (
+          <List.Item key={`${carveOut.role}#${carveOut.ruleIndex}`}>
+            {t('testAccess.carveOut', {
+              role: carveOut.role,
+              n: carveOut.ruleIndex + 1,
+              permission: t(`accessRoles.permission.${carveOut.rule.permission}`),
+              action: t(`accessRoles.action.${carveOut.rule.action}`),
+              topic: carveOut.expandedTopic,
+            })}
+          </List.Item>
+        ))}
+      </List>
+    </Stack>
+  );
+}
+
 function ExplanationView({ explanation }: { explanation: Explanation }): ReactNode {
   const { t } = useI18n();
-  const allowed = explanation.decision === 'allow';
+  const verdict = VERDICTS[explanation.decision];
   const { rule } = explanation;
   return (
     <Alert
-      color={allowed ? 'teal' : 'red'}
+      color={verdict.color}
       variant="light"
-      title={t(allowed ? 'testAccess.allowed' : 'testAccess.denied')}
+      title={t(verdict.title)}
       data-testid="explain-result"
       data-decision={explanation.decision}
       role="status"
@@ -59,6 +91,7 @@ function ExplanationView({ explanation }: { explanation: Explanation }): ReactNo
             {t('testAccess.expandedTopic', { topic: explanation.expandedTopic })}
           </Text>
         )}
+        {explanation.decision === 'partial' && <CarveOuts explanation={explanation} />}
       </Stack>
     </Alert>
   );

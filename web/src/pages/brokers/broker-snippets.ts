@@ -1,8 +1,12 @@
+import type { SecuritySettings } from '../../api/types.js';
 import type { BrokerDraft } from './broker-draft.js';
+
+/** What a refused PUBLISH leads to (the security setting `mqtt.denyAction`), so that every broker acts alike. */
+export type DenyAction = SecuritySettings['mqtt']['denyAction'];
 
 /**
  * The broker-side configuration for an integration, ready to paste: what docs/brokers.md shows, filled in with
- * this Warden's address and the form's values. A stored secret is never known to the console, so it appears as
+ * this Warden's address, its deny action and the form's values. A stored secret is never known to the console, so it appears as
  * a placeholder unless the person just typed or generated it. test/console keeps these texts and the docs equal.
  */
 export interface BrokerSnippet {
@@ -16,7 +20,7 @@ const PASSWORD_PLACEHOLDER = '<the basic auth password>';
 const DYNSEC_FILE = '/var/lib/mosquitto/dynamic-security.json';
 const DYNSEC_PLUGIN = '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';
 
-function emqxSnippet(origin: string, draft: BrokerDraft): BrokerSnippet {
+function emqxSnippet(origin: string, draft: BrokerDraft, denyAction: DenyAction): BrokerSnippet {
   const token = draft.token.value || TOKEN_PLACEHOLDER;
   const headers = `headers { "content-type" = "application/json", "authorization" = "Bearer ${token}" }`;
   return {
@@ -34,7 +38,7 @@ function emqxSnippet(origin: string, draft: BrokerDraft): BrokerSnippet {
 
 authorization {
   no_match = deny
-  deny_action = ignore
+  deny_action = ${denyAction}    # as Warden's mqtt.denyAction (Settings → Security)
   cache { enable = true, max_size = 32, ttl = 1m }
   sources = [{
     type = http
@@ -124,13 +128,19 @@ plugin_opt_config_file ${DYNSEC_FILE}
   };
 }
 
+/** The Warden settings a snippet repeats on the broker's side. */
+export interface SnippetSettings {
+  /** The security setting `mqtt.denyAction`: EMQX has the same choice (`authorization.deny_action`). */
+  readonly denyAction: DenyAction;
+}
+
 /** The configuration a broker of the draft's kind needs to be governed by the Warden at `origin`. */
-export function brokerSnippet(origin: string, draft: BrokerDraft): BrokerSnippet {
+export function brokerSnippet(origin: string, draft: BrokerDraft, settings: SnippetSettings): BrokerSnippet {
   switch (draft.kind) {
     case 'mosquitto':
       return mosquittoSnippet(draft);
     case 'emqx':
-      return emqxSnippet(origin, draft);
+      return emqxSnippet(origin, draft, settings.denyAction);
     case 'go-auth':
       return goAuthSnippet(origin, draft);
     case 'vernemq':

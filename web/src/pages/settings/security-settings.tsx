@@ -6,13 +6,14 @@ import {
   Checkbox,
   Group,
   Loader,
+  NativeSelect,
   NumberInput,
   SimpleGrid,
   Stack,
   Text,
   Title,
 } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
 import { api, unwrap } from '../../api/client';
 import type { SecuritySettings as Settings } from '../../api/types';
@@ -25,8 +26,10 @@ import { PASSWORD_POLICY_KEY } from '../../components/password/use-password-poli
 import { formatMinutes } from '../../i18n/format';
 import { useI18n } from '../../i18n/i18n';
 import type { MessageKey } from '../../i18n/messages.en';
+import { SECURITY_KEY, useSecuritySettings } from './use-security-settings';
 
-const SECURITY_KEY = ['settings', 'security'] as const;
+type DenyAction = Settings['mqtt']['denyAction'];
+const DENY_ACTIONS: readonly DenyAction[] = ['ignore', 'disconnect'];
 
 type PolicyFlag = 'requireUppercase' | 'requireLowercase' | 'requireDigit' | 'requireSpecial';
 const POLICY_FLAGS: ReadonlyArray<{ flag: PolicyFlag; label: MessageKey }> = [
@@ -236,6 +239,23 @@ function SecurityForm({ saved, editable }: { saved: Settings; editable: boolean 
             </SimpleGrid>
           </Section>
 
+          <Section title={t('security.mqtt')}>
+            <NativeSelect
+              label={t('security.denyAction')}
+              description={t('security.denyActionHint')}
+              maw={420}
+              value={draft.mqtt.denyAction}
+              onChange={(event) => {
+                const denyAction = DENY_ACTIONS.find((action) => action === event.currentTarget.value);
+                if (denyAction) setDraft((current) => ({ ...current, mqtt: { denyAction } }));
+              }}
+              data={DENY_ACTIONS.map((action) => ({
+                value: action,
+                label: t(`security.denyAction.${action}`),
+              }))}
+            />
+          </Section>
+
           {save.isError && <FailureAlert error={save.error} />}
           {editable && (
             <Group justify="flex-end" gap="sm">
@@ -253,14 +273,14 @@ function SecurityForm({ saved, editable }: { saved: Settings; editable: boolean 
   );
 }
 
-/** Settings › Security: password policy, MFA per role, session defaults and cap, sign-in throttling. */
+/**
+ * Settings › Security: password policy, MFA per role, session defaults and cap, sign-in throttling, what the MQTT
+ * broker does with a refused publish.
+ */
 export function SecuritySettings(): ReactNode {
   const { t } = useI18n();
   const me = useCurrentUser();
-  const settings = useQuery({
-    queryKey: SECURITY_KEY,
-    queryFn: () => unwrap(api.GET('/api/v1/settings/security')),
-  });
+  const settings = useSecuritySettings();
   if (settings.isPending) {
     return (
       <Center py="xl">
