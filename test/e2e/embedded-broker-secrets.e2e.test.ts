@@ -1,10 +1,10 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateSecret } from '../../src/core/crypto/generated-secret.js';
-import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
+import type { EmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { ENGINES } from '../helpers/databases.js';
+import { startLocalBroker } from '../helpers/local-broker.js';
 import { createTestContext, ROOT_PASSWORD, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 
 /** Waits for a condition the broker reaches asynchronously (a connection closed); never asserts on time. */
@@ -90,13 +90,7 @@ describe.each(ENGINES)('generated secrets at the embedded broker (%s)', (engine)
 
   beforeAll(async () => {
     t = await createTestContext({ engine });
-    broker = await startEmbeddedBroker({
-      services: t.services,
-      logger: pino({ level: 'silent' }),
-      host: '127.0.0.1',
-      port: 0,
-      tls: null,
-    });
+    broker = await startLocalBroker(t.services);
   });
 
   afterEach(async () => {

@@ -1,12 +1,11 @@
 import mqtt from 'mqtt';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { recognizeGeneratedSecret } from '../../src/core/crypto/generated-secret.js';
-import { startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
 import { openRuntime } from '../../src/runtime.js';
 import { startServices } from '../../src/services.js';
 import { type CliResult, createCliDataDir, runCliCaptured } from '../helpers/cli.js';
+import { startLocalBroker } from '../helpers/local-broker.js';
 
 const TYPED = 'Typed-Device-Passw0rd!';
 
@@ -56,13 +55,7 @@ describe('users CLI and generated secrets', () => {
   async function mqttAccepts(username: string, password: string): Promise<boolean> {
     const runtime = await openRuntime(loadConfig(env));
     const stop = await startServices(runtime.services);
-    const broker = await startEmbeddedBroker({
-      services: runtime.services,
-      logger: pino({ level: 'silent' }),
-      host: '127.0.0.1',
-      port: 0,
-      tls: null,
-    });
+    const broker = await startLocalBroker(runtime.services);
     try {
       return await mqtt
         .connectAsync(broker.url as string, {
