@@ -1,9 +1,9 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { startLocalBroker } from '../helpers/local-broker.js';
-import { inbox, subackCodes } from '../helpers/mqtt-inbox.js';
+import { inbox, mqttClients, subackCodes } from '../helpers/mqtt-inbox.js';
 import { createTestContext, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 
 /**
@@ -18,25 +18,9 @@ const until = (condition: () => void | Promise<void>): Promise<void> =>
 describe('embedded broker: what the Paho interoperability client test expects', () => {
   let t: TestContext;
   let broker: EmbeddedBroker;
-  const clients: MqttClient[] = [];
-  let nextId = 0;
-
-  function connect(options: IClientOptions = {}): Promise<MqttClient> {
-    return mqtt
-      .connectAsync(broker.url as string, {
-        username: 'paho',
-        password: STRONG_PASSWORD,
-        clientId: `paho-${nextId++}`,
-        reconnectPeriod: 0,
-        connectTimeout: 5_000,
-        protocolVersion: 4,
-        ...options,
-      })
-      .then((client) => {
-        clients.push(client);
-        return client;
-      });
-  }
+  const clients = mqttClients(() => broker.url as string);
+  const connect = (options: IClientOptions = {}): Promise<MqttClient> =>
+    clients.connect('paho', STRONG_PASSWORD, options);
 
   beforeAll(async () => {
     t = await createTestContext();
@@ -52,7 +36,7 @@ describe('embedded broker: what the Paho interoperability client test expects', 
   });
 
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.endAsync(true)));
+    await clients.closeAll();
   });
 
   afterAll(async () => {

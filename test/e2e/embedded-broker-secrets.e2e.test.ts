@@ -1,10 +1,11 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateSecret } from '../../src/core/crypto/generated-secret.js';
 import type { EmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { ENGINES } from '../helpers/databases.js';
 import { startLocalBroker } from '../helpers/local-broker.js';
+import { mqttClients } from '../helpers/mqtt-inbox.js';
 import { createTestContext, ROOT_PASSWORD, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 
 /** Waits for a condition the broker reaches asynchronously (a connection closed); never asserts on time. */
@@ -28,25 +29,8 @@ const MINUTE = 60_000;
 describe.each(ENGINES)('generated secrets at the embedded broker (%s)', (engine) => {
   let t: TestContext;
   let broker: EmbeddedBroker;
-  const clients: MqttClient[] = [];
-  let nextId = 0;
-
-  function connect(username: string, password: string, options: IClientOptions = {}): Promise<MqttClient> {
-    return mqtt
-      .connectAsync(broker.url as string, {
-        username,
-        password,
-        clientId: `c${nextId++}-${username}`,
-        reconnectPeriod: 0,
-        connectTimeout: 5_000,
-        protocolVersion: 4,
-        ...options,
-      })
-      .then((client) => {
-        clients.push(client);
-        return client;
-      });
-  }
+  const clients = mqttClients(() => broker.url as string);
+  const { connect } = clients;
 
   /** The CONNACK return code of a refused CONNECT. */
   async function refusal(username: string, password: string): Promise<number> {
@@ -94,7 +78,7 @@ describe.each(ENGINES)('generated secrets at the embedded broker (%s)', (engine)
   });
 
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.endAsync(true)));
+    await clients.closeAll();
     await until(() => expect(t.services.mqttConnections.size).toBe(0));
   });
 

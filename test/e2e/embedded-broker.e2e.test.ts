@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { EmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { startLocalBroker } from '../helpers/local-broker.js';
-import { inbox, subackCodes } from '../helpers/mqtt-inbox.js';
+import { inbox, mqttClients, subackCodes } from '../helpers/mqtt-inbox.js';
 import { createTestContext, ROOT_PASSWORD, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
 
 /** Waits for a condition the broker reaches asynchronously (a revocation applied); never asserts on time. */
@@ -26,22 +26,9 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
   let t: TestContext;
   let broker: EmbeddedBroker;
   let url: string;
-  const clients: MqttClient[] = [];
-  let nextId = 0;
-
-  async function connect(username: string, options: IClientOptions = {}): Promise<MqttClient> {
-    const client = await mqtt.connectAsync(url, {
-      username,
-      password: STRONG_PASSWORD,
-      clientId: `c${nextId++}-${username}`,
-      reconnectPeriod: 0,
-      connectTimeout: 5_000,
-      protocolVersion: 4,
-      ...options,
-    });
-    clients.push(client);
-    return client;
-  }
+  const clients = mqttClients(() => url);
+  const connect = (username: string, options: IClientOptions = {}): Promise<MqttClient> =>
+    clients.connect(username, STRONG_PASSWORD, options);
 
   async function refusal(username: string | undefined, options: IClientOptions = {}): Promise<number> {
     const error = await connect(username ?? '', {
@@ -98,7 +85,7 @@ describe('embedded MQTT broker with Warden access control (real mqtt.js clients)
   });
 
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.endAsync(true)));
+    await clients.closeAll();
     // The broker notices closed sockets asynchronously; the next test starts without leftovers.
     await until(() => expect(t.services.mqttConnections.size).toBe(0));
   });

@@ -1,4 +1,4 @@
-import type { ISubscriptionMap, MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type ISubscriptionMap, type MqttClient } from 'mqtt';
 
 /** A message as a test checks it. */
 export interface Received {
@@ -44,4 +44,34 @@ export function subackCodes(
       resolve((granted ?? []).map((grant) => grant.qos));
     });
   });
+}
+
+/**
+ * MQTT 3.1.1 clients of one test file: each connects once (no reconnects) with a client id of its own, and
+ * `closeAll` ends those still open (after each test).
+ */
+export function mqttClients(url: () => string): {
+  connect(username: string, password: string, options?: IClientOptions): Promise<MqttClient>;
+  closeAll(): Promise<void>;
+} {
+  const open: MqttClient[] = [];
+  let nextId = 0;
+  return {
+    async connect(username, password, options = {}) {
+      const client = await mqtt.connectAsync(url(), {
+        username,
+        password,
+        clientId: `c${nextId++}-${username}`,
+        reconnectPeriod: 0,
+        connectTimeout: 5_000,
+        protocolVersion: 4,
+        ...options,
+      });
+      open.push(client);
+      return client;
+    },
+    async closeAll() {
+      await Promise.all(open.splice(0).map((client) => client.endAsync(true)));
+    },
+  };
 }
