@@ -10,9 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import mqtt, { type MqttClient } from 'mqtt';
-import pino from 'pino';
-import { type EmbeddedBroker, startEmbeddedBroker } from '../src/integrations/aedes/embedded-broker.js';
-import type { Services } from '../src/services.js';
+import { startLocalBroker } from '../test/helpers/local-broker.js';
 import { createRole, DEVICE_PASSWORD, openBenchServices, seedDevices } from './lib/mqtt-fixture.js';
 import { fmt, machineLine, percentile } from './lib/stats.js';
 
@@ -24,20 +22,6 @@ const FIXTURE_HASH = { params: { memoryCost: 1024, timeCost: 1, parallelism: 1 }
 
 type Mode = 'standalone' | 'same instance' | 'A → B';
 const MODES: readonly Mode[] = ['standalone', 'same instance', 'A → B'];
-
-function start(
-  services: Services,
-  cluster: { redisUrl: string; prefix: string } | null,
-): Promise<EmbeddedBroker> {
-  return startEmbeddedBroker({
-    services,
-    logger: pino({ level: 'silent' }),
-    host: '127.0.0.1',
-    port: 0,
-    tls: null,
-    cluster,
-  });
-}
 
 function connect(url: string, username: string): Promise<MqttClient> {
   return mqtt.connectAsync(url, {
@@ -93,9 +77,9 @@ async function main(): Promise<void> {
   await seedDevices(services, { prefix: 'sub', count: 1, accessRoles: ['telemetry'] });
   const prefix = `warden-bench-${randomBytes(4).toString('hex')}`;
   const cluster = { redisUrl: REDIS_URL, prefix };
-  const alone = await start(services, null);
-  const a = await start(services, cluster);
-  const b = await start(services, cluster);
+  const alone = await startLocalBroker(services);
+  const a = await startLocalBroker(services, { cluster });
+  const b = await startLocalBroker(services, { cluster });
   const urls: Record<Mode, [string, string]> = {
     standalone: [alone.url as string, alone.url as string],
     'same instance': [a.url as string, a.url as string],
