@@ -18,6 +18,7 @@ import { sendProblem } from './http/problem.js';
 import { refuseNonFiniteNumbers } from './http/validator.js';
 import { accessRoutes } from './modules/access/access.routes.js';
 import { accessRolesRoutes } from './modules/access-roles/access-roles.routes.js';
+import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { brokersRoutes } from './modules/brokers/brokers.routes.js';
@@ -54,6 +55,7 @@ const FEATURE_ROUTES: ReadonlyArray<(app: App) => Promise<void>> = [
   mqttClientsRoutes,
   brokersRoutes,
   hooksRoutes,
+  apiKeysRoutes,
 ];
 
 /** The methods Warden's routes use; a path that has some of them answers the others with 405. */
@@ -131,10 +133,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         description: 'User & access management for MQTT and industrial-IoT platforms.',
       },
       components: {
-        securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'warden_session' } },
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'warden_session' },
+          // An API key (docs/api-keys.md): `Authorization: Bearer wdn_…`, never together with the cookie.
+          bearer: { type: 'http', scheme: 'bearer', description: 'API key `wdn_…` (docs/api-keys.md)' },
+        },
         schemas: BROKER_CONFIG_COMPONENTS,
       },
-      security: [{ session: [] }],
+      security: [{ session: [] }, { bearer: [] }],
     },
     // Shared schemas keep their own names (`Problem`) in the document instead of `def-0`.
     refResolver: {

@@ -1,6 +1,7 @@
 import type { ErrorCatalog } from './core/errors/app-error.js';
 import { coreError } from './core/errors/core-errors.js';
 import { accessRoleError } from './modules/access-roles/access-roles.errors.js';
+import { apiKeyError } from './modules/api-keys/api-keys.errors.js';
 import { authError } from './modules/auth/auth.errors.js';
 import { brokerError } from './modules/brokers/brokers.errors.js';
 import { mfaError } from './modules/mfa/mfa.errors.js';
@@ -20,6 +21,7 @@ export const ERROR_CATALOG_SLICES: ReadonlyArray<{ feature: string; catalog: Err
   { feature: 'Access roles', catalog: accessRoleError.catalog },
   { feature: 'MQTT clients', catalog: mqttError.catalog },
   { feature: 'Broker integrations and hooks', catalog: brokerError.catalog },
+  { feature: 'API keys', catalog: apiKeyError.catalog },
 ];
 
 /** The catalogue rendered as the Markdown of docs/errors.md. */

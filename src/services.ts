@@ -16,6 +16,7 @@ import {
   type AccessRolesService,
   createAccessRolesService,
 } from './modules/access-roles/access-roles.service.js';
+import { type ApiKeysService, createApiKeysService } from './modules/api-keys/api-keys.service.js';
 import { type AuditService, createAuditService } from './modules/audit/audit.service.js';
 import { type AuthService, createAuthService } from './modules/auth/auth.service.js';
 import { createBrokerCredentials } from './modules/brokers/broker-credentials.js';
@@ -84,6 +85,8 @@ export interface Services {
   readonly mqttPublishDenials: PublishDenialsService;
   /** External broker integrations (Mosquitto sync, EMQX / go-auth / VerneMQ hooks). */
   readonly brokers: BrokersService;
+  /** API keys: their management, and the authentication of `Authorization: Bearer` requests. */
+  readonly apiKeys: ApiKeysService;
 }
 
 /**
@@ -183,6 +186,14 @@ export function createServices(infra: Infrastructure): Services {
       userExists: async (username) => (await userReader.findRow(username)) !== undefined,
     },
   });
+  const apiKeys = createApiKeysService({
+    db,
+    clock,
+    audit,
+    credentials: hasher,
+    users: userReader,
+    throttle,
+  });
   return {
     infra,
     credentials: hasher,
@@ -202,6 +213,7 @@ export function createServices(infra: Infrastructure): Services {
     mqttConnections,
     mqttPublishDenials,
     brokers,
+    apiKeys,
   };
 }
 
@@ -230,12 +242,14 @@ export async function startServices(
   // The election before the integrations, so they start where the duties are held.
   const stopLeading = await services.leadership.start(options);
   await services.brokers.start(options);
+  const stopLastUsed = services.apiKeys.start(options);
   const stopFollowing = await services.changes.follow({
     ...options,
     prunes: () => services.leadership.isLeader(),
   });
   return async () => {
     await stopFollowing();
+    await stopLastUsed();
     await services.brokers.stop();
     await stopLeading();
     stopEnforcement();

@@ -1,4 +1,5 @@
 import type { AccessRolesTable, UserAccessRolesTable } from '../modules/access-roles/access-roles.table.js';
+import type { ApiKeysTable } from '../modules/api-keys/api-keys.table.js';
 import type { AuditEventsTable } from '../modules/audit/audit.table.js';
 import type {
   BrokerCredentialsTable,
@@ -37,4 +38,5 @@ export interface Database {
   broker_password_sync: BrokerPasswordSyncTable;
   change_feed: ChangeFeedTable;
   duty_holders: DutyHoldersTable;
+  api_keys: ApiKeysTable;
 }

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { coreError } from '../core/errors/core-errors.js';
+import { apiKeyError } from '../modules/api-keys/api-keys.errors.js';
+import { bearerCredential } from '../modules/api-keys/bearer.js';
 import { hookThrottled } from '../modules/brokers/brokers.errors.js';
 import type { OperationContext } from '../modules/permissions/operation-context.js';
 import {
@@ -97,9 +99,16 @@ export function installAccessGuard(app: FastifyInstance): void {
   });
 
   app.addHook('onRequest', async (request) => {
-    if (isCrossSite(request)) throw coreError('auth.cross_site');
     // Unknown routes have no config; they fall through to the 404 handler.
     const requirement = (request.routeOptions.config as { access?: Requirement } | undefined)?.access;
+    const token = request.cookies[SESSION_COOKIE];
+    // Only the management API takes API keys (broker hooks have credentials of their own, public routes none).
+    const bearer =
+      requirement && requirement.kind !== 'hook' && requirement.kind !== 'public'
+        ? bearerCredential(request.headers.authorization)
+        : null;
+    // Cross-site forgery rides on the cookie a browser adds by itself; a request that brings its own key has none.
+    if (bearer === null && isCrossSite(request)) throw coreError('auth.cross_site');
     // Broker hooks never use sessions: admitted by their integration's credential or source address, or refused
     // before the body is read and before any decision is asked for.
     if (requirement?.kind === 'hook') {
@@ -110,8 +119,13 @@ export function installAccessGuard(app: FastifyInstance): void {
       if (admission.kind === 'admitted') request.hookIntegration = admission.integration;
       return;
     }
-    const token = request.cookies[SESSION_COOKIE];
-    if (token) {
+    // A request is one actor: a cookie and a key together could be two (a key pasted into a signed-in browser).
+    if (bearer !== null && token) throw apiKeyError('auth.ambiguous_credentials');
+    if (bearer !== null) {
+      // API keys act with the key's rights reduced by its owner's, as a complete login (docs/api-keys.md).
+      request.actor = await app.services.apiKeys.authenticate(bearer, request.ip);
+      request.stage = 'active';
+    } else if (token) {
       const resolved = await app.services.sessions.resolve(token);
       if (resolved) {
         request.auth = resolved;

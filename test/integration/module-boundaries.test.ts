@@ -30,6 +30,7 @@ const OWNERS: Record<string, string> = {
   broker_password_sync: 'brokers',
   change_feed: 'change-feed',
   duty_holders: 'leadership',
+  api_keys: 'api-keys',
 };
 
 /** Source files outside src/modules/ that act for a module (its engine-specific SQL helpers). */
@@ -52,6 +53,11 @@ const DECLARED_READS: ReadonlyArray<{ module: string; table: string; why: string
     module: 'brokers',
     table: 'users',
     why: 'which users a broker lacks a current password for is one anti-join over all users',
+  },
+  {
+    module: 'api-keys',
+    table: 'users',
+    why: 'a page of API keys names each owner and filters by owner name in one query',
   },
 ];
 

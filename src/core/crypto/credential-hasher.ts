@@ -45,6 +45,14 @@ export class CredentialHasher {
     return this.#keyed.hash(secret);
   }
 
+  /**
+   * Verifies a candidate against a keyed record only, synchronously (microseconds): for credentials that are
+   * always generated (API keys), so no record of any other form — and never argon2 — is consulted.
+   */
+  verifyGenerated(record: string, candidate: string): boolean {
+    return this.#keyed.verify(record, candidate);
+  }
+
   schemeOf(record: string): HashScheme | null {
     if (isKeyedHashRecord(record)) return 'keyed';
     if (record.startsWith('$argon2id$')) return 'argon2id';

@@ -4,13 +4,14 @@ import {
   PASSWORD_ALPHABET,
   PASSWORD_DIGITS,
   PASSWORD_SYMBOLS,
+  randomToken,
 } from './tokens.js';
 
 declare const generated: unique symbol;
 
 /**
- * A secret Warden drew itself (docs/authentication.md#generated-secrets): only {@link generateSecret} and
- * {@link recognizeGeneratedSecret} make one, so a password a person chose can never reach the fast hash by
+ * A secret Warden drew itself (docs/authentication.md#generated-secrets): only {@link generateSecret},
+ * {@link generateOpaqueSecret} and {@link recognizeGeneratedSecret} make one, so a password a person chose can never reach the fast hash by
  * mistake — the type system refuses it.
  */
 export type GeneratedSecret = string & { readonly [generated]: true };
@@ -27,6 +28,15 @@ export const GENERATED_SECRET_BITS =
 /** A new secret for a device or service: the same generator as every generated password, ≥ 128 bits. */
 export function generateSecret(): GeneratedSecret {
   return generatePassword() as GeneratedSecret;
+}
+
+/**
+ * A random token of `bytes` bytes (base64url) as a generated secret: for secrets that need no password form,
+ * such as the secret part of an API key (docs/api-keys.md). At least 16 bytes, so it is never guessable.
+ */
+export function generateOpaqueSecret(bytes: number): GeneratedSecret {
+  if (bytes < 16) throw new Error('a generated secret has at least 128 random bits');
+  return randomToken(bytes) as GeneratedSecret;
 }
 
 const BODY = new Set(PASSWORD_ALPHABET);

@@ -77,6 +77,12 @@ export const coreError = defineErrors({
     description:
       "The target user's role or scopes exceed the actor's, or it is the root user and the actor does not hold every scope; `denial` names the target and what it holds.",
   },
+  'auth.session_required': {
+    status: 403,
+    title: 'Needs a console session',
+    description:
+      "Self-service (own password, MFA, own sessions, logout) is refused for API keys; `denial` is `{reason: 'session_only'}`.",
+  },
   'auth.cross_site': {
     status: 403,
     title: 'Cross-site request refused',

@@ -26,6 +26,9 @@ export const AUDIT_ACTIONS = [
   'mqtt.publish_denied',
   'broker.update',
   'broker.sync',
+  'api_key.create',
+  'api_key.update',
+  'api_key.delete',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

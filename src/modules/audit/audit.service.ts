@@ -175,6 +175,11 @@ export function createAuditService(deps: { db: Kysely<Database>; clock: Clock })
     },
 
     async record(trx, ctx, event) {
+      // A request made with an API key names the key as actor and its owner in the details.
+      const details =
+        ctx.actor.type === 'apikey' && !event.actor
+          ? { ...event.details, keyOwner: ctx.actor.username }
+          : (event.details ?? {});
       await insertAuditEvent(trx, {
         at: deps.clock.now(),
         actor_type: event.actor?.type ?? ctx.actor.type,
@@ -184,7 +189,7 @@ export function createAuditService(deps: { db: Kysely<Database>; clock: Clock })
         outcome: event.outcome ?? 'success',
         ip: ctx.ip,
         request_id: ctx.requestId,
-        details: JSON.stringify(scrub(event.details ?? {})),
+        details: JSON.stringify(scrub(details)),
       });
     },
 

@@ -70,14 +70,20 @@ export async function authRoutes(app: App): Promise<void> {
   app.get(
     '/api/v1/me',
     {
-      config: { access: { kind: 'login_step' } },
+      config: { access: { kind: 'login_step', apiKeys: true } },
       schema: {
         tags,
-        summary: 'The current user and pending login step',
+        summary:
+          "The current user and pending login step (with an API key: its owner, with the key's effective role and scopes)",
         response: { 200: UserWithNextSchema },
       },
     },
     async (request) => {
+      const actor = request.actor;
+      if (actor?.type === 'apikey') {
+        const owner = await users.get(actor.username);
+        return { user: { ...owner, role: actor.role, scopes: [...actor.scopes] }, next: null };
+      }
       if (!request.auth) throw coreError('auth.required');
       const user = await users.get(request.auth.user.username);
       return { user, next: request.stage === 'active' || request.stage === null ? null : request.stage };

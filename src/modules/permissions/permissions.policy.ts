@@ -61,9 +61,10 @@ export function normalizeScopes(scopes: readonly Scope[]): Scope[] {
 }
 
 /**
- * Who makes a request. `user` comes from a console session (later also API keys and namespaced roles: the
- * shape leaves room for an `apikey` variant and a namespace); `cli` is an operator with shell access to the
- * host; `system` is Warden itself (bootstrap, expiry).
+ * Who makes a request. `user` comes from a console session; `apikey` from an API key (docs/api-keys.md): it acts
+ * for its owner (`userId`, `username`) with the key's rights reduced by the owner's current ones (`role`,
+ * `scopes` are those effective rights), and is bound by every rule a user is; `cli` is an operator with shell
+ * access to the host; `system` is Warden itself (bootstrap, expiry).
  */
 export type Actor =
   | {
@@ -74,12 +75,52 @@ export type Actor =
       readonly scopes: readonly Scope[];
       readonly sessionId: string;
     }
+  | {
+      readonly type: 'apikey';
+      readonly keyId: string;
+      /** The owner's id and username: whom the key acts for. */
+      readonly userId: string;
+      readonly username: string;
+      /** Effective: the key's role and scopes reduced by the owner's current ones. */
+      readonly role: Role;
+      readonly scopes: readonly Scope[];
+    }
   | { readonly type: 'cli' }
   | { readonly type: 'system' };
 
-/** The audit-log name of an actor (`user:alice`, `cli`, `system`). */
+/** An actor bound by roles and scopes: a signed-in user or an API key (the CLI and the system are not). */
+export type PrincipalActor = Extract<Actor, { type: 'user' | 'apikey' }>;
+
+export function isPrincipal(actor: Actor): actor is PrincipalActor {
+  return actor.type === 'user' || actor.type === 'apikey';
+}
+
+/** The audit-log name of an actor (`user:alice`, `apikey:<id>`, `cli`, `system`). */
 export function actorName(actor: Actor): string {
-  return actor.type === 'user' ? `user:${actor.username}` : actor.type;
+  switch (actor.type) {
+    case 'user':
+      return `user:${actor.username}`;
+    case 'apikey':
+      return `apikey:${actor.keyId}`;
+    default:
+      return actor.type;
+  }
+}
+
+/**
+ * What a key may do at most, reduced by what its owner holds now (docs/api-keys.md): the lower of the two roles,
+ * and the scopes both hold that the resulting role may hold. Read at every request, so a demoted owner's keys
+ * shrink with it.
+ */
+export function reduceRights(
+  key: { readonly role: Role; readonly scopes: readonly Scope[] },
+  owner: { readonly role: Role; readonly scopes: readonly Scope[] },
+): { role: Role; scopes: Scope[] } {
+  const role = roleAtLeast(owner.role, key.role) ? key.role : owner.role;
+  const scopes = normalizeScopes(
+    key.scopes.filter((scope) => owner.scopes.includes(scope) && SCOPE_GRANTS[scope][role] !== 'no'),
+  );
+  return { role, scopes };
 }
 
 /** What a route needs. Every route declares one; a single hook decides (src/http/access-guard.ts). */
@@ -90,8 +131,16 @@ export type Requirement =
    * A session that may still be mid-login (MFA step, forced password change or enrolment); `stages` narrows
    * which login stages qualify (a complete session always does).
    */
-  | { readonly kind: 'login_step'; readonly stages?: readonly SessionStage[] }
-  /** A complete session acting on itself (self-service is always allowed). */
+  | {
+      readonly kind: 'login_step';
+      readonly stages?: readonly SessionStage[];
+      /**
+       * Also answered for an API key (`GET /api/v1/me`). Without it a login-step route is about the session
+       * itself (logout, own password, MFA enrolment) and refused for keys.
+       */
+      readonly apiKeys?: true;
+    }
+  /** A complete session acting on itself (self-service is always allowed; API keys cannot use it). */
   | { readonly kind: 'self' }
   /**
    * Reading; with a scope when the area's data is restricted (user directory, audit log). `anyOf` accepts any one
@@ -124,6 +173,7 @@ export type SessionStage = 'active' | 'mfa' | 'mfa_enroll' | 'password_change';
 export type Denial =
   | { readonly reason: 'no_session' }
   | { readonly reason: 'no_hook_credential' }
+  | { readonly reason: 'session_only' }
   | { readonly reason: 'cross_site' }
   | { readonly reason: 'login_stage'; readonly stage: SessionStage | null }
   | { readonly reason: 'role'; readonly required: Role; readonly held: Role }
@@ -142,7 +192,7 @@ export type Decision =
   | { readonly allowed: true }
   | {
       readonly allowed: false;
-      readonly code: 'auth.required' | 'auth.forbidden' | 'auth.target_forbidden';
+      readonly code: 'auth.required' | 'auth.forbidden' | 'auth.target_forbidden' | 'auth.session_required';
       /** For people (the problem's `detail`). */
       readonly message: string;
       readonly denial: Denial;
@@ -186,7 +236,19 @@ export function authorize(
   }
   if (requirement.kind === 'public') return ALLOW;
   if (actor === null) return deny('auth.required', { reason: 'no_session' }, 'Sign in first');
-  if (actor.type !== 'user') return ALLOW;
+  if (!isPrincipal(actor)) return ALLOW;
+  // Self-service is about the session and the person signed in with it: a key may read whom it acts for
+  // (`apiKeys`), never change the owner's password, MFA or sessions, or log out.
+  if (
+    actor.type === 'apikey' &&
+    (requirement.kind === 'self' || (requirement.kind === 'login_step' && !requirement.apiKeys))
+  ) {
+    return deny(
+      'auth.session_required',
+      { reason: 'session_only' },
+      'Self-service (own password, MFA, sessions, logout) needs a console session, not an API key',
+    );
+  }
   if (requirement.kind === 'login_step') {
     if (stage === 'active' || !requirement.stages || (stage !== null && requirement.stages.includes(stage)))
       return ALLOW;
@@ -239,13 +301,13 @@ export function authorize(
  * request is about the actor itself (`subject` is the username the body names).
  */
 export function authorizeSelf(actor: Actor, subject: string | undefined, refused: Decision): Decision {
-  if (actor.type !== 'user') return ALLOW;
+  if (!isPrincipal(actor)) return ALLOW;
   return subject !== undefined && subject.toLowerCase() === actor.username.toLowerCase() ? ALLOW : refused;
 }
 
 /** Whether `actor` holds `scope` (the CLI and the system hold everything). */
 export function holdsScope(actor: Actor, scope: Scope): boolean {
-  return actor.type !== 'user' || actor.scopes.includes(scope);
+  return !isPrincipal(actor) || actor.scopes.includes(scope);
 }
 
 /**
@@ -253,7 +315,7 @@ export function holdsScope(actor: Actor, scope: Scope): boolean {
  * one the actor holds.
  */
 export function canGrant(actor: Actor, role: Role, scopes: readonly Scope[]): Decision {
-  if (actor.type !== 'user') return ALLOW;
+  if (!isPrincipal(actor)) return ALLOW;
   if (!roleAtLeast(actor.role, role)) {
     return deny(
       'auth.forbidden',
@@ -287,7 +349,7 @@ export interface PolicyTarget {
  * only by an actor holding every scope. Acting on oneself is the self-service rules' business, not this one's.
  */
 export function canActOn(actor: Actor, target: PolicyTarget): Decision {
-  if (actor.type !== 'user') return ALLOW;
+  if (!isPrincipal(actor)) return ALLOW;
   if (actor.username.toLowerCase() === target.username.toLowerCase()) return ALLOW;
   if (target.protected) {
     const missing = SCOPES.filter((scope) => !actor.scopes.includes(scope));

@@ -283,6 +283,32 @@ export function createThrottleService(deps: {
       return result;
     },
 
+    /**
+     * One failed attempt from `ip` at a credential that names no account to charge (an API key,
+     * docs/api-keys.md), counted against the address's own budget for `purpose`: `throttle.maxAttemptsPerIp`
+     * failures per window, apart from the login budget, so a script with a stale key never locks the people
+     * behind the same address out of the console. 429 auth.throttled when the budget was spent already;
+     * otherwise when the address's budget ends if this attempt spent it (epoch ms), else 0.
+     */
+    async addressFailed(purpose: 'api_key', ip: string): Promise<number> {
+      const { throttle } = await deps.settings.getSecurity();
+      const windowMs = throttle.windowMinutes * 60_000;
+      const key = `${purpose}:${ipKey(ip)}`;
+      return deps.db.transaction().execute(async (trx) => {
+        await lockFor(trx, deps.engine, 'throttle');
+        const now = deps.clock.now();
+        await purgeFinishedWindows(trx, now, windowMs);
+        const next = admit(await readRow(trx, key), throttle.maxAttemptsPerIp, windowMs, now);
+        await store(trx, key, next);
+        return next.attempts >= throttle.maxAttemptsPerIp ? next.window_start + windowMs : 0;
+      });
+    },
+
+    /** The 429 auth.throttled answer for a budget that ends at `until` (epoch ms). */
+    throttledUntil(until: number): Error {
+      return throttled(until - deps.clock.now());
+    },
+
     /** Whether an account is currently blocked (the embedded broker refuses throttled users at CONNECT). */
     async isBlocked(username: string): Promise<boolean> {
       const row = await deps.db

@@ -335,7 +335,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The current user and pending login step */
+    /** The current user and pending login step (with an API key: its owner, with the key's effective role and scopes) */
     get: {
       parameters: {
         query?: never;
@@ -3963,6 +3963,373 @@ export interface paths {
     options?: never;
     head?: never;
     patch?: never;
+    trace?: never;
+  };
+  '/api/v1/api-keys': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List API keys, newest first, optionally of one owner */
+    get: {
+      parameters: {
+        query?: {
+          /** @description only the keys of this username */
+          owner?: string;
+          page?: number;
+          pageSize?: 25 | 50 | 100 | 250;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                name: string;
+                description: string;
+                owner: string;
+                /** @enum {string} */
+                role: 'viewer' | 'operator' | 'admin';
+                scopes: (
+                  | 'system_config'
+                  | 'asset_management'
+                  | 'user_management'
+                  | 'log_management'
+                  | 'api_key_management'
+                  | 'sso_management'
+                )[];
+                expiresAt: string | null;
+                enabled: boolean;
+                lastUsedAt: string | null;
+                /** Format: date-time */
+                createdAt: string;
+                /** @description audit name of the creator: user:<name>, apikey:<id> or cli */
+                createdBy: string;
+              }[];
+              total: number;
+              page: number;
+              pageSize: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Create an API key; the answer holds the key (`wdn_…`), shown only this once */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name: string;
+            description?: string;
+            /** @description username of the owner; default: the creating user */
+            owner?: string;
+            /** @enum {string} */
+            role: 'viewer' | 'operator' | 'admin' | 'editor';
+            scopes: (
+              | 'system_config'
+              | 'asset_management'
+              | 'user_management'
+              | 'log_management'
+              | 'api_key_management'
+              | 'sso_management'
+            )[];
+            expiresAt?: string | null;
+            /** @default true */
+            enabled?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              description: string;
+              owner: string;
+              /** @enum {string} */
+              role: 'viewer' | 'operator' | 'admin';
+              scopes: (
+                | 'system_config'
+                | 'asset_management'
+                | 'user_management'
+                | 'log_management'
+                | 'api_key_management'
+                | 'sso_management'
+              )[];
+              expiresAt: string | null;
+              enabled: boolean;
+              lastUsedAt: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** @description audit name of the creator: user:<name>, apikey:<id> or cli */
+              createdBy: string;
+              /** @description the key (`wdn_…`), shown only in this answer */
+              key: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/api-keys/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get an API key */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              description: string;
+              owner: string;
+              /** @enum {string} */
+              role: 'viewer' | 'operator' | 'admin';
+              scopes: (
+                | 'system_config'
+                | 'asset_management'
+                | 'user_management'
+                | 'log_management'
+                | 'api_key_management'
+                | 'sso_management'
+              )[];
+              expiresAt: string | null;
+              enabled: boolean;
+              lastUsedAt: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** @description audit name of the creator: user:<name>, apikey:<id> or cli */
+              createdBy: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Delete an API key (it stops at the next request) */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description No content */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Change name, description, role, scopes, expiry or enabled (applies at the next request) */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            description?: string;
+            /** @enum {string} */
+            role?: 'viewer' | 'operator' | 'admin' | 'editor';
+            scopes?: (
+              | 'system_config'
+              | 'asset_management'
+              | 'user_management'
+              | 'log_management'
+              | 'api_key_management'
+              | 'sso_management'
+            )[];
+            expiresAt?: string | null;
+            enabled?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              description: string;
+              owner: string;
+              /** @enum {string} */
+              role: 'viewer' | 'operator' | 'admin';
+              scopes: (
+                | 'system_config'
+                | 'asset_management'
+                | 'user_management'
+                | 'log_management'
+                | 'api_key_management'
+                | 'sso_management'
+              )[];
+              expiresAt: string | null;
+              enabled: boolean;
+              lastUsedAt: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** @description audit name of the creator: user:<name>, apikey:<id> or cli */
+              createdBy: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
     trace?: never;
   };
 }

@@ -23,6 +23,8 @@ export function describeDenial(t: Translate, denial: Denial): string | null {
       return t('denial.scope', { scopes: scopeNames(t, denial.anyOf, ` ${t('common.or')} `) });
     case 'login_stage':
       return t('denial.login_stage');
+    case 'session_only':
+      return t('denial.session_only');
     case 'grant':
       return denial.role
         ? t('denial.grant_role', { role: t(`role.${denial.role}`) })

@@ -145,6 +145,20 @@ export const de: Messages = {
   'error.broker.ambiguous': 'Es kommen mehrere Broker-Integrationen in Frage. Wählen Sie eine aus.',
   'error.broker.unreachable': 'Der Broker war nicht erreichbar oder hat die Anfrage abgelehnt.',
   'error.hook.throttled': 'Zu viele Anfragen vom Broker. Versuchen Sie es in {seconds} Sekunden erneut.',
+  'error.auth.session_required': 'Dafür ist eine Konsolensitzung nötig; ein API-Schlüssel kann das nicht.',
+  'error.auth.invalid_api_key': 'Der API-Schlüssel ist ungültig.',
+  'error.auth.ambiguous_credentials':
+    'Die Anfrage enthielt eine Sitzung und einen API-Schlüssel. Senden Sie nur eines.',
+  'error.api_key.not_found': 'Dieser API-Schlüssel existiert nicht mehr.',
+  'error.api_key.scopes_incompatible':
+    'Diese Berechtigungen sind für die Rolle des Schlüssels nicht erlaubt.',
+  'error.api_key.exceeds_owner':
+    'Der Schlüssel kann nicht mehr haben als sein Eigentümer: Wählen Sie eine niedrigere Rolle oder weniger Berechtigungen.',
+  'error.api_key.owner_not_allowed':
+    'Ein Gerät kann keine API-Schlüssel besitzen. Wählen Sie eine Person oder einen Dienst.',
+  'error.api_key.owner_required': 'Wählen Sie den Eigentümer des Schlüssels.',
+  'error.api_key.expiry_in_past': 'Das Ablaufdatum muss in der Zukunft liegen.',
+  'denial.session_only': 'API-Schlüssel können Passwort, MFA und Sitzungen ihres Eigentümers nicht ändern.',
   'notPermitted.title': 'Nicht erlaubt',
   'notPermitted.body':
     'Ihre Rolle und Berechtigungen umfassen diese Seite nicht. Fragen Sie einen Admin, falls Sie sie brauchen.',
