@@ -109,6 +109,17 @@ export function optionalString(values: Record<string, unknown>, name: string): s
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A comma-separated list flag (`--scopes a,b`, `--access-roles a,b`); an empty value is the empty list. */
+export function optionalList(values: Record<string, unknown>, name: string): string[] | undefined {
+  const raw = optionalString(values, name);
+  return raw === undefined
+    ? undefined
+    : raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+}
+
 export function optionalInteger(values: Record<string, unknown>, name: string): number | undefined {
   const value = optionalString(values, name);
   if (value === undefined) return undefined;

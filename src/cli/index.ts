@@ -6,6 +6,7 @@ import type { Services } from '../services.js';
 import { type CommandGroup, type CommandSpec, parse, wantsHelp } from './args.js';
 import { ACCESS, accessCommand } from './commands/access.command.js';
 import { ACCESS_ROLES, accessRolesCommand } from './commands/access-roles.command.js';
+import { API_KEYS, apiKeysCommand } from './commands/api-keys.command.js';
 import { BROKERS, brokersCommand } from './commands/brokers.command.js';
 import { MOSQUITTO, mosquittoCommand } from './commands/mosquitto.command.js';
 import { RECOVER_ADMIN, recoverAdminCommand } from './commands/recover-admin.command.js';
@@ -34,6 +35,7 @@ const SERVICE_COMMANDS: Record<string, { usage: CommandSpec | CommandGroup; run:
   settings: { usage: SETTINGS, run: settingsCommand },
   brokers: { usage: BROKERS, run: brokersCommand },
   mosquitto: { usage: MOSQUITTO, run: mosquittoCommand },
+  'api-keys': { usage: API_KEYS, run: apiKeysCommand },
 };
 
 /** Every command in the order `warden --help` lists them. */
@@ -48,6 +50,7 @@ const USAGE = mainUsage([
   SETTINGS,
   BROKERS,
   MOSQUITTO,
+  API_KEYS,
 ]);
 
 /**

@@ -2,6 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  deleteApiKey,
+  findApiKey,
+  findApiKeyWithOwner,
+  insertApiKey,
+  listApiKeys,
+  writeLastUsed,
+} from '../../src/modules/api-keys/api-keys.repository.js';
+import type { NewApiKeyRow } from '../../src/modules/api-keys/api-keys.table.js';
+import {
   findAuditEvents,
   insertAuditEvent,
   iterateAuditEvents,
@@ -43,6 +52,23 @@ function userRow(username: string, overrides: Partial<NewUserRow> = {}): NewUser
     last_login_at: null,
     created_at: now,
     updated_at: now,
+    ...overrides,
+  };
+}
+
+function apiKeyRow(id: string, ownerId: string, overrides: Partial<NewApiKeyRow> = {}): NewApiKeyRow {
+  return {
+    id,
+    name: `key ${id}`,
+    owner_id: ownerId,
+    role: 'viewer',
+    scopes: '[]',
+    secret_hash: '$warden-hmac-sha256$v=1$s$m',
+    expires_at: null,
+    last_used_at: null,
+    created_at: 1_700_000_000_000,
+    created_by: 'cli',
+    updated_at: 1_700_000_000_000,
     ...overrides,
   };
 }
@@ -290,6 +316,43 @@ describe.each(ENGINES)('storage contract on %s', (engine) => {
     await deleteUserRow(database.db, row.id);
     expect(await findSession(database.db, 'sess-cascade')).toBeUndefined();
     expect(await recentPasswordHashes(database.db, row.id, 5)).toEqual([]);
+  });
+
+  it('stores API keys: same types, owner join and filter, last use only moving forward, cascade with the owner', async () => {
+    const owner = userRow('Key.Owner');
+    const other = userRow('key.other');
+    await insertUser(database.db, owner);
+    await insertUser(database.db, other);
+    await insertApiKey(
+      database.db,
+      apiKeyRow('k1', owner.id, { expires_at: 1_800_000_000_000, created_at: 1 }),
+    );
+    await insertApiKey(database.db, apiKeyRow('k2', owner.id, { created_at: 2 }));
+    await insertApiKey(database.db, apiKeyRow('k3', other.id, { created_at: 3 }));
+    expect(await findApiKey(database.db, 'k1')).toMatchObject({
+      expires_at: 1_800_000_000_000,
+      enabled: 1,
+      description: '',
+      last_used_at: null,
+    });
+    expect((await findApiKeyWithOwner(database.db, 'k3'))?.owner_username).toBe('key.other');
+    const page = await listApiKeys(database.db, { ownerUsername: 'KEY.OWNER' }, { limit: 1, offset: 0 });
+    expect(page.total).toBe(2);
+    expect(page.rows.map((row) => row.id)).toEqual(['k2']);
+    await writeLastUsed(database.db, new Map([['k1', 5_000]]));
+    await writeLastUsed(
+      database.db,
+      new Map([
+        ['k1', 4_000],
+        ['gone', 1],
+      ]),
+    );
+    expect((await findApiKey(database.db, 'k1'))?.last_used_at).toBe(5_000);
+    expect(await deleteApiKey(database.db, 'k2')).toBe(1);
+    expect(await deleteApiKey(database.db, 'k2')).toBe(0);
+    await deleteUserRow(database.db, owner.id);
+    expect(await findApiKey(database.db, 'k1')).toBeUndefined();
+    expect(await findApiKey(database.db, 'k3')).toBeDefined();
   });
 
   it('keeps only the newest N password hashes', async () => {

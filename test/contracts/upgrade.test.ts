@@ -338,6 +338,55 @@ describe.each(ENGINES)('upgrade from the previous release (%s)', (engine) => {
     // And the root can still be managed: a write through this release.
     await services.users.update(CLI_CONTEXT, 'bob', { description: 'upgraded' });
   });
+
+  it('adds API keys to a database of release 008: its users own keys, deleting one deletes them', async () => {
+    database = await createTestDatabase(engine, { upTo: '008-user-secrets' });
+    // biome-ignore lint/suspicious/noExplicitAny: the previous release's schema is not this release's types.
+    const db = database.db as unknown as Kysely<any>;
+    const now = Date.now();
+    const hash = await new PasswordHasher({ params: FAST_HASH }).hash(PASSWORD);
+    await db
+      .insertInto('users')
+      .values({
+        id: randomUUID(),
+        username: 'svc-etl',
+        username_lower: 'svc-etl',
+        kind: 'service',
+        role: 'operator',
+        scopes: '["asset_management"]',
+        active: 1,
+        password_hash: hash,
+        password_origin: 'chosen',
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    await migrateToLatest(database.db);
+    const services = createServices({
+      db: database.db,
+      engine: database.engine,
+      clock: new ManualClock(now),
+      hasher: new PasswordHasher({ params: FAST_HASH }),
+      events: new DomainEventBus((error) => {
+        throw error;
+      }),
+      secretKey: randomBytes(32).toString('base64url'),
+    });
+    const created = await services.apiKeys.create(CLI_CONTEXT, {
+      name: 'etl',
+      owner: 'svc-etl',
+      role: 'operator',
+      scopes: ['asset_management'],
+    });
+    expect(await services.apiKeys.authenticate(created.key, META.ip)).toMatchObject({
+      type: 'apikey',
+      username: 'svc-etl',
+      role: 'operator',
+      scopes: ['asset_management'],
+    });
+    await services.users.remove(CLI_CONTEXT, 'svc-etl');
+    expect((await services.apiKeys.list({})).total).toBe(0);
+  });
 });
 
 describe('upgrade repairs (sqlite)', () => {

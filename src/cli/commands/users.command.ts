@@ -15,6 +15,7 @@ import {
   defineGroup,
   type OptionSpec,
   optionalInteger,
+  optionalList,
   optionalString,
   parse,
   readStdinLine,
@@ -174,17 +175,6 @@ async function chosenPassword(values: Record<string, unknown>, io: CliIo): Promi
   return values['password-stdin'] === true ? readStdinLine(io.stdin) : null;
 }
 
-/** A comma-separated list flag (`--scopes a,b`, `--access-roles a,b`); an empty value is the empty list. */
-function listFrom(values: Record<string, unknown>, name: string): string[] | undefined {
-  const raw = optionalString(values, name);
-  return raw === undefined
-    ? undefined
-    : raw
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-}
-
 function showUser(io: CliIo, json: boolean, user: PublicUser): void {
   emit(io, json, user, () => formatTable([user], [...USER_COLUMNS, 'scopes']));
 }
@@ -223,8 +213,10 @@ export async function usersCommand(services: Services, argv: readonly string[], 
         ...(values.email ? { email: values.email } : {}),
         ...(values.description ? { description: values.description } : {}),
         ...(values.kind ? { kind: values.kind } : {}),
-        ...(listFrom(values, 'scopes') ? { scopes: listFrom(values, 'scopes') } : {}),
-        ...(listFrom(values, 'access-roles') ? { accessRoles: listFrom(values, 'access-roles') } : {}),
+        ...(optionalList(values, 'scopes') ? { scopes: optionalList(values, 'scopes') } : {}),
+        ...(optionalList(values, 'access-roles')
+          ? { accessRoles: optionalList(values, 'access-roles') }
+          : {}),
         ...(values['session-timeout']
           ? { sessionTimeoutMinutes: optionalInteger(values, 'session-timeout') }
           : {}),
@@ -245,8 +237,10 @@ export async function usersCommand(services: Services, argv: readonly string[], 
         ...(values.email !== undefined ? { email: values.email === '' ? null : values.email } : {}),
         ...(values.description !== undefined ? { description: values.description } : {}),
         ...(values.kind ? { kind: values.kind } : {}),
-        ...(listFrom(values, 'scopes') ? { scopes: listFrom(values, 'scopes') } : {}),
-        ...(listFrom(values, 'access-roles') ? { accessRoles: listFrom(values, 'access-roles') } : {}),
+        ...(optionalList(values, 'scopes') ? { scopes: optionalList(values, 'scopes') } : {}),
+        ...(optionalList(values, 'access-roles')
+          ? { accessRoles: optionalList(values, 'access-roles') }
+          : {}),
         ...(values['session-timeout']
           ? { sessionTimeoutMinutes: optionalInteger(values, 'session-timeout') }
           : {}),
