@@ -16,7 +16,6 @@ import {
   type OptionSpec,
   optionalInteger,
   optionalList,
-  optionalString,
   parse,
   readStdinLine,
   requirePositional,
