@@ -7,6 +7,7 @@ import { NotFound } from './components/not-found';
 import { ConsoleLayout } from './layout/console-layout';
 import { homePath } from './layout/navigation';
 import { AccessRolesPage } from './pages/access-roles/access-roles-page';
+import { ApiKeysPage } from './pages/api-keys/api-keys-page';
 import { AuditPage } from './pages/audit/audit-page';
 import { BrokersPage } from './pages/brokers/brokers-page';
 import { LoginPage } from './pages/login/login-page';
@@ -49,6 +50,14 @@ export const router = createBrowserRouter([
             element: (
               <RequirePermission requirement={AREA_REQUIREMENTS.sessions}>
                 <SessionsPage />
+              </RequirePermission>
+            ),
+          },
+          {
+            path: 'api-keys',
+            element: (
+              <RequirePermission requirement={AREA_REQUIREMENTS.apiKeys}>
+                <ApiKeysPage />
               </RequirePermission>
             ),
           },

@@ -45,3 +45,9 @@ export type BrokerStatus = ResponseOf<'/api/v1/brokers/{name}/status', 'get'>;
 export type CreateBrokerBody = RequestOf<'/api/v1/brokers', 'post'>;
 export type UpdateBrokerBody = RequestOf<'/api/v1/brokers/{name}', 'put'>;
 export type SyncReport = ResponseOf<'/api/v1/brokers/{name}/sync', 'post'>;
+export type ApiKeyList = ResponseOf<'/api/v1/api-keys', 'get'>;
+export type ApiKey = ApiKeyList['items'][number];
+export type CreateApiKeyBody = RequestOf<'/api/v1/api-keys', 'post'>;
+export type UpdateApiKeyBody = RequestOf<'/api/v1/api-keys/{id}', 'patch'>;
+/** A created key, with the key itself (shown once). */
+export type CreatedApiKey = JsonOf<paths['/api/v1/api-keys']['post']['responses'][201]>;

@@ -13,12 +13,13 @@ import {
   type Requirement,
   ROLES,
   type Role,
+  SCOPES,
   type Scope,
 } from '../../../src/modules/permissions/permissions.policy';
 import type { User } from '../api/types';
 
 export type { Requirement, Role, Scope };
-export { defaultScopes, ROLES };
+export { defaultScopes, ROLES, SCOPES };
 
 /** The four scopes the users table draws as per-user toggles, in this order. */
 export const TOGGLE_SCOPES = [
@@ -80,4 +81,5 @@ export const AREA_REQUIREMENTS = {
   audit: { kind: 'read', scope: 'log_management' },
   security: { kind: 'read', scope: 'system_config' },
   brokers: { kind: 'read', scope: 'system_config' },
+  apiKeys: { kind: 'read', scope: 'api_key_management' },
 } as const satisfies Record<string, Requirement>;

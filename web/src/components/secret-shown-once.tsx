@@ -5,26 +5,37 @@ import { CopyTextButton } from './copy-text-button';
 
 /**
  * A secret Warden generated, shown exactly once (the server keeps only a hash of it): the value, a copy button,
- * and what to do with it; `note` says what happened to the previous one, if anything.
+ * and what to do with it; `note` says what happened to the previous one, if anything. `title` and `once`
+ * replace the words about a user's secret for other secrets (an API key).
  */
 export function SecretShownOnce({
   secret,
   username,
   note,
+  title,
+  once,
   onDone,
 }: {
   secret: string;
   username: string;
   note?: string;
+  title?: string;
+  once?: string;
   onDone: () => void;
 }): ReactNode {
   const { t } = useI18n();
   return (
     <Stack gap="md">
-      <Alert color="yellow" variant="light" title={t('users.secret.title', { username })}>
-        {t('users.secret.once', { username })}
+      <Alert color="yellow" variant="light" title={title ?? t('users.secret.title', { username })}>
+        {once ?? t('users.secret.once', { username })}
       </Alert>
-      <Code block fz="md" data-testid="secret-shown-once">
+      {/* Long secrets (API keys) wrap instead of scrolling: a scrolling block would need keyboard focus. */}
+      <Code
+        block
+        fz="md"
+        style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-all' }}
+        data-testid="secret-shown-once"
+      >
         {secret}
       </Code>
       {note && <Text size="sm">{note}</Text>}

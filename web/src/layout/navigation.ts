@@ -1,5 +1,6 @@
 import {
   type Icon,
+  IconApi,
   IconDeviceDesktopAnalytics,
   IconListSearch,
   IconPlugConnected,
@@ -37,6 +38,7 @@ export const NAV_SECTIONS: readonly NavSection[] = [
         icon: IconDeviceDesktopAnalytics,
         requires: AREA_REQUIREMENTS.sessions,
       },
+      { path: '/api-keys', label: 'nav.apiKeys', icon: IconApi, requires: AREA_REQUIREMENTS.apiKeys },
     ],
   },
   {

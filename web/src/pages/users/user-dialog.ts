@@ -8,6 +8,7 @@ export type UserAction =
   | 'deactivate'
   | 'reactivate'
   | 'resetMfa'
+  | 'apiKeys'
   | 'delete';
 
 /** Which dialog of the users page is open. */

@@ -1,6 +1,7 @@
 import { ActionIcon, Group } from '@mantine/core';
 import {
   type Icon,
+  IconApi,
   IconArrowBackUp,
   IconDeviceFloppy,
   IconKey,
@@ -13,7 +14,7 @@ import {
 } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 import type { User } from '../../api/types';
-import { actOnRefusal } from '../../auth/permissions';
+import { actOnRefusal, canWrite } from '../../auth/permissions';
 import { useI18n } from '../../i18n/i18n';
 import type { MessageKey } from '../../i18n/messages.en';
 import type { UserAction } from './user-dialog';
@@ -63,6 +64,16 @@ function actionsFor(me: User, user: User): ActionSpec[] {
       label: 'users.action.resetMfa',
       icon: IconShieldOff,
       disabledBecause: outranked ?? (user.mfaEnabled ? null : 'users.action.resetMfa.notEnrolled'),
+    },
+    {
+      action: 'apiKeys',
+      label: 'users.action.apiKeys',
+      icon: IconApi,
+      disabledBecause: !canWrite(me, 'api_key_management')
+        ? 'users.action.apiKeys.noScope'
+        : user.kind === 'device'
+          ? 'users.action.apiKeys.device'
+          : outranked,
     },
     {
       action: 'delete',

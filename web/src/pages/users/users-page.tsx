@@ -10,6 +10,7 @@ import { PageHeader } from '../../components/page-header';
 import { PaginationBar } from '../../components/pagination-bar';
 import { ChangePasswordModal } from '../../components/password/change-password-modal';
 import { useI18n } from '../../i18n/i18n';
+import { UserApiKeysModal } from '../api-keys/user-api-keys-modal';
 import { RotateSecretModal } from './rotate-secret-modal';
 import { useScopeDrafts } from './use-scope-drafts';
 import { useUserFilters } from './use-user-filters';
@@ -37,6 +38,8 @@ function OpenDialog({ dialog, onClose }: { dialog: UserDialog; onClose: () => vo
       );
     case 'rotateSecret':
       return <RotateSecretModal user={dialog.user} onClose={onClose} />;
+    case 'apiKeys':
+      return <UserApiKeysModal user={dialog.user} onClose={onClose} />;
     case 'delete':
       return <DeleteUserDialog user={dialog.user} onClose={onClose} />;
     case 'deactivate':
