@@ -398,12 +398,14 @@ describe.each(ENGINES)('API keys (%s)', (engine) => {
       ['GET', '/api/v1/me/sessions'],
       ['DELETE', '/api/v1/me/sessions'],
       ['POST', '/api/v1/auth/logout'],
+      ['POST', '/api/v1/auth/mfa', { code: '123456' }],
     ];
     for (const [method, url, payload] of refusals) {
       const res = await withKey(t, key, method, url, payload ? { payload } : {});
       expect(res.statusCode, `${method} ${url}`).toBe(403);
       expect(res.json()).toMatchObject({ code: 'auth.session_required', denial: { reason: 'session_only' } });
     }
+    expect((await withKey(t, key, 'GET', '/api/v1/settings/password-policy')).statusCode).toBe(200);
     const me = await withKey(t, key, 'GET', '/api/v1/me');
     expect(me.statusCode).toBe(200);
     expect(me.json()).toMatchObject({

@@ -135,7 +135,7 @@ export type Requirement =
       readonly kind: 'login_step';
       readonly stages?: readonly SessionStage[];
       /**
-       * Also answered for an API key (`GET /api/v1/me`). Without it a login-step route is about the session
+       * Also answered for an API key (`GET /api/v1/me`, the password policy). Without it a login-step route is about the session
        * itself (logout, own password, MFA enrolment) and refused for keys.
        */
       readonly apiKeys?: true;

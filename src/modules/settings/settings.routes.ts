@@ -14,7 +14,8 @@ export async function settingsRoutes(app: App): Promise<void> {
   app.get(
     '/api/v1/settings/password-policy',
     {
-      config: { access: { kind: 'login_step' } },
+      // Also for API keys: a script that sets passwords may check them first.
+      config: { access: { kind: 'login_step', apiKeys: true } },
       schema: {
         tags,
         summary: 'The password policy (for inline validation)',
