@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
 import { DB_GAUGE_TTL_MS } from '../../src/modules/metrics/metrics.service.js';
@@ -252,6 +254,36 @@ describe.each(ENGINES)('metrics and scrape tokens (%s)', (engine) => {
       }
     }
     expect((await t.services.scrapeTokens.list()).total).toBe(1);
+  });
+});
+
+describe('request logging of machine routes', () => {
+  let t: TestContext;
+  const lines: Array<{ level: number; msg: string; req?: { url?: string }; res?: unknown }> = [];
+  beforeEach(async () => {
+    lines.length = 0;
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    t = await createTestContext({
+      app: { logger: pino({ level: 'debug' }, sink), metricsAllowFrom: ['127.0.0.1'] },
+    });
+  });
+  afterEach(() => t.close());
+
+  it('logs hook and scrape requests at debug, every other request at info', async () => {
+    await t.call('GET', '/healthz');
+    await t.call('GET', '/metrics');
+    await t.call('POST', '/api/v1/hooks/go-auth/user', {
+      payload: { username: 'nobody', password: 'x', clientid: 'c' },
+    });
+    const levels = (msg: string) => lines.filter((line) => line.msg === msg).map((line) => line.level);
+    // pino: 20 = debug, 30 = info. The health check first, then the scrape and the hook.
+    expect(levels('incoming request')).toEqual([30, 20, 20]);
+    expect(levels('request completed')).toEqual([30, 20, 20]);
   });
 });
 
