@@ -10,7 +10,14 @@ import { ENGINES } from '../helpers/databases.js';
 import { startLocalBroker } from '../helpers/local-broker.js';
 import { mqttClients, subackCodes } from '../helpers/mqtt-inbox.js';
 import { hasFamily, parseExposition, type Sample, sampleValue } from '../helpers/prometheus.js';
-import { createTestContext, ROOT_PASSWORD, STRONG_PASSWORD, type TestContext } from '../helpers/test-app.js';
+import {
+  createTestContext,
+  enrolTotp,
+  ROOT_PASSWORD,
+  STRONG_PASSWORD,
+  type TestContext,
+  totpCode,
+} from '../helpers/test-app.js';
 
 const WRONG = 'Wrong-Passw0rd!';
 
@@ -149,6 +156,26 @@ describe.each(ENGINES)('metrics and scrape tokens (%s)', (engine) => {
     expect(hasFamily(after, 'nodejs_eventloop_lag_seconds')).toBe(true);
   });
 
+  it('counts second-factor outcomes by method', async () => {
+    const { secret } = await createToken(t, admin);
+    await t.createUser({ username: 'mia', role: 'operator' });
+    const { secret: totp, recoveryCodes } = await enrolTotp(t, await t.login('mia'));
+    const before = await scrape(t, secret);
+    const step = async (payload: object) =>
+      t.call('POST', '/api/v1/auth/mfa', { cookie: await t.login('mia'), payload });
+    // A code ten steps ahead is outside the accepted window: a wrong code.
+    expect((await step({ code: totpCode(totp, t.clock.now(), 10) })).statusCode).toBe(401);
+    expect((await step({ code: totpCode(totp, t.clock.now()) })).statusCode).toBe(200);
+    expect((await step({ recoveryCode: recoveryCodes[0] })).statusCode).toBe(200);
+    const after = await scrape(t, secret);
+    const delta = (labels: Record<string, string>) =>
+      sampleValue(after, 'warden_mfa_verifications_total', labels) -
+      sampleValue(before, 'warden_mfa_verifications_total', labels);
+    expect(delta({ outcome: 'failure', method: 'totp' })).toBe(1);
+    expect(delta({ outcome: 'success', method: 'totp' })).toBe(1);
+    expect(delta({ outcome: 'success', method: 'recovery_code' })).toBe(1);
+  });
+
   it('refuses a scrape without a live token with one and the same 401', async () => {
     const kept = await createToken(t, admin, { name: 'kept' });
     const deleted = await createToken(t, admin, { name: 'deleted' });
@@ -254,6 +281,33 @@ describe.each(ENGINES)('metrics and scrape tokens (%s)', (engine) => {
       }
     }
     expect((await t.services.scrapeTokens.list()).total).toBe(1);
+  });
+});
+
+describe('password-hash pool', () => {
+  let t: TestContext;
+  beforeEach(async () => {
+    // One argon2 slot and no queue: concurrent logins beyond the first are refused with 503 server.busy.
+    t = await createTestContext({
+      realHash: true,
+      hasher: { concurrency: 1, maxQueue: 0 },
+      app: { metricsAllowFrom: ['127.0.0.1'] },
+    });
+  });
+  afterEach(() => t.close());
+
+  it('counts every verification refused as busy, and nothing in flight once they are done', async () => {
+    await t.createUser({ username: 'alice', role: 'operator' });
+    const logins = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        t.call('POST', '/api/v1/auth/login', { payload: { username: 'alice', password: STRONG_PASSWORD } }),
+      ),
+    );
+    const busy = logins.filter((response) => response.statusCode === 503).length;
+    const samples = parseExposition((await scrapeWith(t)).body);
+    expect(sampleValue(samples, 'warden_password_hash_refused_total')).toBe(busy);
+    expect(sampleValue(samples, 'warden_password_hash_in_flight')).toBe(0);
+    expect(sampleValue(samples, 'warden_password_hash_queued')).toBe(0);
   });
 });
 

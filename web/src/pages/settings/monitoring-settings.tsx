@@ -35,7 +35,7 @@ import { useI18n } from '../../i18n/i18n';
 const TOKENS_KEY = ['scrape-tokens'] as const;
 
 /** A Prometheus job for this Warden, reading the token from a file next to the Prometheus configuration. */
-export function scrapeConfigSnippet(origin: string): string {
+function scrapeConfigSnippet(origin: string): string {
   const url = new URL(origin);
   return [
     'scrape_configs:',
