@@ -22,7 +22,14 @@ import { type AuthService, createAuthService } from './modules/auth/auth.service
 import { createBrokerCredentials } from './modules/brokers/broker-credentials.js';
 import { createDirectory } from './modules/brokers/broker-directory.js';
 import { type BrokersService, createBrokersService } from './modules/brokers/brokers.service.js';
+import { AuditOutcomes } from './modules/metrics/audit-outcomes.js';
+import { createMetricsService, type MetricsService } from './modules/metrics/metrics.service.js';
+import {
+  createScrapeTokensService,
+  type ScrapeTokensService,
+} from './modules/metrics/scrape-tokens.service.js';
 import { createMfaService, type MfaService } from './modules/mfa/mfa.service.js';
+import { DecisionCounts } from './modules/mqtt/decision-counts.js';
 import { startLiveEnforcement } from './modules/mqtt/live-enforcement.js';
 import { createMqttAuthService, type MqttAuthService } from './modules/mqtt/mqtt-auth.service.js';
 import {
@@ -87,6 +94,12 @@ export interface Services {
   readonly brokers: BrokersService;
   /** API keys: their management, and the authentication of `Authorization: Bearer` requests. */
   readonly apiKeys: ApiKeysService;
+  /** MQTT decisions of the embedded broker and the hooks, counted for the metrics. */
+  readonly mqttDecisions: DecisionCounts;
+  /** Tokens that let Prometheus scrape `/metrics`. */
+  readonly scrapeTokens: ScrapeTokensService;
+  /** The Prometheus registry of this process (`GET /metrics`). */
+  readonly metrics: MetricsService;
 }
 
 /**
@@ -111,7 +124,9 @@ export function createServices(infra: Infrastructure): Services {
     instance: infra.instance ?? `${os.hostname()}:${process.pid}`,
     ...(infra.locks ? { locks: infra.locks } : {}),
   });
-  const audit = createAuditService({ db, clock });
+  // Login, MFA and throttling outcomes are counted for the metrics where they are audited.
+  const outcomes = new AuditOutcomes();
+  const audit = createAuditService({ db, clock, observe: outcomes.observe });
   const settings = createSettingsService({ db, clock, audit, changes });
   const userReader = createUserReader({ db });
   const accessRoles = createAccessRolesService({ db, engine, clock, audit, changes });
@@ -194,6 +209,18 @@ export function createServices(infra: Infrastructure): Services {
     users: userReader,
     throttle,
   });
+  const mqttDecisions = new DecisionCounts();
+  const scrapeTokens = createScrapeTokensService({ db, clock, audit, credentials: hasher });
+  const metrics = createMetricsService({
+    clock,
+    credentials: hasher,
+    outcomes,
+    mqttDecisions,
+    mqttConnections,
+    countSessions: () => sessions.countLive(),
+    countUsers: () => userReader.countByRoleAndStatus(),
+    integrations: () => brokers.metricsSnapshot(),
+  });
   return {
     infra,
     credentials: hasher,
@@ -214,6 +241,9 @@ export function createServices(infra: Infrastructure): Services {
     mqttPublishDenials,
     brokers,
     apiKeys,
+    mqttDecisions,
+    scrapeTokens,
+    metrics,
   };
 }
 
@@ -233,6 +263,7 @@ export async function startServices(
   const stopAccess = services.access.start(events);
   const stopCredentials = services.mqttAuth.start(events);
   const stopSettings = await services.settings.follow(events);
+  services.metrics.start();
   const stopEnforcement = startLiveEnforcement({
     events,
     clock: services.infra.clock,

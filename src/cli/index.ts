@@ -10,6 +10,7 @@ import { API_KEYS, apiKeysCommand } from './commands/api-keys.command.js';
 import { BROKERS, brokersCommand } from './commands/brokers.command.js';
 import { MOSQUITTO, mosquittoCommand } from './commands/mosquitto.command.js';
 import { RECOVER_ADMIN, recoverAdminCommand } from './commands/recover-admin.command.js';
+import { SCRAPE_TOKENS, scrapeTokensCommand } from './commands/scrape-tokens.command.js';
 import { SERVE, serveCommand } from './commands/serve.command.js';
 import { SESSIONS, sessionsCommand } from './commands/sessions.command.js';
 import { SETTINGS, settingsCommand } from './commands/settings.command.js';
@@ -36,6 +37,7 @@ const SERVICE_COMMANDS: Record<string, { usage: CommandSpec | CommandGroup; run:
   brokers: { usage: BROKERS, run: brokersCommand },
   mosquitto: { usage: MOSQUITTO, run: mosquittoCommand },
   'api-keys': { usage: API_KEYS, run: apiKeysCommand },
+  'scrape-tokens': { usage: SCRAPE_TOKENS, run: scrapeTokensCommand },
 };
 
 /** Every command in the order `warden --help` lists them. */
@@ -51,6 +53,7 @@ const USAGE = mainUsage([
   BROKERS,
   MOSQUITTO,
   API_KEYS,
+  SCRAPE_TOKENS,
 ]);
 
 /**

@@ -6,6 +6,7 @@ import type {
   BrokerIntegrationsTable,
   BrokerPasswordSyncTable,
 } from '../modules/brokers/brokers.table.js';
+import type { ScrapeTokensTable } from '../modules/metrics/scrape-tokens.table.js';
 import type { RecoveryCodesTable, UserMfaTable } from '../modules/mfa/mfa.table.js';
 import type { SessionsTable } from '../modules/sessions/sessions.table.js';
 import type { SettingsTable } from '../modules/settings/settings.table.js';
@@ -39,4 +40,5 @@ export interface Database {
   change_feed: ChangeFeedTable;
   duty_holders: DutyHoldersTable;
   api_keys: ApiKeysTable;
+  scrape_tokens: ScrapeTokensTable;
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { coreError } from '../core/errors/core-errors.js';
+import { AddressList } from '../core/net/address-list.js';
 import { apiKeyError } from '../modules/api-keys/api-keys.errors.js';
-import { bearerCredential } from '../modules/api-keys/bearer.js';
 import { hookThrottled } from '../modules/brokers/brokers.errors.js';
 import type { OperationContext } from '../modules/permissions/operation-context.js';
 import {
@@ -11,6 +11,7 @@ import {
   type Requirement,
 } from '../modules/permissions/permissions.policy.js';
 import { refusal } from '../modules/permissions/refusal.js';
+import { apiAllowList, isManagementApi } from './api-allow-list.js';
 import { SESSION_COOKIE } from './session-cookie.js';
 
 /** Routes added by plugins we do not write (API docs UI, console assets) are public by nature. */
@@ -56,7 +57,22 @@ export interface RouteAccess {
 
 type Refused = Extract<Decision, { allowed: false }>;
 
-export function installAccessGuard(app: FastifyInstance): void {
+/** What the guard needs besides the services: the configuration of the machine routes. */
+export interface AccessGuardOptions {
+  /** `WARDEN_METRICS_ALLOW_FROM`: networks that may scrape `/metrics` without a token. */
+  readonly metricsAllowFrom?: readonly string[];
+}
+
+/** The bearer credential of a request, or undefined. */
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string' || !/^bearer /i.test(header)) return undefined;
+  return header.slice('bearer '.length).trim();
+}
+
+export function installAccessGuard(app: FastifyInstance, options: AccessGuardOptions = {}): void {
+  const apiAllows = apiAllowList(() => app.services.settings.cachedSecurity());
+  const scrapeNetworks = new AddressList(options.metricsAllowFrom ?? []);
   app.decorateRequest('actor', null);
   app.decorateRequest('stage', null);
   app.decorateRequest('auth', null);
@@ -101,14 +117,32 @@ export function installAccessGuard(app: FastifyInstance): void {
   app.addHook('onRequest', async (request) => {
     // Unknown routes have no config; they fall through to the 404 handler.
     const requirement = (request.routeOptions.config as { access?: Requirement } | undefined)?.access;
-    const token = request.cookies[SESSION_COOKIE];
-    // Only the management API takes API keys (broker hooks have credentials of their own, public routes none).
-    const bearer =
-      requirement && requirement.kind !== 'hook' && requirement.kind !== 'public'
-        ? bearerCredential(request.headers.authorization)
-        : null;
+    // Before anything else: an address outside `apiAllowFrom` learns nothing of the management API.
+    if (isManagementApi(request, requirement) && !apiAllows(request.ip))
+      throw coreError('request.ip_not_allowed', `The management API does not answer ${request.ip}`);
+    const sessionToken = request.cookies[SESSION_COOKIE];
+    // Only the management API takes API keys (scrapes and broker hooks have credentials of their own, public
+    // routes none).
+    const apiKey =
+      requirement &&
+      requirement.kind !== 'hook' &&
+      requirement.kind !== 'scrape' &&
+      requirement.kind !== 'public'
+        ? bearer(request)
+        : undefined;
     // Cross-site forgery rides on the cookie a browser adds by itself; a request that brings its own key has none.
-    if (bearer === null && isCrossSite(request)) throw coreError('auth.cross_site');
+    if (apiKey === undefined && isCrossSite(request)) throw coreError('auth.cross_site');
+    // Scrapes never use sessions: an allowed source address or a live scrape token (read from the database,
+    // so a deleted one stops at once on every instance); every other request gets the same 401.
+    if (requirement?.kind === 'scrape') {
+      const token = bearer(request);
+      const admitted =
+        scrapeNetworks.contains(request.ip) ||
+        (token !== undefined && (await app.services.scrapeTokens.authenticate(token)));
+      const decision = authorize(null, null, requirement, admitted);
+      if (!decision.allowed) throw refusal(decision);
+      return;
+    }
     // Broker hooks never use sessions: admitted by their integration's credential or source address, or refused
     // before the body is read and before any decision is asked for.
     if (requirement?.kind === 'hook') {
@@ -120,13 +154,13 @@ export function installAccessGuard(app: FastifyInstance): void {
       return;
     }
     // A request is one actor: a cookie and a key together could be two (a key pasted into a signed-in browser).
-    if (bearer !== null && token) throw apiKeyError('auth.ambiguous_credentials');
-    if (bearer !== null) {
+    if (apiKey !== undefined && sessionToken) throw apiKeyError('auth.ambiguous_credentials');
+    if (apiKey !== undefined) {
       // API keys act with the key's rights reduced by its owner's, as a complete login (docs/api-keys.md).
-      request.actor = await app.services.apiKeys.authenticate(bearer, request.ip);
+      request.actor = await app.services.apiKeys.authenticate(apiKey, request.ip);
       request.stage = 'active';
-    } else if (token) {
-      const resolved = await app.services.sessions.resolve(token);
+    } else if (sessionToken) {
+      const resolved = await app.services.sessions.resolve(sessionToken);
       if (resolved) {
         request.auth = resolved;
         request.actor = resolved.actor;

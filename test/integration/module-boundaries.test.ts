@@ -31,6 +31,7 @@ const OWNERS: Record<string, string> = {
   change_feed: 'change-feed',
   duty_holders: 'leadership',
   api_keys: 'api-keys',
+  scrape_tokens: 'metrics',
 };
 
 /** Source files outside src/modules/ that act for a module (its engine-specific SQL helpers). */

@@ -8,6 +8,7 @@ import * as m006 from './006-change-feed.js';
 import * as m007 from './007-duty-holders.js';
 import * as m008 from './008-user-secrets.js';
 import * as m009 from './009-api-keys.js';
+import * as m010 from './010-scrape-tokens.js';
 
 /**
  * The one migration set for both engines, listed statically so it works the same from `src` (tsx, tests) and
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '007-duty-holders': m007,
   '008-user-secrets': m008,
   '009-api-keys': m009,
+  '010-scrape-tokens': m010,
 };
 
 export const migrationProvider: MigrationProvider = {

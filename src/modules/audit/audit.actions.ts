@@ -29,6 +29,8 @@ export const AUDIT_ACTIONS = [
   'api_key.create',
   'api_key.update',
   'api_key.delete',
+  'scrape_token.create',
+  'scrape_token.delete',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

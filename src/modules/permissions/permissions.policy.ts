@@ -159,7 +159,12 @@ export type Requirement =
    * Broker callbacks, authenticated by a broker integration's hook credential or source address instead of a
    * session (docs/brokers.md); `broker` names the integration kind whose settings apply.
    */
-  | { readonly kind: 'hook'; readonly broker: 'emqx' | 'go-auth' | 'vernemq' };
+  | { readonly kind: 'hook'; readonly broker: 'emqx' | 'go-auth' | 'vernemq' }
+  /**
+   * Metrics scrapes (`GET /metrics`), authenticated by a scrape token or a source address in
+   * `WARDEN_METRICS_ALLOW_FROM` instead of a session (docs/metrics.md).
+   */
+  | { readonly kind: 'scrape' };
 
 /** Where the requester stands in the login flow; `active` is a complete session. */
 export type SessionStage = 'active' | 'mfa' | 'mfa_enroll' | 'password_change';
@@ -174,6 +179,7 @@ export type Denial =
   | { readonly reason: 'no_session' }
   | { readonly reason: 'no_hook_credential' }
   | { readonly reason: 'session_only' }
+  | { readonly reason: 'no_scrape_credential' }
   | { readonly reason: 'cross_site' }
   | { readonly reason: 'login_stage'; readonly stage: SessionStage | null }
   | { readonly reason: 'role'; readonly required: Role; readonly held: Role }
@@ -214,19 +220,28 @@ function readScopes(requirement: Extract<Requirement, { kind: 'read' }>): readon
 }
 
 /**
- * Decides whether `actor` (in login stage `stage`) meets `requirement`. Hook routes are decided on
- * `hookAdmitted` alone — whether a broker integration accepted the request's credential or source address
- * (src/modules/brokers/hook-gate.ts) — never on a session. A read with `unlessSelf` that the actor's scopes do
+ * Decides whether `actor` (in login stage `stage`) meets `requirement`. Hook and scrape routes are decided on
+ * `machineAdmitted` alone — whether a broker integration accepted the request's credential or source address
+ * (src/modules/brokers/hook-gate.ts), or a scrape token or allowed address was presented — never on a session. A read with `unlessSelf` that the actor's scopes do
  * not satisfy is refused here; the guard asks {@link authorizeSelf} once the body is known.
  */
 export function authorize(
   actor: Actor | null,
   stage: SessionStage | null,
   requirement: Requirement,
-  hookAdmitted = false,
+  machineAdmitted = false,
 ): Decision {
+  if (requirement.kind === 'scrape') {
+    return machineAdmitted
+      ? ALLOW
+      : deny(
+          'auth.required',
+          { reason: 'no_scrape_credential' },
+          'A valid scrape token is required (or a request from an allowed network)',
+        );
+  }
   if (requirement.kind === 'hook') {
-    return hookAdmitted
+    return machineAdmitted
       ? ALLOW
       : deny(
           'auth.required',

@@ -5,31 +5,31 @@ import { CopyTextButton } from './copy-text-button';
 
 /**
  * A secret Warden generated, shown exactly once (the server keeps only a hash of it): the value, a copy button,
- * and what to do with it; `note` says what happened to the previous one, if anything. `title` and `once`
- * replace the words about a user's secret for other secrets (an API key).
+ * and what to do with it; `note` says what happened to the previous one, if anything. A user's secret by
+ * default; `title` and `message` word it for other secrets (scrape tokens, API keys).
  */
 export function SecretShownOnce({
   secret,
-  username,
-  note,
+  username = '',
   title,
-  once,
+  message,
+  note,
   onDone,
 }: {
   secret: string;
-  username: string;
-  note?: string;
+  username?: string;
   title?: string;
-  once?: string;
+  message?: string;
+  note?: string;
   onDone: () => void;
 }): ReactNode {
   const { t } = useI18n();
   return (
     <Stack gap="md">
       <Alert color="yellow" variant="light" title={title ?? t('users.secret.title', { username })}>
-        {once ?? t('users.secret.once', { username })}
+        {message ?? t('users.secret.once', { username })}
       </Alert>
-      {/* Long secrets (API keys) wrap instead of scrolling: a scrolling block would need keyboard focus. */}
+      {/* Long secrets (API keys, scrape tokens) wrap instead of scrolling: a scrolling block would need keyboard focus. */}
       <Code
         block
         fz="md"

@@ -57,9 +57,8 @@ export function ApiKeyFormModal({ owner, onClose }: { owner?: string; onClose: (
       <Dialog onClose={onClose} title={t('apiKeys.form.createTitle')}>
         <SecretShownOnce
           secret={created.key}
-          username={created.owner}
           title={t('apiKeys.secret.title', { name: created.name })}
-          once={t('apiKeys.secret.once')}
+          message={t('apiKeys.secret.once')}
           onDone={onClose}
         />
       </Dialog>
