@@ -23,6 +23,7 @@ import { authRoutes } from './modules/auth/auth.routes.js';
 import { brokersRoutes } from './modules/brokers/brokers.routes.js';
 import { BROKER_CONFIG_COMPONENTS } from './modules/brokers/brokers.schemas.js';
 import { hooksRoutes } from './modules/brokers/hooks.routes.js';
+import { forwardAuthRoutes } from './modules/forward-auth/forward-auth.routes.js';
 import { mfaRoutes } from './modules/mfa/mfa.routes.js';
 import { mqttClientsRoutes } from './modules/mqtt/mqtt-clients.routes.js';
 import type { Requirement } from './modules/permissions/permissions.policy.js';
@@ -54,6 +55,7 @@ const FEATURE_ROUTES: ReadonlyArray<(app: App) => Promise<void>> = [
   mqttClientsRoutes,
   brokersRoutes,
   hooksRoutes,
+  forwardAuthRoutes,
 ];
 
 /** The methods Warden's routes use; a path that has some of them answers the others with 405. */
@@ -131,7 +133,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         description: 'User & access management for MQTT and industrial-IoT platforms.',
       },
       components: {
-        securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'warden_session' } },
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'warden_session' },
+          basic: { type: 'http', scheme: 'basic' },
+        },
         schemas: BROKER_CONFIG_COMPONENTS,
       },
       security: [{ session: [] }],

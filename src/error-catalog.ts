@@ -3,6 +3,7 @@ import { coreError } from './core/errors/core-errors.js';
 import { accessRoleError } from './modules/access-roles/access-roles.errors.js';
 import { authError } from './modules/auth/auth.errors.js';
 import { brokerError } from './modules/brokers/brokers.errors.js';
+import { forwardAuthError } from './modules/forward-auth/forward-auth.errors.js';
 import { mfaError } from './modules/mfa/mfa.errors.js';
 import { mqttError } from './modules/mqtt/mqtt.errors.js';
 import { sessionError } from './modules/sessions/sessions.errors.js';
@@ -20,6 +21,7 @@ export const ERROR_CATALOG_SLICES: ReadonlyArray<{ feature: string; catalog: Err
   { feature: 'Access roles', catalog: accessRoleError.catalog },
   { feature: 'MQTT clients', catalog: mqttError.catalog },
   { feature: 'Broker integrations and hooks', catalog: brokerError.catalog },
+  { feature: 'Forward-auth', catalog: forwardAuthError.catalog },
 ];
 
 /** The catalogue rendered as the Markdown of docs/errors.md. */

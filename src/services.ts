@@ -21,6 +21,11 @@ import { type AuthService, createAuthService } from './modules/auth/auth.service
 import { createBrokerCredentials } from './modules/brokers/broker-credentials.js';
 import { createDirectory } from './modules/brokers/broker-directory.js';
 import { type BrokersService, createBrokersService } from './modules/brokers/brokers.service.js';
+import { createBasicCredentials } from './modules/forward-auth/basic-credentials.js';
+import {
+  createForwardAuthService,
+  type ForwardAuthService,
+} from './modules/forward-auth/forward-auth.service.js';
 import { createMfaService, type MfaService } from './modules/mfa/mfa.service.js';
 import { startLiveEnforcement } from './modules/mqtt/live-enforcement.js';
 import { createMqttAuthService, type MqttAuthService } from './modules/mqtt/mqtt-auth.service.js';
@@ -84,6 +89,8 @@ export interface Services {
   readonly mqttPublishDenials: PublishDenialsService;
   /** External broker integrations (Mosquitto sync, EMQX / go-auth / VerneMQ hooks). */
   readonly brokers: BrokersService;
+  /** Forward-auth for reverse proxies: identities of forwarded requests, decided by users' HTTP rules. */
+  readonly forwardAuth: ForwardAuthService;
 }
 
 /**
@@ -183,6 +190,20 @@ export function createServices(infra: Infrastructure): Services {
       userExists: async (username) => (await userReader.findRow(username)) !== undefined,
     },
   });
+  const forwardAuth = createForwardAuthService({
+    sessions,
+    basic: createBasicCredentials({
+      clock,
+      hasher,
+      throttle,
+      settings,
+      mfa,
+      users: userReader,
+      secretKey: infra.secretKey,
+    }),
+    access,
+    trustworthy: () => changes.trustworthy(),
+  });
   return {
     infra,
     credentials: hasher,
@@ -202,6 +223,7 @@ export function createServices(infra: Infrastructure): Services {
     mqttConnections,
     mqttPublishDenials,
     brokers,
+    forwardAuth,
   };
 }
 
@@ -220,6 +242,7 @@ export async function startServices(
   // Listeners first, so that nothing the follower delivers goes unheard.
   const stopAccess = services.access.start(events);
   const stopCredentials = services.mqttAuth.start(events);
+  const stopForwardAuth = services.forwardAuth.start(events);
   const stopSettings = await services.settings.follow(events);
   const stopEnforcement = startLiveEnforcement({
     events,
@@ -240,6 +263,7 @@ export async function startServices(
     await stopLeading();
     stopEnforcement();
     stopSettings();
+    stopForwardAuth();
     stopCredentials();
     stopAccess();
   };

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { coreError } from '../core/errors/core-errors.js';
 import { hookThrottled } from '../modules/brokers/brokers.errors.js';
+import { forwardAuthThrottled } from '../modules/forward-auth/forward-auth.errors.js';
 import type { OperationContext } from '../modules/permissions/operation-context.js';
 import {
   authorize,
@@ -59,6 +60,7 @@ export function installAccessGuard(app: FastifyInstance): void {
   app.decorateRequest('stage', null);
   app.decorateRequest('auth', null);
   app.decorateRequest('hookIntegration', null);
+  app.decorateRequest('forwardedIdentity', null);
   /** A refusal that stands unless the parsed body shows the request is about the actor itself. */
   const pendingSelf = new WeakMap<FastifyRequest, { decision: Refused; field: string }>();
 
@@ -108,6 +110,20 @@ export function installAccessGuard(app: FastifyInstance): void {
       const decision = authorize(null, null, requirement, admission.kind === 'admitted');
       if (!decision.allowed) throw refusal(decision);
       if (admission.kind === 'admitted') request.hookIntegration = admission.integration;
+      return;
+    }
+    // Forward-auth: admitted by the identity of the forwarded request (session, Basic or Bearer), which the route
+    // then decides on with the user's HTTP rules; the management policy has no say.
+    if (requirement?.kind === 'forwarded') {
+      const resolution = await app.services.forwardAuth.identify({
+        sessionToken: request.cookies[SESSION_COOKIE],
+        authorization: request.headers.authorization,
+        ip: request.ip,
+      });
+      if (resolution.kind === 'throttled') throw forwardAuthThrottled(resolution.retryAfter);
+      const decision = authorize(null, null, requirement, resolution.kind === 'identified');
+      if (!decision.allowed) throw refusal(decision);
+      if (resolution.kind === 'identified') request.forwardedIdentity = resolution.identity;
       return;
     }
     const token = request.cookies[SESSION_COOKIE];

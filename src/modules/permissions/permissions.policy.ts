@@ -110,7 +110,13 @@ export type Requirement =
    * Broker callbacks, authenticated by a broker integration's hook credential or source address instead of a
    * session (docs/brokers.md); `broker` names the integration kind whose settings apply.
    */
-  | { readonly kind: 'hook'; readonly broker: 'emqx' | 'go-auth' | 'vernemq' };
+  | { readonly kind: 'hook'; readonly broker: 'emqx' | 'go-auth' | 'vernemq' }
+  /**
+   * Forward-auth: the identity of the request a reverse proxy forwards (a complete session, HTTP Basic or an
+   * API key), established by forward-auth's identity resolution (docs/forward-auth.md) instead of the
+   * management policy; the route then decides with the user's HTTP rules.
+   */
+  | { readonly kind: 'forwarded' };
 
 /** Where the requester stands in the login flow; `active` is a complete session. */
 export type SessionStage = 'active' | 'mfa' | 'mfa_enroll' | 'password_change';
@@ -124,6 +130,7 @@ export type SessionStage = 'active' | 'mfa' | 'mfa_enroll' | 'password_change';
 export type Denial =
   | { readonly reason: 'no_session' }
   | { readonly reason: 'no_hook_credential' }
+  | { readonly reason: 'no_forwarded_identity' }
   | { readonly reason: 'cross_site' }
   | { readonly reason: 'login_stage'; readonly stage: SessionStage | null }
   | { readonly reason: 'role'; readonly required: Role; readonly held: Role }
@@ -164,19 +171,29 @@ function readScopes(requirement: Extract<Requirement, { kind: 'read' }>): readon
 }
 
 /**
- * Decides whether `actor` (in login stage `stage`) meets `requirement`. Hook routes are decided on
- * `hookAdmitted` alone — whether a broker integration accepted the request's credential or source address
- * (src/modules/brokers/hook-gate.ts) — never on a session. A read with `unlessSelf` that the actor's scopes do
+ * Decides whether `actor` (in login stage `stage`) meets `requirement`. Hook routes are decided on `admitted`
+ * alone — whether a broker integration accepted the request's credential or source address
+ * (src/modules/brokers/hook-gate.ts) — never on a session; forward-auth routes likewise on `admitted`: whether
+ * forward-auth's identity resolution found who the forwarded request comes from. A read with `unlessSelf` that the actor's scopes do
  * not satisfy is refused here; the guard asks {@link authorizeSelf} once the body is known.
  */
 export function authorize(
   actor: Actor | null,
   stage: SessionStage | null,
   requirement: Requirement,
-  hookAdmitted = false,
+  admitted = false,
 ): Decision {
+  if (requirement.kind === 'forwarded') {
+    return admitted
+      ? ALLOW
+      : deny(
+          'auth.required',
+          { reason: 'no_forwarded_identity' },
+          'Sign in, or send valid credentials (Basic or Bearer)',
+        );
+  }
   if (requirement.kind === 'hook') {
-    return hookAdmitted
+    return admitted
       ? ALLOW
       : deny(
           'auth.required',

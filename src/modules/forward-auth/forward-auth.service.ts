@@ -1,0 +1,118 @@
+import type { DomainEventBus } from '../../core/events.js';
+import type { SubjectHttpDecision } from '../access/access.service.js';
+import type { HttpRequest } from '../access-engine/index.js';
+import type { SessionsService } from '../sessions/sessions.service.js';
+import type { BasicCredentials } from './basic-credentials.js';
+import { forwardAuthError } from './forward-auth.errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Forward-auth routes only: whom the access guard identified the forwarded request as. */
+    forwardedIdentity: ForwardedIdentity | null;
+  }
+}
+
+/** Who a forwarded request comes from, and how that was established. */
+export interface ForwardedIdentity {
+  readonly username: string;
+  readonly via: 'session' | 'basic' | 'bearer';
+}
+
+/**
+ * What the credentials of a forwarded request resolved to: an identity; nothing usable (`anonymous`: none
+ * presented, or invalid, or a login Basic cannot complete); or too many failed attempts (`throttled`).
+ */
+export type IdentityResolution =
+  | { readonly kind: 'identified'; readonly identity: ForwardedIdentity }
+  | { readonly kind: 'anonymous' }
+  | { readonly kind: 'throttled'; readonly retryAfter: string };
+
+/**
+ * Resolves the token of `Authorization: Bearer <token>` (API keys) to a username, or null when it is not a
+ * valid credential. The one place an API-key resolver plugs in: until one is wired, a Bearer header is an
+ * invalid identity.
+ */
+export type BearerResolver = (token: string) => Promise<{ readonly username: string } | null>;
+
+/** The credentials a request carries, as the guard reads them. */
+export interface PresentedCredentials {
+  /** The `warden_session` cookie. */
+  readonly sessionToken: string | undefined;
+  readonly authorization: string | undefined;
+  readonly ip: string;
+}
+
+export type ForwardAuthService = ReturnType<typeof createForwardAuthService>;
+
+const ANONYMOUS: IdentityResolution = Object.freeze({ kind: 'anonymous' });
+
+/**
+ * Forward-auth for reverse proxies (docs/forward-auth.md): who a forwarded request comes from (`identify`, asked
+ * by the access guard for routes declaring `{kind: 'forwarded'}`), and whether the user's HTTP rules allow the
+ * original request (`decide`). An `Authorization` header is the credential when present — Basic (a Warden
+ * user's password) or Bearer (an API key) — otherwise the console's session cookie, which must be a complete
+ * login. Sessions are read per request and the Basic and rule caches follow the change feed, so deactivation,
+ * deletion and rule changes apply to the next request.
+ */
+export function createForwardAuthService(deps: {
+  sessions: Pick<SessionsService, 'resolve'>;
+  basic: BasicCredentials;
+  access: { decideHttp(username: string, request: HttpRequest): Promise<SubjectHttpDecision> };
+  /** Whether this process's caches can be trusted (the change feed is followed). */
+  trustworthy: () => boolean;
+  bearer?: BearerResolver;
+}) {
+  function identified(username: string, via: ForwardedIdentity['via']): IdentityResolution {
+    return { kind: 'identified', identity: { username, via } };
+  }
+
+  async function fromAuthorization(header: string, ip: string): Promise<IdentityResolution> {
+    const space = header.indexOf(' ');
+    const scheme = (space === -1 ? header : header.slice(0, space)).toLowerCase();
+    const credentials = space === -1 ? '' : header.slice(space + 1).trim();
+    if (credentials === '') return ANONYMOUS;
+    if (scheme === 'basic') {
+      const outcome = await deps.basic.resolve(credentials, ip);
+      if (outcome.ok) return identified(outcome.username, 'basic');
+      return outcome.reason === 'throttled'
+        ? { kind: 'throttled', retryAfter: outcome.retryAfter }
+        : ANONYMOUS;
+    }
+    if (scheme === 'bearer' && deps.bearer) {
+      const resolved = await deps.bearer(credentials);
+      return resolved ? identified(resolved.username, 'bearer') : ANONYMOUS;
+    }
+    return ANONYMOUS;
+  }
+
+  return {
+    /**
+     * The identity of a forwarded request. An `Authorization` header takes precedence over the cookie (it is
+     * what a script means to use) and is never combined with it: invalid credentials are anonymous even when a
+     * session cookie comes along. A session held at a login step (MFA, password change, enrolment) is no
+     * identity. Refuses with 503 when the caches may be stale.
+     */
+    async identify(presented: PresentedCredentials): Promise<IdentityResolution> {
+      if (!deps.trustworthy()) {
+        throw forwardAuthError('forward_auth.unavailable', 'Not in touch with the change feed', {
+          headers: { 'retry-after': '1' },
+        });
+      }
+      if (presented.authorization !== undefined)
+        return fromAuthorization(presented.authorization, presented.ip);
+      if (!presented.sessionToken) return ANONYMOUS;
+      const session = await deps.sessions.resolve(presented.sessionToken);
+      return session && session.stage === 'active' ? identified(session.user.username, 'session') : ANONYMOUS;
+    },
+
+    /** The user's HTTP rules on the original request (first match wins, no match denies). */
+    decide(identity: ForwardedIdentity, request: HttpRequest): Promise<SubjectHttpDecision> {
+      return deps.access.decideHttp(identity.username, request);
+    },
+
+    /** Follows changes for the Basic credential cache; returns the stop function. */
+    start(events: DomainEventBus): () => void {
+      return deps.basic.start(events);
+    },
+  };
+}
