@@ -117,7 +117,11 @@ const deny = (action: AccessRule['action'], topic: string, extra: Partial<Access
 });
 
 /** An HTTP rule (forward-auth): no MQTT enforcement point may ever read it. */
-const http = (permission: HttpRule['permission'], path: string): HttpRule => ({ permission, action: 'http', path });
+const http = (permission: HttpRule['permission'], path: string): HttpRule => ({
+  permission,
+  action: 'http',
+  path,
+});
 
 const mosq = (expect: AdapterOutcome, why: DifferenceId) => ({ mosquitto: { expect, why } });
 const goAuth = (expect: AdapterOutcome) => ({ 'go-auth': { expect, why: 'go-auth-qos-retain' as const } });

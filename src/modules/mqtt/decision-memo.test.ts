@@ -4,7 +4,13 @@ import { type AccessRule, compileHttpRules, compileRoles, decide, type QoS } fro
 import { DecisionMemo } from './decision-memo.js';
 
 function subject(rules: AccessRule[]): AccessSubject {
-  return { userId: 'u1', username: 'dev-1', roles: [], compiled: compileRoles([{ name: 'r', rules }]), http: compileHttpRules([]) };
+  return {
+    userId: 'u1',
+    username: 'dev-1',
+    roles: [],
+    compiled: compileRoles([{ name: 'r', rules }]),
+    http: compileHttpRules([]),
+  };
 }
 
 describe('DecisionMemo', () => {
