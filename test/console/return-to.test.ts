@@ -6,7 +6,9 @@ const returnTo = (search: string) => returnToFromSearch(search, ORIGIN);
 
 describe('the login page returnTo parameter (docs/forward-auth.md)', () => {
   it('takes the rest of the query as nginx appends $request_uri, query and & included', () => {
-    expect(returnTo('?returnTo=/grafana/d/abc?orgId=1&from=now-1h')).toBe('/grafana/d/abc?orgId=1&from=now-1h');
+    expect(returnTo('?returnTo=/grafana/d/abc?orgId=1&from=now-1h')).toBe(
+      '/grafana/d/abc?orgId=1&from=now-1h',
+    );
     expect(returnTo('?lang=de&returnTo=/app/a%20b')).toBe('/app/a%20b');
     expect(returnTo('?returnTo=/')).toBe('/');
   });

@@ -1,3 +1,11 @@
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
 /**
  * Where to go after a completed login when a reverse proxy sent the browser to the console
  * (docs/forward-auth.md#signing-in-and-coming-back): `/login?returnTo=<path>`. Proxies append the original
@@ -22,7 +30,7 @@ export function returnToFromSearch(search: string, origin: string): string | nul
   }
   if (!value.startsWith('/') || value.startsWith('//')) return null;
   // a backslash reads as a slash in browsers (`/\evil.example`); whitespace and controls have no place in a path
-  if (/[\\\s\u0000-\u001f\u007f]/.test(value)) return null;
+  if (/[\\\s]/.test(value) || hasControlCharacter(value)) return null;
   try {
     const url = new URL(value, origin);
     return url.origin === origin ? `${url.pathname}${url.search}${url.hash}` : null;
