@@ -159,6 +159,7 @@ export function createServices(infra: Infrastructure): Services {
     userReader,
     throttle,
     mfa,
+    changes,
   });
   const access = createAccessService({ users: userReader, accessRoles });
   const mqttAuth = createMqttAuthService({
@@ -191,6 +192,7 @@ export function createServices(infra: Infrastructure): Services {
     },
   });
   const forwardAuth = createForwardAuthService({
+    clock,
     sessions,
     basic: createBasicCredentials({
       clock,

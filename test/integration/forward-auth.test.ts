@@ -236,6 +236,34 @@ describe.each(ENGINES)('forward-auth (%s)', (engine) => {
     }
   });
 
+  it('an ended session is refused at the next request: logout, revocation, idle and absolute expiry', async () => {
+    await t.createUser({ username: 'sam', role: 'viewer', accessRoles: ['web'] });
+    const loggedOut = await t.login('sam');
+    expect((await ask('GET', '/grafana/', { cookie: loggedOut })).statusCode).toBe(200);
+    expect((await t.call('POST', '/api/v1/auth/logout', { cookie: loggedOut })).statusCode).toBe(204);
+    expect((await ask('GET', '/grafana/', { cookie: loggedOut })).statusCode).toBe(401);
+
+    const revoked = await t.login('sam');
+    expect((await ask('GET', '/grafana/', { cookie: revoked })).statusCode).toBe(200);
+    await t.services.sessions.revokeAllOfUser(CLI_CONTEXT, 'sam');
+    expect((await ask('GET', '/grafana/', { cookie: revoked })).statusCode).toBe(401);
+
+    const idle = await t.login('sam');
+    expect((await ask('GET', '/grafana/', { cookie: idle })).statusCode).toBe(200);
+    const { defaultSessionTimeoutMinutes, absoluteSessionHours } = await t.services.settings.getSecurity();
+    t.clock.advance(defaultSessionTimeoutMinutes * 60_000 + 1);
+    expect((await ask('GET', '/grafana/', { cookie: idle })).statusCode).toBe(401);
+
+    const absolute = await t.login('sam');
+    const step = (defaultSessionTimeoutMinutes * 60_000) / 2;
+    for (let at = 0; at <= absoluteSessionHours * 3_600_000; at += step) {
+      t.clock.advance(step);
+      // every request renews the idle expiry; the absolute one stays
+      if ((await ask('GET', '/grafana/', { cookie: absolute })).statusCode !== 200) break;
+    }
+    expect((await ask('GET', '/grafana/', { cookie: absolute })).statusCode).toBe(401);
+  });
+
   it('a rule change applies to the next request', async () => {
     const cookie = await t.login('bob');
     expect((await ask('GET', '/grafana/x', { cookie })).statusCode).toBe(200);

@@ -8,6 +8,7 @@ import type { MfaService } from '../mfa/mfa.service.js';
 import { CredentialCache } from '../mqtt/credential-cache.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import { isThrottled, type ThrottleService } from '../throttle/throttle.service.js';
+import { createUnblockedMemo } from '../throttle/unblocked-memo.js';
 import type { UserReader } from '../users/users.reader.js';
 import type { UserRow } from '../users/users.table.js';
 
@@ -53,6 +54,11 @@ export function createBasicCredentials(deps: {
     maxEntries: deps.maxEntries ?? 10_000,
     purpose: 'warden/forward-auth-basic-cache',
   });
+  const unblocked = createUnblockedMemo({
+    throttle: deps.throttle,
+    clock: deps.clock,
+    maxEntries: deps.maxEntries ?? 10_000,
+  });
 
   /** Whether a password would complete a login of this user on its own (no further login step). */
   async function completesLogin(row: UserRow): Promise<boolean> {
@@ -90,7 +96,10 @@ export function createBasicCredentials(deps: {
       }
       throw error;
     }
-    if (!verified || stored === null) return { ok: false, reason: 'invalid' };
+    if (!verified || stored === null) {
+      unblocked.forget(username);
+      return { ok: false, reason: 'invalid' };
+    }
     if (!complete) return { ok: false, reason: 'login_incomplete' };
     cache.set(key, { userId: stored.id, username: stored.username }, generation);
     return { ok: true, username: stored.username, cached: false };
@@ -99,8 +108,8 @@ export function createBasicCredentials(deps: {
   return {
     /**
      * Resolves `Authorization: Basic <credentials>` (the part after the scheme). Malformed credentials are
-     * invalid; a cached credential still asks the throttle, so a blocked account is refused however it was
-     * verified before.
+     * invalid; a cached credential still asks the throttle (through a one-second memo of "not blocked", as MQTT
+     * CONNECTs do), so a blocked account is refused however it was verified before.
      */
     async resolve(encoded: string, ip: string): Promise<BasicOutcome> {
       const decoded = Buffer.from(encoded.trim(), 'base64').toString('utf8');
@@ -111,7 +120,7 @@ export function createBasicCredentials(deps: {
       const key = cache.keyFor(username, password);
       const cached = cache.get(key);
       if (cached) {
-        if (await deps.throttle.isBlocked(username)) {
+        if (await unblocked.isBlocked(username)) {
           return { ok: false, reason: 'throttled', retryAfter: '1' };
         }
         return { ok: true, username: cached.username, cached: true };

@@ -80,9 +80,11 @@ export async function forwardAuthRoutes(app: App): Promise<void> {
         );
       }
       // Per request: a proxy must never cache an answer that a rule change or deactivation would revoke.
-      reply.header('cache-control', 'no-store');
-      reply.header('x-warden-user', identity.username);
-      reply.header('x-warden-role', decision.role);
+      reply.headers({
+        'cache-control': 'no-store',
+        'x-warden-user': identity.username,
+        'x-warden-role': decision.role,
+      });
       return { username: identity.username, role: decision.role };
     },
   );

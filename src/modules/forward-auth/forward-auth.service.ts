@@ -1,9 +1,11 @@
+import type { Clock } from '../../core/clock.js';
 import type { DomainEventBus } from '../../core/events.js';
 import type { SubjectHttpDecision } from '../access/access.service.js';
-import type { HttpRequest } from '../access-engine/index.js';
+import { type CompiledHttpRules, decideHttp, type HttpRequest } from '../access-engine/index.js';
 import type { SessionsService } from '../sessions/sessions.service.js';
 import type { BasicCredentials } from './basic-credentials.js';
 import { forwardAuthError } from './forward-auth.errors.js';
+import { SessionCache } from './session-cache.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -51,17 +53,40 @@ const ANONYMOUS: IdentityResolution = Object.freeze({ kind: 'anonymous' });
  * by the access guard for routes declaring `{kind: 'forwarded'}`), and whether the user's HTTP rules allow the
  * original request (`decide`). An `Authorization` header is the credential when present — Basic (a Warden
  * user's password) or Bearer (an API key) — otherwise the console's session cookie, which must be a complete
- * login. Sessions are read per request and the Basic and rule caches follow the change feed, so deactivation,
- * deletion and rule changes apply to the next request.
+ * login. The session, Basic and rule caches follow the change feed, so ended sessions, deactivation, deletion
+ * and rule changes apply to the next request.
  */
 export function createForwardAuthService(deps: {
+  clock: Clock;
   sessions: Pick<SessionsService, 'resolve'>;
   basic: BasicCredentials;
-  access: { decideHttp(username: string, request: HttpRequest): Promise<SubjectHttpDecision> };
+  access: {
+    peek(
+      username: string,
+    ): { readonly username: string; readonly http: CompiledHttpRules } | null | undefined;
+    decideHttp(username: string, request: HttpRequest): Promise<SubjectHttpDecision>;
+  };
   /** Whether this process's caches can be trusted (the change feed is followed). */
   trustworthy: () => boolean;
   bearer?: BearerResolver;
 }) {
+  const sessions = new SessionCache({ clock: deps.clock, ttlMs: 1_000, maxEntries: 10_000 });
+
+  async function fromSession(token: string): Promise<IdentityResolution> {
+    const key = sessions.keyFor(token);
+    const cached = sessions.get(key);
+    if (cached) return identified(cached.username, 'session');
+    const epoch = sessions.epoch();
+    const session = await deps.sessions.resolve(token);
+    if (session?.stage !== 'active') return ANONYMOUS;
+    sessions.set(
+      key,
+      { userId: session.user.id, username: session.user.username, expiresAt: session.session.expires_at },
+      epoch,
+    );
+    return identified(session.user.username, 'session');
+  }
+
   function identified(username: string, via: ForwardedIdentity['via']): IdentityResolution {
     return { kind: 'identified', identity: { username, via } };
   }
@@ -100,19 +125,30 @@ export function createForwardAuthService(deps: {
       }
       if (presented.authorization !== undefined)
         return fromAuthorization(presented.authorization, presented.ip);
-      if (!presented.sessionToken) return ANONYMOUS;
-      const session = await deps.sessions.resolve(presented.sessionToken);
-      return session && session.stage === 'active' ? identified(session.user.username, 'session') : ANONYMOUS;
+      return presented.sessionToken ? fromSession(presented.sessionToken) : ANONYMOUS;
     },
 
-    /** The user's HTTP rules on the original request (first match wins, no match denies). */
-    decide(identity: ForwardedIdentity, request: HttpRequest): Promise<SubjectHttpDecision> {
+    /**
+     * The user's HTTP rules on the original request (first match wins, no match denies): synchronously from the
+     * access cache when the user's rules are loaded (the hot path of every proxied request), else read first.
+     */
+    decide(
+      identity: ForwardedIdentity,
+      request: HttpRequest,
+    ): SubjectHttpDecision | Promise<SubjectHttpDecision> {
+      const subject = deps.access.peek(identity.username);
+      if (subject) return decideHttp(subject.http, { username: subject.username }, request);
       return deps.access.decideHttp(identity.username, request);
     },
 
-    /** Follows changes for the Basic credential cache; returns the stop function. */
+    /** Follows changes for the session and Basic credential caches; returns the stop function. */
     start(events: DomainEventBus): () => void {
-      return deps.basic.start(events);
+      const stopSessions = sessions.start(events);
+      const stopBasic = deps.basic.start(events);
+      return () => {
+        stopBasic();
+        stopSessions();
+      };
     },
   };
 }
