@@ -15,6 +15,7 @@ import { clientErrorProblem, frameworkErrorProblem, installErrorHandler } from '
 import type { App } from './http/fastify-types.js';
 import { healthRoutes } from './http/health.routes.js';
 import { sendProblem } from './http/problem.js';
+import { MachineQuietLogController } from './http/request-logging.js';
 import { refuseNonFiniteNumbers } from './http/validator.js';
 import { accessRoutes } from './modules/access/access.routes.js';
 import { accessRolesRoutes } from './modules/access-roles/access-roles.routes.js';
@@ -24,6 +25,8 @@ import { brokersRoutes } from './modules/brokers/brokers.routes.js';
 import { BROKER_CONFIG_COMPONENTS } from './modules/brokers/brokers.schemas.js';
 import { hooksRoutes } from './modules/brokers/hooks.routes.js';
 import { forwardAuthRoutes } from './modules/forward-auth/forward-auth.routes.js';
+import { metricsRoutes } from './modules/metrics/metrics.routes.js';
+import { scrapeTokensRoutes } from './modules/metrics/scrape-tokens.routes.js';
 import { mfaRoutes } from './modules/mfa/mfa.routes.js';
 import { mqttClientsRoutes } from './modules/mqtt/mqtt-clients.routes.js';
 import type { Requirement } from './modules/permissions/permissions.policy.js';
@@ -39,6 +42,8 @@ export interface BuildAppOptions {
   trustProxy?: boolean;
   /** Built console (web/dist); omitted or missing = API only. */
   webRoot?: string;
+  /** `WARDEN_METRICS_ALLOW_FROM`: networks that may scrape `/metrics` without a token (default: none). */
+  metricsAllowFrom?: readonly string[];
 }
 
 /** Feature route plugins, in registration order. A new feature adds one line here. */
@@ -56,6 +61,8 @@ const FEATURE_ROUTES: ReadonlyArray<(app: App) => Promise<void>> = [
   brokersRoutes,
   hooksRoutes,
   forwardAuthRoutes,
+  metricsRoutes,
+  scrapeTokensRoutes,
 ];
 
 /** The methods Warden's routes use; a path that has some of them answers the others with 405. */
@@ -90,6 +97,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       ? { loggerInstance: loggerOption as FastifyBaseLogger }
       : { logger: loggerOption as LoggerOptions | false }),
     genReqId: () => randomUUID(),
+    // Broker hooks and scrapes log their requests at debug: the metrics count them.
+    logController: new MachineQuietLogController(),
     trustProxy: options.trustProxy ?? false,
     bodyLimit: 1024 * 1024,
     ajv: {
@@ -148,7 +157,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
-  installAccessGuard(app);
+  installAccessGuard(app, { metricsAllowFrom: options.metricsAllowFrom ?? [] });
 
   for (const routes of FEATURE_ROUTES) await app.register(routes);
 

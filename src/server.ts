@@ -42,6 +42,7 @@ export async function startServer(
     services: runtime.services,
     logger,
     trustProxy: config.trustProxy,
+    metricsAllowFrom: config.metricsAllowFrom,
     webRoot: options.webRoot ?? DEFAULT_WEB_ROOT,
   });
   // Followers, live enforcement and the broker integrations run before the API listens, so the first request

@@ -26,7 +26,14 @@ import {
   createForwardAuthService,
   type ForwardAuthService,
 } from './modules/forward-auth/forward-auth.service.js';
+import { AuditOutcomes } from './modules/metrics/audit-outcomes.js';
+import { createMetricsService, type MetricsService } from './modules/metrics/metrics.service.js';
+import {
+  createScrapeTokensService,
+  type ScrapeTokensService,
+} from './modules/metrics/scrape-tokens.service.js';
 import { createMfaService, type MfaService } from './modules/mfa/mfa.service.js';
+import { DecisionCounts } from './modules/mqtt/decision-counts.js';
 import { startLiveEnforcement } from './modules/mqtt/live-enforcement.js';
 import { createMqttAuthService, type MqttAuthService } from './modules/mqtt/mqtt-auth.service.js';
 import {
@@ -91,6 +98,12 @@ export interface Services {
   readonly brokers: BrokersService;
   /** Forward-auth for reverse proxies: identities of forwarded requests, decided by users' HTTP rules. */
   readonly forwardAuth: ForwardAuthService;
+  /** MQTT decisions of the embedded broker and the hooks, counted for the metrics. */
+  readonly mqttDecisions: DecisionCounts;
+  /** Tokens that let Prometheus scrape `/metrics`. */
+  readonly scrapeTokens: ScrapeTokensService;
+  /** The Prometheus registry of this process (`GET /metrics`). */
+  readonly metrics: MetricsService;
 }
 
 /**
@@ -115,7 +128,9 @@ export function createServices(infra: Infrastructure): Services {
     instance: infra.instance ?? `${os.hostname()}:${process.pid}`,
     ...(infra.locks ? { locks: infra.locks } : {}),
   });
-  const audit = createAuditService({ db, clock });
+  // Login, MFA and throttling outcomes are counted for the metrics where they are audited.
+  const outcomes = new AuditOutcomes();
+  const audit = createAuditService({ db, clock, observe: outcomes.observe });
   const settings = createSettingsService({ db, clock, audit, changes });
   const userReader = createUserReader({ db });
   const accessRoles = createAccessRolesService({ db, engine, clock, audit, changes });
@@ -206,6 +221,18 @@ export function createServices(infra: Infrastructure): Services {
     access,
     trustworthy: () => changes.trustworthy(),
   });
+  const mqttDecisions = new DecisionCounts();
+  const scrapeTokens = createScrapeTokensService({ db, clock, audit, credentials: hasher });
+  const metrics = createMetricsService({
+    clock,
+    credentials: hasher,
+    outcomes,
+    mqttDecisions,
+    mqttConnections,
+    countSessions: () => sessions.countLive(),
+    countUsers: () => userReader.countByRoleAndStatus(),
+    integrations: () => brokers.metricsSnapshot(),
+  });
   return {
     infra,
     credentials: hasher,
@@ -226,6 +253,9 @@ export function createServices(infra: Infrastructure): Services {
     mqttPublishDenials,
     brokers,
     forwardAuth,
+    mqttDecisions,
+    scrapeTokens,
+    metrics,
   };
 }
 
@@ -246,6 +276,7 @@ export async function startServices(
   const stopCredentials = services.mqttAuth.start(events);
   const stopForwardAuth = services.forwardAuth.start(events);
   const stopSettings = await services.settings.follow(events);
+  services.metrics.start();
   const stopEnforcement = startLiveEnforcement({
     events,
     clock: services.infra.clock,

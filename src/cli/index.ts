@@ -9,6 +9,7 @@ import { ACCESS_ROLES, accessRolesCommand } from './commands/access-roles.comman
 import { BROKERS, brokersCommand } from './commands/brokers.command.js';
 import { MOSQUITTO, mosquittoCommand } from './commands/mosquitto.command.js';
 import { RECOVER_ADMIN, recoverAdminCommand } from './commands/recover-admin.command.js';
+import { SCRAPE_TOKENS, scrapeTokensCommand } from './commands/scrape-tokens.command.js';
 import { SERVE, serveCommand } from './commands/serve.command.js';
 import { SESSIONS, sessionsCommand } from './commands/sessions.command.js';
 import { SETTINGS, settingsCommand } from './commands/settings.command.js';
@@ -34,6 +35,7 @@ const SERVICE_COMMANDS: Record<string, { usage: CommandSpec | CommandGroup; run:
   settings: { usage: SETTINGS, run: settingsCommand },
   brokers: { usage: BROKERS, run: brokersCommand },
   mosquitto: { usage: MOSQUITTO, run: mosquittoCommand },
+  'scrape-tokens': { usage: SCRAPE_TOKENS, run: scrapeTokensCommand },
 };
 
 /** Every command in the order `warden --help` lists them. */
@@ -48,6 +50,7 @@ const USAGE = mainUsage([
   SETTINGS,
   BROKERS,
   MOSQUITTO,
+  SCRAPE_TOKENS,
 ]);
 
 /**

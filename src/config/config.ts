@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { invalidCidrs } from '../core/net/address-list.js';
 
 /** Log levels accepted by `WARDEN_LOG_LEVEL` (pino's names). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -54,6 +55,8 @@ export interface Config {
   readonly redisUrl: string | null;
   /** Prefix of Warden's Redis keys and pub/sub channels, so that several deployments can share one Redis. */
   readonly redisPrefix: string;
+  /** Networks (CIDR) that may scrape `/metrics` without a token; empty = scrape tokens only. */
+  readonly metricsAllowFrom: readonly string[];
 }
 
 /** One documented environment variable. `docs/config.md` is checked against this list by a test. */
@@ -136,6 +139,12 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     defaultValue: DEFAULT_REDIS_PREFIX,
     description:
       'Prefix of the Redis keys and pub/sub channels; deployments sharing one Redis need different prefixes. 1-64 of A-Z a-z 0-9 _ . : -',
+  },
+  {
+    env: 'WARDEN_METRICS_ALLOW_FROM',
+    defaultValue: '(unset: scrape tokens only)',
+    description:
+      'Comma-separated networks (CIDR, IPv4 or IPv6; a bare address is /32 or /128) whose requests may read GET /metrics without a scrape token, e.g. 10.0.5.0/24,::1 (docs/metrics.md).',
   },
 ];
 
@@ -225,6 +234,21 @@ function readInstanceId(env: Env): string {
   return raw;
 }
 
+/** A comma-separated CIDR list; every entry must parse. */
+function readCidrList(env: Env, name: string): readonly string[] {
+  const raw = readOptional(env, name);
+  if (raw === null) return Object.freeze([]);
+  const list = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const invalid = invalidCidrs(list);
+  if (invalid.length > 0) {
+    throw new ConfigError(name, `not a CIDR or address: ${invalid.join(', ')} (e.g. 10.0.0.0/8,::1)`);
+  }
+  return Object.freeze(list);
+}
+
 /** Reads and validates the configuration. Throws {@link ConfigError} naming the bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = readOptional(env, 'DATABASE_URL');
@@ -264,5 +288,6 @@ export function loadConfig(env: Env = process.env): Config {
     instanceId: readInstanceId(env),
     redisUrl: readRedisUrl(env, 'WARDEN_REDIS_URL'),
     redisPrefix: readRedisPrefix(env, 'WARDEN_REDIS_PREFIX'),
+    metricsAllowFrom: readCidrList(env, 'WARDEN_METRICS_ALLOW_FROM'),
   });
 }

@@ -5,6 +5,7 @@ import type {
   BrokerIntegrationsTable,
   BrokerPasswordSyncTable,
 } from '../modules/brokers/brokers.table.js';
+import type { ScrapeTokensTable } from '../modules/metrics/scrape-tokens.table.js';
 import type { RecoveryCodesTable, UserMfaTable } from '../modules/mfa/mfa.table.js';
 import type { SessionsTable } from '../modules/sessions/sessions.table.js';
 import type { SettingsTable } from '../modules/settings/settings.table.js';
@@ -37,4 +38,5 @@ export interface Database {
   broker_password_sync: BrokerPasswordSyncTable;
   change_feed: ChangeFeedTable;
   duty_holders: DutyHoldersTable;
+  scrape_tokens: ScrapeTokensTable;
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { coreError } from '../core/errors/core-errors.js';
+import { AddressList } from '../core/net/address-list.js';
 import { hookThrottled } from '../modules/brokers/brokers.errors.js';
 import { forwardAuthThrottled } from '../modules/forward-auth/forward-auth.errors.js';
 import type { OperationContext } from '../modules/permissions/operation-context.js';
@@ -10,6 +11,7 @@ import {
   type Requirement,
 } from '../modules/permissions/permissions.policy.js';
 import { refusal } from '../modules/permissions/refusal.js';
+import { apiAllowList, isManagementApi } from './api-allow-list.js';
 import { SESSION_COOKIE } from './session-cookie.js';
 
 /** Routes added by plugins we do not write (API docs UI, console assets) are public by nature. */
@@ -55,7 +57,22 @@ export interface RouteAccess {
 
 type Refused = Extract<Decision, { allowed: false }>;
 
-export function installAccessGuard(app: FastifyInstance): void {
+/** What the guard needs besides the services: the configuration of the machine routes. */
+export interface AccessGuardOptions {
+  /** `WARDEN_METRICS_ALLOW_FROM`: networks that may scrape `/metrics` without a token. */
+  readonly metricsAllowFrom?: readonly string[];
+}
+
+/** The bearer credential of a request, or undefined. */
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string' || !/^bearer /i.test(header)) return undefined;
+  return header.slice('bearer '.length).trim();
+}
+
+export function installAccessGuard(app: FastifyInstance, options: AccessGuardOptions = {}): void {
+  const apiAllows = apiAllowList(() => app.services.settings.cachedSecurity());
+  const scrapeNetworks = new AddressList(options.metricsAllowFrom ?? []);
   app.decorateRequest('actor', null);
   app.decorateRequest('stage', null);
   app.decorateRequest('auth', null);
@@ -99,9 +116,23 @@ export function installAccessGuard(app: FastifyInstance): void {
   });
 
   app.addHook('onRequest', async (request) => {
-    if (isCrossSite(request)) throw coreError('auth.cross_site');
     // Unknown routes have no config; they fall through to the 404 handler.
     const requirement = (request.routeOptions.config as { access?: Requirement } | undefined)?.access;
+    // Before anything else: an address outside `apiAllowFrom` learns nothing of the management API.
+    if (isManagementApi(request, requirement) && !apiAllows(request.ip))
+      throw coreError('request.ip_not_allowed', `The management API does not answer ${request.ip}`);
+    if (isCrossSite(request)) throw coreError('auth.cross_site');
+    // Scrapes never use sessions: an allowed source address or a live scrape token (read from the database,
+    // so a deleted one stops at once on every instance); every other request gets the same 401.
+    if (requirement?.kind === 'scrape') {
+      const token = bearer(request);
+      const admitted =
+        scrapeNetworks.contains(request.ip) ||
+        (token !== undefined && (await app.services.scrapeTokens.authenticate(token)));
+      const decision = authorize(null, null, requirement, admitted);
+      if (!decision.allowed) throw refusal(decision);
+      return;
+    }
     // Broker hooks never use sessions: admitted by their integration's credential or source address, or refused
     // before the body is read and before any decision is asked for.
     if (requirement?.kind === 'hook') {

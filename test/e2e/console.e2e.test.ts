@@ -536,4 +536,54 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
     expect(server.services.settings.cachedSecurity().mqtt.denyAction).toBe('disconnect');
     await server.services.settings.putSecurity(CLI_CONTEXT, { ...saved, mqtt: { denyAction: 'ignore' } });
   });
+
+  it('limits the management API to listed networks, refusing a list without the own address', async () => {
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/settings/security');
+    const field = page.getByLabel('Allowed networks');
+    await field.waitFor();
+    await page.getByText('Your address as Warden sees it: 127.0.0.1.', { exact: false }).waitFor();
+    await expectAccessible(page, 'settings-security-api-access');
+    await field.fill('10.0.0.0/8');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('This list would lock you out', { exact: false }).waitFor();
+    expect((await server.services.settings.getSecurity()).apiAllowFrom).toEqual([]);
+    await field.fill('10.0.0.0/8\n127.0.0.1');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Security settings saved.').waitFor();
+    const saved = await server.services.settings.getSecurity();
+    expect(saved.apiAllowFrom).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    await server.services.settings.putSecurity(CLI_CONTEXT, { ...saved, apiAllowFrom: [] });
+  });
+
+  it('creates a scrape token shown once with the Prometheus configuration, and deletes it after confirming', async () => {
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/settings/monitoring');
+    await page.getByTestId('empty-state').waitFor();
+    const snippet = (await page.getByTestId('scrape-config').textContent()) ?? '';
+    expect(snippet).toContain('job_name: warden');
+    expect(snippet).toContain(`targets: ['${new URL(server.url).host}']`);
+    await expectAccessible(page, 'settings-monitoring');
+
+    await page.getByRole('button', { name: 'New scrape token' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New scrape token' });
+    await dialog.getByLabel('Name').fill('prometheus-main');
+    await dialog.getByLabel('Description').fill('central Prometheus');
+    await dialog.getByRole('button', { name: 'Create token' }).click();
+    const secret = (await dialog.getByTestId('secret-shown-once').textContent()) ?? '';
+    expect(secret).toMatch(/^wdm_[0-9a-f]{16}_/);
+    expect(await server.services.scrapeTokens.authenticate(secret)).toBe(true);
+    await dialog.getByRole('button', { name: 'Copy secret' }).waitFor();
+    await expectAccessible(page, 'scrape-token-shown-once');
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await dialog.waitFor({ state: 'detached' });
+
+    const tokenRow = page.locator('tr[data-token="prometheus-main"]');
+    await tokenRow.getByText('Never used').waitFor();
+    expect(await page.content()).not.toContain(secret);
+    await tokenRow.getByRole('button', { name: 'Delete scrape token prometheus-main' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete scrape token prometheus-main?' });
+    await expectAccessible(page, 'scrape-token-delete');
+    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await page.getByTestId('empty-state').waitFor();
+    expect(await server.services.scrapeTokens.authenticate(secret)).toBe(false);
+  });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { decodeBase32IgnorePadding } from '@oslojs/encoding';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { type BuildAppOptions, buildApp } from '../../src/app.js';
 import { ensureRootUser } from '../../src/bootstrap.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { PasswordHasher, type PasswordHasherOptions } from '../../src/core/crypto/password-hasher.js';
@@ -38,7 +38,13 @@ export interface TestContext {
 }
 
 export async function createTestContext(
-  options: { engine?: Engine; realHash?: boolean; hasher?: PasswordHasherOptions } = {},
+  options: {
+    engine?: Engine;
+    realHash?: boolean;
+    hasher?: PasswordHasherOptions;
+    /** App options besides the services (e.g. `metricsAllowFrom`). */
+    app?: Omit<BuildAppOptions, 'services'>;
+  } = {},
 ): Promise<TestContext> {
   const database = await createTestDatabase(options.engine ?? 'sqlite');
   const clock = new ManualClock(Date.now());
@@ -58,7 +64,7 @@ export async function createTestContext(
   await ensureRootUser(services, ROOT_PASSWORD);
   // As the server does: caches follow changes and live enforcement runs.
   const stopServices = await startServices(services);
-  const app = await buildApp({ services });
+  const app = await buildApp({ ...options.app, services });
   await app.ready();
 
   async function login(username: string, password = STRONG_PASSWORD): Promise<string> {

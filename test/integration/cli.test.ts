@@ -28,6 +28,7 @@ const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   settings: ['get', 'set'],
   brokers: ['list', 'add', 'update', 'remove', 'status', 'sync'],
   mosquitto: ['sync', 'export-dynsec'],
+  'scrape-tokens': ['list', 'create', 'delete'],
 };
 
 describe('warden CLI', () => {

@@ -30,6 +30,7 @@ const OWNERS: Record<string, string> = {
   broker_password_sync: 'brokers',
   change_feed: 'change-feed',
   duty_holders: 'leadership',
+  scrape_tokens: 'metrics',
 };
 
 /** Source files outside src/modules/ that act for a module (its engine-specific SQL helpers). */

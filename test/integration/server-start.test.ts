@@ -107,6 +107,7 @@ describe('starting Warden', () => {
       [{ WARDEN_MQTTS_PORT: '8883' }, 'WARDEN_MQTTS_PORT'],
       [{ WARDEN_REDIS_URL: 'http://127.0.0.1:6379' }, 'WARDEN_REDIS_URL'],
       [{ WARDEN_REDIS_PREFIX: 'a/b' }, 'WARDEN_REDIS_PREFIX'],
+      [{ WARDEN_METRICS_ALLOW_FROM: '10.0.0.0/8,10.0.0.0/33' }, 'WARDEN_METRICS_ALLOW_FROM'],
     ] as const) {
       expect(() => loadConfig(env)).toThrow(ConfigError);
       expect(() => loadConfig(env)).toThrow(variable);
@@ -128,6 +129,16 @@ describe('starting Warden', () => {
       expect(load, value).toThrow('WARDEN_REDIS_URL: must be a redis:// or rediss:// URL');
       expect(load, value).not.toThrow('s3cret');
     }
+  });
+
+  it('WARDEN_METRICS_ALLOW_FROM is empty by default and takes comma-separated CIDRs and addresses', () => {
+    expect(loadConfig({}).metricsAllowFrom).toEqual([]);
+    expect(
+      loadConfig({ WARDEN_METRICS_ALLOW_FROM: ' 10.0.5.0/24, ::1 ,192.0.2.9' }).metricsAllowFrom,
+    ).toEqual(['10.0.5.0/24', '::1', '192.0.2.9']);
+    expect(() => loadConfig({ WARDEN_METRICS_ALLOW_FROM: 'prometheus.local' })).toThrow(
+      'WARDEN_METRICS_ALLOW_FROM: not a CIDR or address: prometheus.local',
+    );
   });
 
   it('WARDEN_REDIS_PREFIX defaults to warden and takes only characters safe in keys, channels and patterns', () => {

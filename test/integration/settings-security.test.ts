@@ -40,6 +40,7 @@ describe('security settings', () => {
       absoluteSessionHours: 12,
       maxConcurrentSessions: 0,
       mqtt: { denyAction: 'ignore' },
+      apiAllowFrom: [],
     });
   });
 

@@ -14,6 +14,7 @@ import { MqttClientsPage } from './pages/mqtt-clients/mqtt-clients-page';
 import { ProfilePage } from './pages/profile/profile-page';
 import { SessionsPage } from './pages/sessions/sessions-page';
 import { AppearanceSettings } from './pages/settings/appearance-settings';
+import { MonitoringSettings } from './pages/settings/monitoring-settings';
 import { SecuritySettings } from './pages/settings/security-settings';
 import { SettingsLayout } from './pages/settings/settings-layout';
 import { UsersPage } from './pages/users/users-page';
@@ -80,6 +81,14 @@ export const router = createBrowserRouter([
                 element: (
                   <RequirePermission requirement={AREA_REQUIREMENTS.security}>
                     <SecuritySettings />
+                  </RequirePermission>
+                ),
+              },
+              {
+                path: 'monitoring',
+                element: (
+                  <RequirePermission requirement={AREA_REQUIREMENTS.security}>
+                    <MonitoringSettings />
                   </RequirePermission>
                 ),
               },

@@ -33,6 +33,8 @@ export class PasswordHasher {
   private readonly executor: BoundedExecutor;
   private readonly params: { memoryCost: number; timeCost: number; parallelism: number };
   private dummyHash: Promise<string> | null = null;
+  /** Verifications refused with `server.busy` since start (the metrics' `refused`). */
+  private refused = 0;
 
   constructor(options: PasswordHasherOptions = {}) {
     const concurrency = options.concurrency ?? availableParallelism();
@@ -40,11 +42,12 @@ export class PasswordHasher {
     this.params = options.params ?? ARGON2_PARAMS;
   }
 
-  get stats(): { inFlight: number; queued: number; concurrency: number } {
+  get stats(): { inFlight: number; queued: number; concurrency: number; refused: number } {
     return {
       inFlight: this.executor.inFlight,
       queued: this.executor.queued,
       concurrency: this.executor.concurrency,
+      refused: this.refused,
     };
   }
 
@@ -54,7 +57,10 @@ export class PasswordHasher {
    */
   assertCapacity(): void {
     const { executor } = this;
-    if (executor.inFlight >= executor.concurrency && executor.queued >= executor.maxQueue) throw busy();
+    if (executor.inFlight >= executor.concurrency && executor.queued >= executor.maxQueue) {
+      this.refused += 1;
+      throw busy();
+    }
   }
 
   hash(password: string): Promise<string> {
@@ -86,7 +92,10 @@ export class PasswordHasher {
     try {
       return await this.executor.run(task);
     } catch (error) {
-      if (error instanceof QueueFullError) throw busy();
+      if (error instanceof QueueFullError) {
+        this.refused += 1;
+        throw busy();
+      }
       throw error;
     }
   }

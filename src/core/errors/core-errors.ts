@@ -14,6 +14,12 @@ export const coreError = defineErrors({
     description:
       'The file server (API docs, console assets) refuses the path, e.g. one that could leave its folder.',
   },
+  'request.ip_not_allowed': {
+    status: 403,
+    title: 'Address not allowed',
+    description:
+      'The management API answers only the networks of the security setting `apiAllowFrom`, and this request came from elsewhere (broker hooks, forward-auth, health and `/metrics` are not affected).',
+  },
   'request.not_found': {
     status: 404,
     title: 'Not found',

@@ -7,6 +7,7 @@ import * as m005 from './005-user-mfa.js';
 import * as m006 from './006-change-feed.js';
 import * as m007 from './007-duty-holders.js';
 import * as m008 from './008-user-secrets.js';
+import * as m010 from './010-scrape-tokens.js';
 
 /**
  * The one migration set for both engines, listed statically so it works the same from `src` (tsx, tests) and
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '006-change-feed': m006,
   '007-duty-holders': m007,
   '008-user-secrets': m008,
+  '010-scrape-tokens': m010,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -3,6 +3,7 @@ import type { Aedes, AedesOptions, Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { AccessSubject } from '../../modules/access/access.service.js';
 import { acceptsSubscription, decide, type QoS } from '../../modules/access-engine/index.js';
+import type { DecisionAction } from '../../modules/mqtt/decision-counts.js';
 import type { MqttRefusal } from '../../modules/mqtt/mqtt-auth.service.js';
 import type { Services } from '../../services.js';
 import { AedesConnection } from './aedes-connection.js';
@@ -72,7 +73,11 @@ export function createAccessHooks(deps: { services: Services; logger: Logger }):
   /** PUBLISH packets the access rules refused since the broker started (wills not included). */
   deniedPublishes(): number;
 } {
-  const { access, mqttAuth, mqttConnections, mqttPublishDenials, settings, infra } = deps.services;
+  const { access, mqttAuth, mqttConnections, mqttPublishDenials, mqttDecisions, settings, infra } =
+    deps.services;
+  /** Counted for the metrics (docs/metrics.md): one array increment per decision. */
+  const decided = (action: DecisionAction, allowed: boolean): void =>
+    mqttDecisions.count('embedded', action, allowed ? 'allow' : 'deny');
   const { logger } = deps;
   const connections = new WeakMap<Client, AedesConnection>();
   /** Clients whose CONNECT has an empty client id where the protocol needs one, refused at authentication. */
@@ -142,8 +147,10 @@ export function createAccessHooks(deps: { services: Services; logger: Logger }):
     },
 
     authenticate(client, username, password, done) {
-      if (identifierRejected.has(client))
+      if (identifierRejected.has(client)) {
+        decided('connect', false);
         return done(refusal(IDENTIFIER_REJECTED, 'identifier rejected'), false);
+      }
       const ip = remoteAddress(client);
       mqttAuth
         .authenticate({ username, password, clientId: client.id, ip })
@@ -151,6 +158,7 @@ export function createAccessHooks(deps: { services: Services; logger: Logger }):
           if (!result.ok) {
             if (result.error)
               logger.error({ err: result.error, clientId: client.id }, 'mqtt: CONNECT failed');
+            decided('connect', false);
             return done(refusal(RETURN_CODES[result.reason], 'not authorized'), false);
           }
           if (client.closed || client.conn.destroyed || broker === null) return done(null, false);
@@ -173,12 +181,15 @@ export function createAccessHooks(deps: { services: Services; logger: Logger }):
           const subject = await access.subject(result.user.username);
           if (subject === null) {
             mqttConnections.remove(connection);
+            decided('connect', false);
             return done(refusal(BAD_USERNAME_OR_PASSWORD, 'not authorized'), false);
           }
+          decided('connect', true);
           done(null, true);
         })
         .catch((error: unknown) => {
           logger.error({ err: error, clientId: client.id }, 'mqtt: CONNECT failed');
+          decided('connect', false);
           done(refusal(SERVER_UNAVAILABLE, 'server unavailable'), false);
         });
     },
@@ -201,6 +212,7 @@ export function createAccessHooks(deps: { services: Services; logger: Logger }):
           const allowed =
             subject !== null &&
             connection.memo.allows(subject, 'publish', packet.topic, packet.qos, packet.retain);
+          decided('publish', allowed);
           if (allowed) return callback(null);
           if (isWill) return callback(refused());
           if (publishDenied(connection, packet) === 'disconnect') return callback(refused());
@@ -230,6 +242,7 @@ export function createAccessHooks(deps: { services: Services; logger: Logger }):
             }),
             true,
           );
+        decided('subscribe', allowed);
         if (!allowed) return callback(null, null);
         connection.track(subscription.topic, qos);
         callback(null, subscription);
@@ -242,10 +255,12 @@ export function createAccessHooks(deps: { services: Services; logger: Logger }):
       if (!connection) return null;
       const subject = access.peek(connection.username);
       if (subject === undefined) withSubject(connection.username, () => {});
-      if (!subject) return null;
-      return connection.memo.allows(subject, 'receive', packet.topic, packet.qos, packet.retain)
-        ? packet
-        : null;
+      const allowed =
+        subject !== undefined &&
+        subject !== null &&
+        connection.memo.allows(subject, 'receive', packet.topic, packet.qos, packet.retain);
+      decided('receive', allowed);
+      return allowed ? packet : null;
     },
   };
 

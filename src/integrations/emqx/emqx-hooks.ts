@@ -106,7 +106,8 @@ export async function emqxAuthenticate(
     : { result: 'allow', is_superuser: false, acl };
 }
 
-function actionOf(body: EmqxAuthzRequest): 'publish' | 'subscribe' | null {
+/** What an authorization request asks about (`${action}`, or the legacy `${access}`); null when unreadable. */
+export function emqxActionOf(body: EmqxAuthzRequest): 'publish' | 'subscribe' | null {
   const action =
     body.action ?? (body.access === '1' ? 'subscribe' : body.access === '2' ? 'publish' : undefined);
   return action === 'publish' || action === 'subscribe' ? action : null;
@@ -127,7 +128,7 @@ export function emqxAuthorize(
   settings: EmqxHookSettings,
   body: EmqxAuthzRequest,
 ): EmqxAuthzResult | Promise<EmqxAuthzResult> {
-  const action = actionOf(body);
+  const action = emqxActionOf(body);
   const qos = qosOf(body.qos);
   if (action === null || qos === null) return DENY;
   const decision = decideNow(services, body.username, body.clientid === '' ? null : body.clientid, {

@@ -66,7 +66,8 @@ export function goAuthReply(
   };
 }
 
-const ACTION_OF_ACC: Readonly<Record<number, 'receive' | 'publish' | 'subscribe'>> = {
+/** go-auth's `acc` values. */
+export const GO_AUTH_ACTION_OF_ACC: Readonly<Record<number, 'receive' | 'publish' | 'subscribe'>> = {
   1: 'receive',
   2: 'publish',
   4: 'subscribe',
@@ -123,7 +124,7 @@ export function createGoAuthIntegration(deps: {
     },
 
     async acl(body) {
-      const action = ACTION_OF_ACC[body.acc];
+      const action = GO_AUTH_ACTION_OF_ACC[body.acc];
       if (action === undefined) return { ok: false, error: `unsupported acc ${body.acc}` };
       // Mosquitto asks go-auth about every delivery (`acc` 1), so a partially granted subscription is safe.
       const decision = await decideForAnyQos(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HookAccessCheck, LOOPBACK_CIDRS, parseCidr } from './hook-access.js';
+import { parseCidr } from '../../core/net/address-list.js';
+import { HookAccessCheck, LOOPBACK_CIDRS } from './hook-access.js';
 
 const basic = (user: string, password: string): string =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import net from 'node:net';
+import { AddressList } from '../../core/net/address-list.js';
 
 /** Who may call a broker's hook endpoints (docs/brokers.md#hook-security-and-rate-limits). */
 export interface HookAccessConfig {
@@ -11,24 +11,11 @@ export interface HookAccessConfig {
   readonly allowFrom: readonly string[];
 }
 
-const MAX_KNOWN_ADDRESSES = 1024;
-
 /** Loopback only: the default when no network is configured. */
 export const LOOPBACK_CIDRS: readonly string[] = ['127.0.0.0/8', '::1/128'];
 
 /** How a request was admitted, or why not. */
 export type HookVerdict = 'credential' | 'address' | 'bad_credential' | 'refused';
-
-/** A parsed CIDR, or null when `text` is not one (`10.0.0.0/8`, `::1/128`, or a bare address). */
-export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | null {
-  const [address = '', prefixText, extra] = text.trim().split('/');
-  const version = net.isIP(address);
-  if (version === 0 || extra !== undefined) return null;
-  const max = version === 4 ? 32 : 128;
-  const prefix = prefixText === undefined ? max : Number(prefixText);
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max || prefixText === '') return null;
-  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
-}
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
@@ -47,21 +34,12 @@ function sameSecret(presented: string, expected: Buffer | null): boolean {
 export class HookAccessCheck {
   readonly #token: Buffer | null;
   readonly #basic: Buffer | null;
-  readonly #networks = new net.BlockList();
-  /**
-   * Address verdicts already computed: `BlockList.check` builds a SocketAddress per call, and a broker calls
-   * from one or a few addresses. Bounded, so rotating addresses cannot grow it.
-   */
-  readonly #known = new Map<string, boolean>();
+  readonly #networks: AddressList;
 
   constructor(config: HookAccessConfig) {
     this.#token = config.token ? digest(config.token) : null;
     this.#basic = config.basic ? digest(`${config.basic.username}:${config.basic.password}`) : null;
-    for (const cidr of config.allowFrom) {
-      const parsed = parseCidr(cidr);
-      if (!parsed) throw new Error(`not a CIDR: ${cidr}`);
-      this.#networks.addSubnet(parsed.address, parsed.prefix, parsed.family);
-    }
+    this.#networks = new AddressList(config.allowFrom);
   }
 
   /**
@@ -83,13 +61,6 @@ export class HookAccessCheck {
         return 'credential';
       return 'bad_credential';
     }
-    let allowed = this.#known.get(ip);
-    if (allowed === undefined) {
-      const family = net.isIP(ip);
-      allowed = family !== 0 && this.#networks.check(ip, family === 4 ? 'ipv4' : 'ipv6');
-      if (this.#known.size >= MAX_KNOWN_ADDRESSES) this.#known.clear();
-      this.#known.set(ip, allowed);
-    }
-    return allowed ? 'address' : 'refused';
+    return this.#networks.contains(ip) ? 'address' : 'refused';
   }
 }

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import type { ProblemItem } from '../../core/errors/app-error.js';
+import { parseCidr } from '../../core/net/address-list.js';
 import {
   clearableSecret,
   getPath,
@@ -7,7 +8,7 @@ import {
   type StoredConfig,
   writeOnlySecret,
 } from '../broker-kind.js';
-import { LOOPBACK_CIDRS, parseCidr } from './hook-access.js';
+import { LOOPBACK_CIDRS } from './hook-access.js';
 import type { HookSettings } from './hook-integration.js';
 
 /** A hook token must resist guessing: at least this many characters. */

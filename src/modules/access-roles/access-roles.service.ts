@@ -6,6 +6,7 @@ import type { ProblemItem } from '../../core/errors/app-error.js';
 import { coreError } from '../../core/errors/core-errors.js';
 import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
 import type { Engine } from '../../db/database.js';
+import { isUniqueViolation } from '../../db/dialects/unique-violation.js';
 import type { Database } from '../../db/schema.js';
 import {
   type AccessRule,
@@ -139,12 +140,6 @@ export function normalizeRules(rules: readonly RoleRule[]): AccessRuleJson[] {
     );
   }
   return normalized;
-}
-
-/** A concurrent insert of the same unique key (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE). */
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 /**

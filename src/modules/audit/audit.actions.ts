@@ -26,6 +26,8 @@ export const AUDIT_ACTIONS = [
   'mqtt.publish_denied',
   'broker.update',
   'broker.sync',
+  'scrape_token.create',
+  'scrape_token.delete',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

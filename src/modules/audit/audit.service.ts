@@ -150,7 +150,17 @@ export interface AuditService {
   export(filter: AuditFilter, format: 'csv' | 'json'): AsyncGenerator<string>;
 }
 
-export function createAuditService(deps: { db: Kysely<Database>; clock: Clock }): AuditService {
+/**
+ * Told of every event as it is recorded (before its transaction commits): the metrics count login, MFA and
+ * throttling outcomes here, from the one place every such outcome passes (docs/metrics.md).
+ */
+export type AuditObserver = (event: AuditEventInput) => void;
+
+export function createAuditService(deps: {
+  db: Kysely<Database>;
+  clock: Clock;
+  observe?: AuditObserver;
+}): AuditService {
   const service: AuditService = {
     async refusable(ctx, event, work) {
       try {
@@ -186,6 +196,7 @@ export function createAuditService(deps: { db: Kysely<Database>; clock: Clock })
         request_id: ctx.requestId,
         details: JSON.stringify(scrub(event.details ?? {})),
       });
+      deps.observe?.(event);
     },
 
     async list(filter, page, pageSize) {

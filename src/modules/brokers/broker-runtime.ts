@@ -58,6 +58,8 @@ export class BrokerRuntime {
   #logger: Logger | null = null;
   #offEvents: Array<() => void> = [];
   #started = false;
+  /** Failures (start, sync, push) per integration id since this process started: the metrics' errors counter. */
+  readonly #failures = new Map<string, number>();
 
   constructor(deps: BrokerRuntimeDeps) {
     this.#deps = deps;
@@ -77,6 +79,7 @@ export class BrokerRuntime {
     const { db, box, directory, credentials, hookServices } = this.#deps;
     const logger = this.logger.child({ integration: row.name });
     const persist = (status: Parameters<typeof recordStatus>[2]): void => {
+      if (status.kind === 'failed' && status.error !== null) this.#countFailure(row.id);
       recordStatus(db, row.id, status).catch((error: unknown) =>
         logger.error({ err: describeError(error) }, 'recording broker status failed'),
       );
@@ -102,6 +105,15 @@ export class BrokerRuntime {
         },
       },
     });
+  }
+
+  #countFailure(id: string): void {
+    this.#failures.set(id, (this.#failures.get(id) ?? 0) + 1);
+  }
+
+  /** Failures of an integration id seen by this process since it started. */
+  failures(id: string): number {
+    return this.#failures.get(id) ?? 0;
   }
 
   /** The running adapter of an integration id, if this process runs it. */
@@ -130,6 +142,7 @@ export class BrokerRuntime {
         { integration: row.name, err: describeError(error) },
         'broker integration did not start',
       );
+      this.#countFailure(row.id);
       await recordStatus(this.#deps.db, row.id, {
         kind: 'failed',
         at: this.#deps.clock.now(),

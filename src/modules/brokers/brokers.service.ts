@@ -6,6 +6,7 @@ import type { SecretBox } from '../../core/crypto/secret-box.js';
 import { AppError } from '../../core/errors/app-error.js';
 import type { DomainEventBus } from '../../core/events.js';
 import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
+import { isUniqueViolation } from '../../db/dialects/unique-violation.js';
 import type { Leadership } from '../../db/leadership/leadership.js';
 import type { Database } from '../../db/schema.js';
 import {
@@ -54,15 +55,19 @@ function toPublic(row: BrokerIntegrationRow): PublicBroker {
   };
 }
 
+/** One integration's health as the metrics report it. */
+export interface IntegrationHealth {
+  readonly name: string;
+  readonly kind: BrokerKind;
+  readonly up: boolean;
+  /** Epoch ms of the last successful full reconcile or purge; null = never. */
+  readonly lastSyncAt: number | null;
+  readonly failures: number;
+}
+
 /** What an audit entry keeps of an integration: its public settings (never secrets, only which are set). */
 function snapshot(broker: PublicBroker): Record<string, unknown> {
   return { kind: broker.kind, enabled: broker.enabled, config: broker.config, secretsSet: broker.secrets };
-}
-
-/** A concurrent insert of the same unique key (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE). */
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -229,6 +234,28 @@ export function createBrokersService(deps: {
         });
       });
       await deps.changes.settled();
+    },
+
+    /**
+     * What the metrics report per integration, without building adapters or asking other instances: whether
+     * this process runs it and it works (no last error, its link — if it has one — connected), the last sync and
+     * the failures this process saw (docs/metrics.md).
+     */
+    async metricsSnapshot(): Promise<IntegrationHealth[]> {
+      const rows = await listIntegrations(db);
+      return Promise.all(
+        rows.map(async (row) => {
+          const running = runtime.running(row.id);
+          const connected = running ? (await running.status()).connected : null;
+          return {
+            name: row.name,
+            kind: row.kind as BrokerKind,
+            up: running !== undefined && connected !== false && row.last_error === null,
+            lastSyncAt: row.last_sync_at,
+            failures: runtime.failures(row.id),
+          };
+        }),
+      );
     },
 
     async status(name: string): Promise<BrokerStatus> {

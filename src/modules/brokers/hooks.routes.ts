@@ -25,6 +25,16 @@ import {
   VernemqHookBody,
   type VernemqIntegration,
 } from '../../integrations/vernemq/vernemq-integration.js';
+import type { DecisionAction, DecisionResult } from '../mqtt/decision-counts.js';
+import type { Requirement } from '../permissions/permissions.policy.js';
+import {
+  emqxAuthzAction,
+  emqxResult,
+  goAuthAclAction,
+  goAuthResult,
+  vernemqAction,
+  vernemqResult,
+} from './hook-decisions.js';
 
 const tags = ['broker hooks'];
 const hook = (broker: HookKind) => ({ access: { kind: 'hook', broker } }) as const;
@@ -59,6 +69,25 @@ const VernemqParams = Type.Object({ hook: Type.Enum(VERNEMQ_HOOKS, { type: 'stri
  * `params_mode form`, EMQX form templates).
  */
 export async function hooksRoutes(app: App): Promise<void> {
+  const { mqttDecisions, metrics } = app.services;
+  /** Counts the decision a hook answered (docs/metrics.md) and passes the answer on, synchronous if it was. */
+  function counted<R>(
+    kind: HookKind,
+    action: DecisionAction | null,
+    result: (reply: R) => DecisionResult,
+    answer: R | Promise<R>,
+  ): R | Promise<R> {
+    const count = (reply: R): R => {
+      if (action !== null) mqttDecisions.count(kind, action, result(reply));
+      return reply;
+    };
+    return answer instanceof Promise ? answer.then(count) : count(answer);
+  }
+  // Every answer of these routes, refusals by the access guard included: requests by status and latency.
+  app.addHook('onResponse', async (request, reply) => {
+    const access = (request.routeOptions.config as { access?: Requirement } | undefined)?.access;
+    if (access?.kind === 'hook') metrics.hookAnswered(access.broker, reply.statusCode, reply.elapsedTime);
+  });
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string' },
@@ -78,7 +107,7 @@ export async function hooksRoutes(app: App): Promise<void> {
         response: { 200: EmqxAuthnReply },
       },
     },
-    (request) => admitted(request, 'emqx').authenticate(request.body),
+    (request) => counted('emqx', 'connect', emqxResult, admitted(request, 'emqx').authenticate(request.body)),
   );
 
   app.post(
@@ -92,17 +121,25 @@ export async function hooksRoutes(app: App): Promise<void> {
         response: { 200: EmqxAuthzReply },
       },
     },
-    (request) => admitted(request, 'emqx').authorize(request.body),
+    (request) =>
+      counted(
+        'emqx',
+        emqxAuthzAction(request.body),
+        emqxResult,
+        admitted(request, 'emqx').authorize(request.body),
+      ),
   );
 
   const goAuth = async (
     request: FastifyRequest,
     mode: GoAuthResponseMode | undefined,
     reply: FastifyReply,
+    action: DecisionAction | null,
     answer: (integration: GoAuthIntegration) => GoAuthAnswer | Promise<GoAuthAnswer>,
   ): Promise<FastifyReply> => {
     const integration = admitted(request, 'go-auth');
-    const result = goAuthReply(await answer(integration), mode ?? integration.responseMode);
+    const decided = await counted('go-auth', action, goAuthResult, answer(integration));
+    const result = goAuthReply(decided, mode ?? integration.responseMode);
     return reply.status(result.status).type(result.contentType).send(result.body);
   };
 
@@ -118,7 +155,9 @@ export async function hooksRoutes(app: App): Promise<void> {
       },
     },
     (request, reply) =>
-      goAuth(request, request.query.responseMode, reply, (integration) => integration.user(request.body)),
+      goAuth(request, request.query.responseMode, reply, 'connect', (integration) =>
+        integration.user(request.body),
+      ),
   );
 
   app.post(
@@ -133,7 +172,7 @@ export async function hooksRoutes(app: App): Promise<void> {
       },
     },
     (request, reply) =>
-      goAuth(request, request.query.responseMode, reply, (integration) => integration.superuser()),
+      goAuth(request, request.query.responseMode, reply, null, (integration) => integration.superuser()),
   );
 
   app.post(
@@ -148,7 +187,9 @@ export async function hooksRoutes(app: App): Promise<void> {
       },
     },
     (request, reply) =>
-      goAuth(request, request.query.responseMode, reply, (integration) => integration.acl(request.body)),
+      goAuth(request, request.query.responseMode, reply, goAuthAclAction(request.body.acc), (integration) =>
+        integration.acl(request.body),
+      ),
   );
 
   app.post(
@@ -170,7 +211,12 @@ export async function hooksRoutes(app: App): Promise<void> {
           `vernemq-hook header ${header} does not match the URL's ${request.params.hook}`,
         );
       }
-      return admitted(request, 'vernemq').answer(request.params.hook, request.body);
+      return counted(
+        'vernemq',
+        vernemqAction(request.params.hook),
+        vernemqResult,
+        admitted(request, 'vernemq').answer(request.params.hook, request.body),
+      );
     },
   );
 }

@@ -103,6 +103,15 @@ export async function countLiveNonAdminSessions(
   return Number(n);
 }
 
+/** Live complete sessions of every user (the metrics' `warden_sessions_active`). */
+export async function countLiveSessions(db: Kysely<Database>, filter: LiveSessionFilter): Promise<number> {
+  const { n } = await liveSessions(db, filter)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('sessions.stage', '=', 'active')
+    .executeTakeFirstOrThrow();
+  return Number(n);
+}
+
 /** The ids of a user's sessions (to end them and say which in the audit log). */
 export async function sessionIdsOfUser(
   db: Kysely<Database>,

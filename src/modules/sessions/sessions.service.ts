@@ -21,6 +21,7 @@ import type { UserRow } from '../users/users.table.js';
 import { sessionError } from './sessions.errors.js';
 import {
   countLiveNonAdminSessions,
+  countLiveSessions,
   deleteSession,
   deleteSessionsOfUser,
   findSession,
@@ -315,6 +316,11 @@ export function createSessionsService(deps: {
      */
     async countLiveNonAdmin(trx: Kysely<Database>): Promise<number> {
       return countLiveNonAdminSessions(trx, await liveFilter(trx, {}));
+    },
+
+    /** Live complete sessions of all users (not past their lifetime, seen within their idle timeout). */
+    async countLive(): Promise<number> {
+      return countLiveSessions(db, await liveFilter(db, {}));
     },
   };
 }

@@ -2,6 +2,7 @@ import { operationContext } from '../../http/access-guard.js';
 import type { App } from '../../http/fastify-types.js';
 import {
   PasswordPolicySchema,
+  RequesterAddressSchema,
   SecuritySettingsInputSchema,
   SecuritySettingsSchema,
 } from './settings.schemas.js';
@@ -31,6 +32,19 @@ export async function settingsRoutes(app: App): Promise<void> {
       schema: { tags, summary: 'Security settings', response: { 200: SecuritySettingsSchema } },
     },
     () => settings.getSecurity(),
+  );
+
+  app.get(
+    '/api/v1/settings/requester-address',
+    {
+      config: { access: { kind: 'read', scope: 'system_config' } },
+      schema: {
+        tags,
+        summary: 'The address this request came from, as `apiAllowFrom` sees it (trustProxy applied)',
+        response: { 200: RequesterAddressSchema },
+      },
+    },
+    (request) => ({ address: request.ip }),
   );
 
   app.put(

@@ -56,18 +56,31 @@ const securityFields = {
   maxConcurrentSessions: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
 };
 
+/**
+ * Networks (CIDR, IPv4 or IPv6; a bare address is /32 or /128) the management API (`/api/v1/…` except broker
+ * hooks and forward-auth) answers; empty = any address (docs/deployment.md#restricting-the-management-api).
+ */
+export const ApiAllowFromSchema = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+  maxItems: 100,
+  uniqueItems: true,
+});
+
 /** The security settings as stored and answered: every group present. */
 export const SecuritySettingsSchema = Type.Object(
-  { ...securityFields, mqtt: MqttSettingsSchema },
+  { ...securityFields, mqtt: MqttSettingsSchema, apiAllowFrom: ApiAllowFromSchema },
   { additionalProperties: false },
 );
 
 /**
- * A replacement document (PUT, `warden settings set`): `mqtt` came later and may be left out by older clients
- * and scripts; the stored value is then kept (the default when none is stored).
+ * A replacement document (PUT, `warden settings set`): `mqtt` and `apiAllowFrom` came later and may be left out
+ * by older clients and scripts; the stored value is then kept (the default when none is stored).
  */
 export const SecuritySettingsInputSchema = Type.Object(
-  { ...securityFields, mqtt: Type.Optional(MqttSettingsSchema) },
+  {
+    ...securityFields,
+    mqtt: Type.Optional(MqttSettingsSchema),
+    apiAllowFrom: Type.Optional(ApiAllowFromSchema),
+  },
   { additionalProperties: false },
 );
 export type SecuritySettings = Static<typeof SecuritySettingsSchema>;
@@ -89,4 +102,8 @@ export const DEFAULT_SECURITY_SETTINGS: SecuritySettings = Object.freeze<Securit
   absoluteSessionHours: 12,
   maxConcurrentSessions: 0,
   mqtt: { denyAction: 'ignore' },
+  apiAllowFrom: [],
 });
+
+/** Where a request came from, for the console's `apiAllowFrom` editor. */
+export const RequesterAddressSchema = Type.Object({ address: Type.String() });

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.js';
 import type { DomainEventBus } from '../../core/events.js';
+import { AddressList, invalidCidrs } from '../../core/net/address-list.js';
 import { parseWith } from '../../core/validation.js';
 import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
 import type { Database } from '../../db/schema.js';
@@ -17,7 +18,11 @@ const SECURITY_KEY = 'security';
 
 export interface SettingsService {
   getSecurity(db?: Kysely<Database>): Promise<SecuritySettings>;
-  /** Replaces the security settings; validated, audited with before/after. A missing `mqtt` keeps its value. */
+  /**
+   * Replaces the security settings; validated, audited with before/after. A missing `mqtt` or `apiAllowFrom`
+   * keeps its value. A signed-in user cannot set an `apiAllowFrom` that excludes the address of their own
+   * request (`settings.locks_out_requester`); the CLI on the host can (the break-glass).
+   */
   putSecurity(ctx: OperationContext, value: unknown): Promise<SecuritySettings>;
   /**
    * The security settings as this process last read them, for hot paths that cannot wait for the database (the
@@ -39,7 +44,31 @@ function mergeDefaults(stored: Partial<SecuritySettings>): SecuritySettings {
     passwordPolicy: { ...DEFAULT_SECURITY_SETTINGS.passwordPolicy, ...stored.passwordPolicy },
     throttle: { ...DEFAULT_SECURITY_SETTINGS.throttle, ...stored.throttle },
     mqtt: { ...DEFAULT_SECURITY_SETTINGS.mqtt, ...stored.mqtt },
+    apiAllowFrom: stored.apiAllowFrom ?? DEFAULT_SECURITY_SETTINGS.apiAllowFrom,
   };
+}
+
+/**
+ * Every entry must be a CIDR or an address, and a request made over the API must still be allowed afterwards
+ * (a user would otherwise lock themselves, and maybe everyone, out). The CLI has no address: it is the way back.
+ */
+function checkApiAllowFrom(ctx: OperationContext, list: readonly string[] | undefined): void {
+  if (list === undefined || list.length === 0) return;
+  const invalid = invalidCidrs(list);
+  if (invalid.length > 0) {
+    throw settingsError('settings.invalid', `Not a CIDR or address: ${invalid.join(', ')}`, {
+      errors: invalid.map((entry) => ({
+        pointer: `/apiAllowFrom/${list.indexOf(entry)}`,
+        message: 'must be a CIDR (10.0.0.0/8, 2001:db8::/32) or an address',
+      })),
+    });
+  }
+  if (ctx.actor.type === 'user' && !new AddressList(list).contains(ctx.ip)) {
+    throw settingsError(
+      'settings.locks_out_requester',
+      `Your address ${ctx.ip} would not be allowed; add it to apiAllowFrom`,
+    );
+  }
 }
 
 export function createSettingsService(deps: {
@@ -76,11 +105,17 @@ export function createSettingsService(deps: {
       const parsed = parseWith(SecuritySettingsInputSchema, value, (errors) =>
         settingsError('settings.invalid', undefined, { errors }),
       );
-      let next: SecuritySettings = { ...parsed, mqtt: parsed.mqtt ?? DEFAULT_SECURITY_SETTINGS.mqtt };
+      checkApiAllowFrom(ctx, parsed.apiAllowFrom);
+      let next: SecuritySettings = {
+        ...parsed,
+        mqtt: parsed.mqtt ?? DEFAULT_SECURITY_SETTINGS.mqtt,
+        apiAllowFrom: parsed.apiAllowFrom ?? DEFAULT_SECURITY_SETTINGS.apiAllowFrom,
+      };
       await deps.db.transaction().execute(async (trx) => {
         const before = await getSecurity(trx);
-        // A client that predates `mqtt` must not quietly undo what an operator set there.
+        // A client that predates `mqtt` or `apiAllowFrom` must not quietly undo what an operator set there.
         if (parsed.mqtt === undefined) next = { ...next, mqtt: before.mqtt };
+        if (parsed.apiAllowFrom === undefined) next = { ...next, apiAllowFrom: before.apiAllowFrom };
         const json = JSON.stringify(next);
         const now = deps.clock.now();
         await trx

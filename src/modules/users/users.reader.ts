@@ -1,7 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { userError } from './users.errors.js';
-import { findRootUser, findUserById, findUserByUsername } from './users.repository.js';
+import {
+  countUsersByRoleAndStatus,
+  findRootUser,
+  findUserById,
+  findUserByUsername,
+} from './users.repository.js';
 import type { UserRow } from './users.table.js';
 
 /**
@@ -17,6 +22,8 @@ export interface UserReader {
   mustFindRow(username: string, db?: Kysely<Database>): Promise<UserRow>;
   /** The root user, or undefined before the first start created it. */
   findRoot(db?: Kysely<Database>): Promise<UserRow | undefined>;
+  /** How many users each role has, active and inactive (the metrics' `warden_users`). */
+  countByRoleAndStatus(): Promise<Array<{ role: string; active: boolean; n: number }>>;
 }
 
 export function createUserReader(deps: { db: Kysely<Database> }): UserReader {
@@ -24,6 +31,7 @@ export function createUserReader(deps: { db: Kysely<Database> }): UserReader {
     findRow: (username, db = deps.db) => findUserByUsername(db, username),
     findRowById: (id, db = deps.db) => findUserById(db, id),
     findRoot: (db = deps.db) => findRootUser(db),
+    countByRoleAndStatus: () => countUsersByRoleAndStatus(deps.db),
     async mustFindRow(username, db = deps.db) {
       const row = await findUserByUsername(db, username);
       if (!row) throw userError('user.not_found', `No user named "${username}"`);

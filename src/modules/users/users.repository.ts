@@ -148,6 +148,14 @@ async function countUsers(
   return Number((await query.executeTakeFirstOrThrow()).n);
 }
 
+/** Users per role and status, from the trigger-kept `user_counts` (one row per pair; no scan of `users`). */
+export async function countUsersByRoleAndStatus(
+  db: Kysely<Database>,
+): Promise<Array<{ role: string; active: boolean; n: number }>> {
+  const rows = await db.selectFrom('user_counts').select(['role', 'active', 'n']).execute();
+  return rows.map((row) => ({ role: row.role, active: Number(row.active) === 1, n: Number(row.n) }));
+}
+
 export async function insertPasswordHistory(
   db: Kysely<Database>,
   entry: { id: string; user_id: string; password_hash: string; created_at: number },

@@ -26,6 +26,7 @@ import { PASSWORD_POLICY_KEY } from '../../components/password/use-password-poli
 import { formatMinutes } from '../../i18n/format';
 import { useI18n } from '../../i18n/i18n';
 import type { MessageKey } from '../../i18n/messages.en';
+import { ApiAllowFromField } from './api-allow-from-field';
 import { SECURITY_KEY, useSecuritySettings } from './use-security-settings';
 
 type DenyAction = Settings['mqtt']['denyAction'];
@@ -256,6 +257,13 @@ function SecurityForm({ saved, editable }: { saved: Settings; editable: boolean 
             />
           </Section>
 
+          <Section title={t('security.apiAccess')}>
+            <ApiAllowFromField
+              value={draft.apiAllowFrom}
+              onChange={(apiAllowFrom) => setDraft((current) => ({ ...current, apiAllowFrom }))}
+            />
+          </Section>
+
           {save.isError && <FailureAlert error={save.error} />}
           {editable && (
             <Group justify="flex-end" gap="sm">
@@ -275,7 +283,7 @@ function SecurityForm({ saved, editable }: { saved: Settings; editable: boolean 
 
 /**
  * Settings › Security: password policy, MFA per role, session defaults and cap, sign-in throttling, what the MQTT
- * broker does with a refused publish.
+ * broker does with a refused publish, which networks the management API answers.
  */
 export function SecuritySettings(): ReactNode {
   const { t } = useI18n();

@@ -1,5 +1,5 @@
 import { Tabs } from '@mantine/core';
-import { IconPalette, IconShieldLock } from '@tabler/icons-react';
+import { IconChartLine, IconPalette, IconShieldLock } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 import { Outlet, useLocation, useNavigate } from 'react-router';
 import { AREA_REQUIREMENTS, meets } from '../../auth/permissions';
@@ -7,14 +7,18 @@ import { useCurrentUser } from '../../auth/session';
 import { PageHeader } from '../../components/page-header';
 import { useI18n } from '../../i18n/i18n';
 
-/** Settings: Security (system_config) and Appearance (everyone's own console preferences). */
+/**
+ * Settings: Security and Monitoring (system_config) and Appearance (everyone's own console preferences).
+ */
 export function SettingsLayout(): ReactNode {
   const { t } = useI18n();
   const user = useCurrentUser();
   const navigate = useNavigate();
   const location = useLocation();
   const tab = location.pathname.split('/')[2] ?? '';
-  const tabs = meets(user, AREA_REQUIREMENTS.security) ? ['security', 'appearance'] : ['appearance'];
+  const tabs = meets(user, AREA_REQUIREMENTS.security)
+    ? ['security', 'monitoring', 'appearance']
+    : ['appearance'];
 
   // A tab this user does not get (or the index redirect) renders without the tab bar.
   if (!tabs.includes(tab)) {
@@ -33,6 +37,11 @@ export function SettingsLayout(): ReactNode {
           {tabs.includes('security') && (
             <Tabs.Tab value="security" leftSection={<IconShieldLock size={16} aria-hidden />}>
               {t('settings.security')}
+            </Tabs.Tab>
+          )}
+          {tabs.includes('monitoring') && (
+            <Tabs.Tab value="monitoring" leftSection={<IconChartLine size={16} aria-hidden />}>
+              {t('settings.monitoring')}
             </Tabs.Tab>
           )}
           <Tabs.Tab value="appearance" leftSection={<IconPalette size={16} aria-hidden />}>
