@@ -264,6 +264,23 @@ describe.each(ENGINES)('forward-auth (%s)', (engine) => {
     expect((await ask('GET', '/grafana/', { cookie: absolute })).statusCode).toBe(401);
   });
 
+  it('answers proxies from any address: apiAllowFrom restricts the management API, not forward-auth', async () => {
+    const security = await t.services.settings.getSecurity();
+    await t.services.settings.putSecurity(CLI_CONTEXT, { ...security, apiAllowFrom: ['192.0.2.0/24'] });
+    try {
+      const cookie = await t.login('bob').catch(() => null);
+      expect(cookie).toBeNull();
+      expect((await t.call('GET', '/api/v1/me', { cookie: alice })).json().code).toBe(
+        'request.ip_not_allowed',
+      );
+      const res = await ask('GET', '/grafana/', { authorization: basic('bob', STRONG_PASSWORD) });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['x-warden-user']).toBe('bob');
+    } finally {
+      await t.services.settings.putSecurity(CLI_CONTEXT, security);
+    }
+  });
+
   it('a rule change applies to the next request', async () => {
     const cookie = await t.login('bob');
     expect((await ask('GET', '/grafana/x', { cookie })).statusCode).toBe(200);
