@@ -13,14 +13,13 @@
  *
  * Prints the Markdown for docs/performance.md. BENCH_SECONDS (default 10) per measurement, split in rounds.
  */
-import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import mqtt from 'mqtt';
 import pino from 'pino';
@@ -31,6 +30,15 @@ import { DomainEventBus } from '../src/core/events.js';
 import { migrateToLatest, openDatabase } from '../src/db/database.js';
 import { CLI_CONTEXT } from '../src/modules/permissions/operation-context.js';
 import { createServices, type Services, startServices } from '../src/services.js';
+import {
+  alternatingRounds,
+  forkServer,
+  type LoadResult,
+  type LoadTarget,
+  load,
+  rate,
+  type Side,
+} from './lib/http-load.js';
 import { fmt, machineLine, percentile } from './lib/stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -134,106 +142,48 @@ async function serve(kind: 'warden' | 'empty'): Promise<void> {
   });
 }
 
-function child(kind: 'warden' | 'empty'): Promise<{ process: ChildProcess; port: number }> {
-  const worker = fork(fileURLToPath(import.meta.url), ['--serve', kind], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    worker.once('message', (message) =>
-      resolve({ process: worker, port: (message as { port: number }).port }),
-    );
-    worker.once('exit', (code) => reject(new Error(`bench server ${kind} exited with ${code}`)));
-  });
-}
-
-interface LoadResult {
-  requests: number;
-  seconds: number;
-  latencies: { p50: number; p99: number };
-  non2xx: number;
-  errors: number;
-}
-
-function load(url: string, seconds: number, connections = CONNECTIONS): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    autocannon(
-      {
-        url,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: AUTHZ_BODY,
-        connections,
-        duration: seconds,
-      },
-      (error, result) => {
-        if (error) return reject(error);
-        resolve({
-          requests: result.requests.total,
-          seconds: result.duration,
-          latencies: { p50: result.latency.p50, p99: result.latency.p99 },
-          non2xx: result.non2xx,
-          errors: result.errors + result.timeouts,
-        });
-      },
-    );
-  });
-}
-
-interface Side {
-  requests: number;
-  seconds: number;
-  p50: number[];
-  p99: number[];
-  bad: number;
-}
-
-type Target = 'hook' | 'noop' | 'empty';
-const TARGETS: readonly Target[] = ['hook', 'noop', 'empty'];
-
 async function hookThroughput(): Promise<{
   sides: Record<Target, Side>;
   answer: string;
   lowConcurrency: LoadResult;
 }> {
-  const warden = await child('warden');
-  const empty = await child('empty');
-  const urls: Record<Target, string> = {
-    hook: `http://127.0.0.1:${warden.port}/api/v1/hooks/emqx/authz`,
-    noop: `http://127.0.0.1:${warden.port}/bench/noop`,
-    empty: `http://127.0.0.1:${empty.port}/bench`,
+  const script = fileURLToPath(import.meta.url);
+  const warden = await forkServer(script, 'warden');
+  const empty = await forkServer(script, 'empty');
+  const post = (url: string): LoadTarget => ({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: AUTHZ_BODY,
+  });
+  const targets: Record<Target, LoadTarget> = {
+    hook: post(`http://127.0.0.1:${warden.message.port}/api/v1/hooks/emqx/authz`),
+    noop: post(`http://127.0.0.1:${warden.message.port}/bench/noop`),
+    empty: post(`http://127.0.0.1:${empty.message.port}/bench`),
   };
   try {
     const answer = await (
-      await fetch(urls.hook, {
+      await fetch(targets.hook.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: AUTHZ_BODY,
       })
     ).text();
-    // Warm-up: JIT on every side, the user's compiled rules in Warden's cache.
-    for (const target of TARGETS) await load(urls[target], 2);
-    const sides = Object.fromEntries(
-      TARGETS.map((target) => [target, { requests: 0, seconds: 0, p50: [], p99: [], bad: 0 } as Side]),
-    ) as Record<Target, Side>;
-    for (let round = 0; round < ROUNDS; round += 1) {
-      for (const target of TARGETS) {
-        const result = await load(urls[target], SECONDS / ROUNDS);
-        const side = sides[target];
-        side.requests += result.requests;
-        side.seconds += result.seconds;
-        side.p50.push(result.latencies.p50);
-        side.p99.push(result.latencies.p99);
-        side.bad += result.non2xx + result.errors;
-      }
-    }
-    const lowConcurrency = await load(urls.hook, SECONDS / ROUNDS, 10);
+    // Warm-up included: JIT on every side, the user's compiled rules in Warden's cache.
+    const sides = await alternatingRounds(targets, {
+      seconds: SECONDS,
+      rounds: ROUNDS,
+      connections: CONNECTIONS,
+    });
+    const lowConcurrency = await load(targets.hook, SECONDS / ROUNDS, 10);
     return { sides, answer, lowConcurrency };
   } finally {
     warden.process.kill('SIGTERM');
     empty.process.kill('SIGTERM');
   }
 }
+
+type Target = 'hook' | 'noop' | 'empty';
 
 function onPath(binary: string): boolean {
   try {
@@ -342,7 +292,6 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg()[0] ?? 0;
   const { sides, answer, lowConcurrency } = await hookThroughput();
   if (answer !== '{"result":"allow"}') throw new Error(`unexpected hook answer ${answer}`);
-  const rate = (side: Side): number => side.requests / side.seconds;
   const { hook, noop, empty } = sides;
   const ratio = rate(hook) / rate(empty);
   const worst = (values: number[]): number => Math.max(...values);

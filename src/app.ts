@@ -25,6 +25,7 @@ import { authRoutes } from './modules/auth/auth.routes.js';
 import { brokersRoutes } from './modules/brokers/brokers.routes.js';
 import { BROKER_CONFIG_COMPONENTS } from './modules/brokers/brokers.schemas.js';
 import { hooksRoutes } from './modules/brokers/hooks.routes.js';
+import { forwardAuthRoutes } from './modules/forward-auth/forward-auth.routes.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { scrapeTokensRoutes } from './modules/metrics/scrape-tokens.routes.js';
 import { mfaRoutes } from './modules/mfa/mfa.routes.js';
@@ -61,6 +62,7 @@ const FEATURE_ROUTES: ReadonlyArray<(app: App) => Promise<void>> = [
   brokersRoutes,
   hooksRoutes,
   apiKeysRoutes,
+  forwardAuthRoutes,
   metricsRoutes,
   scrapeTokensRoutes,
 ];
@@ -146,6 +148,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
           session: { type: 'apiKey', in: 'cookie', name: 'warden_session' },
           // An API key (docs/api-keys.md): `Authorization: Bearer wdn_…`, never together with the cookie.
           bearer: { type: 'http', scheme: 'bearer', description: 'API key `wdn_…` (docs/api-keys.md)' },
+          basic: { type: 'http', scheme: 'basic' },
         },
         schemas: BROKER_CONFIG_COMPONENTS,
       },

@@ -22,6 +22,12 @@ import { type AuthService, createAuthService } from './modules/auth/auth.service
 import { createBrokerCredentials } from './modules/brokers/broker-credentials.js';
 import { createDirectory } from './modules/brokers/broker-directory.js';
 import { type BrokersService, createBrokersService } from './modules/brokers/brokers.service.js';
+import { apiKeyBearer } from './modules/forward-auth/api-key-bearer.js';
+import { createBasicCredentials } from './modules/forward-auth/basic-credentials.js';
+import {
+  createForwardAuthService,
+  type ForwardAuthService,
+} from './modules/forward-auth/forward-auth.service.js';
 import { AuditOutcomes } from './modules/metrics/audit-outcomes.js';
 import { createMetricsService, type MetricsService } from './modules/metrics/metrics.service.js';
 import {
@@ -94,6 +100,8 @@ export interface Services {
   readonly brokers: BrokersService;
   /** API keys: their management, and the authentication of `Authorization: Bearer` requests. */
   readonly apiKeys: ApiKeysService;
+  /** Forward-auth for reverse proxies: identities of forwarded requests, decided by users' HTTP rules. */
+  readonly forwardAuth: ForwardAuthService;
   /** MQTT decisions of the embedded broker and the hooks, counted for the metrics. */
   readonly mqttDecisions: DecisionCounts;
   /** Tokens that let Prometheus scrape `/metrics`. */
@@ -170,6 +178,7 @@ export function createServices(infra: Infrastructure): Services {
     userReader,
     throttle,
     mfa,
+    changes,
   });
   const access = createAccessService({ users: userReader, accessRoles });
   const mqttAuth = createMqttAuthService({
@@ -209,6 +218,22 @@ export function createServices(infra: Infrastructure): Services {
     users: userReader,
     throttle,
   });
+  const forwardAuth = createForwardAuthService({
+    clock,
+    sessions,
+    basic: createBasicCredentials({
+      clock,
+      hasher,
+      throttle,
+      settings,
+      mfa,
+      users: userReader,
+      secretKey: infra.secretKey,
+    }),
+    access,
+    trustworthy: () => changes.trustworthy(),
+    bearer: apiKeyBearer(apiKeys),
+  });
   const mqttDecisions = new DecisionCounts();
   const scrapeTokens = createScrapeTokensService({ db, clock, audit, credentials: hasher });
   const metrics = createMetricsService({
@@ -241,6 +266,7 @@ export function createServices(infra: Infrastructure): Services {
     mqttPublishDenials,
     brokers,
     apiKeys,
+    forwardAuth,
     mqttDecisions,
     scrapeTokens,
     metrics,
@@ -262,6 +288,7 @@ export async function startServices(
   // Listeners first, so that nothing the follower delivers goes unheard.
   const stopAccess = services.access.start(events);
   const stopCredentials = services.mqttAuth.start(events);
+  const stopForwardAuth = services.forwardAuth.start(events);
   const stopSettings = await services.settings.follow(events);
   services.metrics.start();
   const stopEnforcement = startLiveEnforcement({
@@ -285,6 +312,7 @@ export async function startServices(
     await stopLeading();
     stopEnforcement();
     stopSettings();
+    stopForwardAuth();
     stopCredentials();
     stopAccess();
   };

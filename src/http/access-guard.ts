@@ -3,6 +3,7 @@ import { coreError } from '../core/errors/core-errors.js';
 import { AddressList } from '../core/net/address-list.js';
 import { apiKeyError } from '../modules/api-keys/api-keys.errors.js';
 import { hookThrottled } from '../modules/brokers/brokers.errors.js';
+import { forwardAuthThrottled } from '../modules/forward-auth/forward-auth.errors.js';
 import type { OperationContext } from '../modules/permissions/operation-context.js';
 import {
   authorize,
@@ -77,6 +78,7 @@ export function installAccessGuard(app: FastifyInstance, options: AccessGuardOpt
   app.decorateRequest('stage', null);
   app.decorateRequest('auth', null);
   app.decorateRequest('hookIntegration', null);
+  app.decorateRequest('forwardedIdentity', null);
   /** A refusal that stands unless the parsed body shows the request is about the actor itself. */
   const pendingSelf = new WeakMap<FastifyRequest, { decision: Refused; field: string }>();
 
@@ -121,12 +123,13 @@ export function installAccessGuard(app: FastifyInstance, options: AccessGuardOpt
     if (isManagementApi(request, requirement) && !apiAllows(request.ip))
       throw coreError('request.ip_not_allowed', `The management API does not answer ${request.ip}`);
     const sessionToken = request.cookies[SESSION_COOKIE];
-    // Only the management API takes API keys (scrapes and broker hooks have credentials of their own, public
-    // routes none).
+    // Only the management API takes API keys here (scrapes, broker hooks and forward-auth read their own
+    // credentials, public routes none).
     const apiKey =
       requirement &&
       requirement.kind !== 'hook' &&
       requirement.kind !== 'scrape' &&
+      requirement.kind !== 'forwarded' &&
       requirement.kind !== 'public'
         ? bearer(request)
         : undefined;
@@ -151,6 +154,20 @@ export function installAccessGuard(app: FastifyInstance, options: AccessGuardOpt
       const decision = authorize(null, null, requirement, admission.kind === 'admitted');
       if (!decision.allowed) throw refusal(decision);
       if (admission.kind === 'admitted') request.hookIntegration = admission.integration;
+      return;
+    }
+    // Forward-auth: admitted by the identity of the forwarded request (session, Basic or Bearer), which the route
+    // then decides on with the user's HTTP rules; the management policy has no say.
+    if (requirement?.kind === 'forwarded') {
+      const resolution = await app.services.forwardAuth.identify({
+        sessionToken,
+        authorization: request.headers.authorization,
+        ip: request.ip,
+      });
+      if (resolution.kind === 'throttled') throw forwardAuthThrottled(resolution.retryAfter);
+      const decision = authorize(null, null, requirement, resolution.kind === 'identified');
+      if (!decision.allowed) throw refusal(decision);
+      if (resolution.kind === 'identified') request.forwardedIdentity = resolution.identity;
       return;
     }
     // A request is one actor: a cookie and a key together could be two (a key pasted into a signed-in browser).

@@ -103,7 +103,7 @@ export interface DirectoryUser {
   readonly accessRoles: readonly string[];
 }
 
-/** An access role as adapters see it. */
+/** An access role as adapters see it: its MQTT rules only (HTTP rules are for forward-auth). */
 export interface DirectoryRole {
   readonly name: string;
   readonly description: string;

@@ -7,7 +7,7 @@
  * Nothing is skipped silently: the runner asserts every case on every adapter.
  */
 
-import type { AccessRule, QoS } from '../../src/modules/access-engine/index.js';
+import type { AccessRule, HttpRule, QoS, RoleRule } from '../../src/modules/access-engine/index.js';
 
 export const ADAPTERS = ['engine', 'aedes', 'mosquitto', 'emqx', 'go-auth', 'vernemq'] as const;
 export type Adapter = (typeof ADAPTERS)[number];
@@ -79,7 +79,7 @@ export interface ConformanceCase {
 export interface ConformanceScenario {
   readonly name: string;
   /** The user's access roles, in order. */
-  readonly roles: ReadonlyArray<{ readonly name: string; readonly rules: readonly AccessRule[] }>;
+  readonly roles: ReadonlyArray<{ readonly name: string; readonly rules: readonly RoleRule[] }>;
   readonly username: string;
   readonly clientid: string;
   /** false: the user is deactivated; every request is refused. */
@@ -114,6 +114,13 @@ const deny = (action: AccessRule['action'], topic: string, extra: Partial<Access
   action,
   topic,
   ...extra,
+});
+
+/** An HTTP rule (forward-auth): no MQTT enforcement point may ever read it. */
+const http = (permission: HttpRule['permission'], path: string): HttpRule => ({
+  permission,
+  action: 'http',
+  path,
 });
 
 const mosq = (expect: AdapterOutcome, why: DifferenceId) => ({ mosquitto: { expect, why } });
@@ -696,6 +703,34 @@ export const SCENARIOS: readonly ConformanceScenario[] = [
       sub('k/3', 'allow'),
       recv('k/3', 'allow'),
       recv('k/2', 'deny'),
+    ],
+  },
+  {
+    name: 'HTTP rules in a role never decide MQTT requests (docs/access-rules.md#http-rules)',
+    username: 'cf-http',
+    clientid: 'cf-http-c',
+    roles: [
+      {
+        name: 'http-mixed',
+        rules: [
+          http('allow', '/**'),
+          deny('publish', 'h/secret'),
+          http('deny', '/h/**'),
+          allow('all', 'h/#'),
+          http('allow', '/${username}/**'),
+        ],
+      },
+      { name: 'http-only', rules: [http('allow', '/**'), http('deny', '/x/**')] },
+    ],
+    cases: [
+      pub('h/secret', 'deny'),
+      pub('h/open', 'allow', { qos: 1 }),
+      sub('h/open/#', 'allow'),
+      recv('h/news', 'allow'),
+      pub('x', 'deny'),
+      pub('cf-http/a', 'deny'),
+      sub('x/#', 'deny'),
+      recv('x/y', 'deny', { via: 'x/y' }),
     ],
   },
 ];

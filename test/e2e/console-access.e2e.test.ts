@@ -201,6 +201,59 @@ describe.skipIf(!chromiumAvailable())('console: MQTT access in Chromium', { time
     await poll(() => row.count()).toBe(0);
   });
 
+  it('creates an HTTP rule (action, path, methods) and tests an HTTP request with it', async () => {
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/access-roles');
+    await page.getByRole('button', { name: 'New access role' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name').fill('dashboards');
+    await dialog.getByRole('button', { name: 'Add rule' }).click();
+    await dialog.getByLabel('Action of rule 1').selectOption('http');
+    await dialog.getByLabel('Path of rule 1').fill('/grafana/**');
+    await dialog.getByLabel('Methods of rule 1').click();
+    await page.getByRole('option', { name: 'GET', exact: true }).click();
+    await page.getByRole('option', { name: 'HEAD', exact: true }).click();
+    await dialog.getByLabel('Name').click();
+    await dialog.getByRole('button', { name: 'Add rule' }).click();
+    await dialog.getByLabel('Action of rule 2').selectOption('http');
+    await dialog.getByLabel('Path of rule 2').fill('/**/admin');
+    await dialog.getByRole('button', { name: 'Create access role' }).click();
+    // the server names the failing rule: ** only at the end
+    await dialog.locator('tr[data-rule-index="1"][data-invalid]').waitFor();
+    expect(await dialog.getByText('the path must start with /, without . or .. segments').count()).toBe(1);
+    await dialog.getByRole('button', { name: 'Remove rule 2' }).click();
+    await expectAccessible(page, 'access-role-http-rule');
+    await dialog.getByRole('button', { name: 'Create access role' }).click();
+    await roleRow(page, 'dashboards').waitFor();
+    expect((await server.services.accessRoles.get('dashboards')).rules).toEqual([
+      { permission: 'allow', action: 'http', methods: ['GET', 'HEAD'], path: '/grafana/**' },
+    ]);
+
+    await server.services.users.update(CLI_CONTEXT, 'vera', { accessRoles: ['dashboards'] });
+    const panel = page.getByRole('region', { name: 'Test access' });
+    await panel.getByLabel('Username').fill('vera');
+    await panel.getByLabel('Operation').selectOption('http');
+    await panel.getByLabel('Path').fill('/grafana//d/abc?orgId=1');
+    const run = async (expected: 'allow' | 'deny'): Promise<string> => {
+      await Promise.all([
+        page.waitForResponse((response) => response.url().endsWith('/api/v1/access/explain')),
+        panel.getByRole('button', { name: 'Test', exact: true }).click(),
+      ]);
+      const result = panel.getByTestId('explain-result');
+      await poll(() => result.getAttribute('data-decision')).toBe(expected);
+      return (await result.textContent()) ?? '';
+    };
+    expect(await run('allow')).toContain('Decided by rule 1 of dashboards');
+    expect(await panel.getByTestId('explain-canonical-path').textContent()).toBe(
+      'Path as the rules see it: /grafana/d/abc',
+    );
+    await panel.getByLabel('Method').selectOption('POST');
+    expect(await run('deny')).toContain('No rule matched');
+    await panel.getByLabel('Method').selectOption('GET');
+    await panel.getByLabel('Path').fill('/grafana/%2e%2e/admin');
+    expect(await run('deny')).toContain('The path is refused');
+    await expectAccessible(page, 'test-access-http');
+  });
+
   it('deletes an access role still held, after "Delete anyway"', async () => {
     const page = await pages.signedIn('admin', ROOT_PASSWORD, '/access-roles');
     await roleRow(page, 'plant-floor').waitFor();

@@ -250,6 +250,8 @@ export function naiveDecide(
   const denies: string[] = [];
   for (const role of roles) {
     for (const [ruleIndex, rule] of role.rules.entries()) {
+      // HTTP rules are about forwarded HTTP requests, never about MQTT (docs/access-rules.md#http-rules).
+      if (rule.action === 'http') continue;
       if (!isValidRule(rule) || !ruleActionApplies(rule, request)) continue;
       if (rule.qos !== undefined && !rule.qos.includes(qos)) continue;
       if (request.action !== 'subscribe' && rule.retain !== undefined && rule.retain !== retain) continue;

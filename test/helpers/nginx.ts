@@ -33,12 +33,17 @@ export function nginxBinary(): string | null {
   return null;
 }
 
+/** The first `nginx` code block of a page under docs/, as published. */
+export function docsNginxExample(page: string): string {
+  const doc = fs.readFileSync(path.join(ROOT, 'docs', page), 'utf8');
+  const block = /```nginx\n([\s\S]*?)```/.exec(doc)?.[1];
+  if (!block) throw new Error(`docs/${page} has no nginx example`);
+  return block;
+}
+
 /** The example nginx configuration of docs/deployment.md (its first `nginx` code block), as published. */
 export function deploymentExample(): string {
-  const doc = fs.readFileSync(path.join(ROOT, 'docs', 'deployment.md'), 'utf8');
-  const block = /```nginx\n([\s\S]*?)```/.exec(doc)?.[1];
-  if (!block) throw new Error('docs/deployment.md has no nginx example');
-  return block;
+  return docsNginxExample('deployment.md');
 }
 
 export interface Nginx {
@@ -63,16 +68,21 @@ async function portOpen(port: number): Promise<boolean> {
 }
 
 /**
- * Runs the documented example with the test's addresses: its `upstream` servers become `upstreams` (in order),
- * `listen 80` a free loopback port. nginx runs in the foreground with its own prefix, temp paths, logs and pid
- * file in a temp directory (no root needed), and one worker, so round robin is one rotation.
+ * Runs a documented example (docs/deployment.md's by default) with the test's addresses: its `upstream` servers
+ * become `upstreams` (in order), `listen 80` a free loopback port. nginx runs in the foreground with its own
+ * prefix, temp paths, logs and pid file in a temp directory (no root needed), and one worker, so round robin is
+ * one rotation.
  */
-export async function startNginx(binary: string, upstreams: readonly string[]): Promise<Nginx> {
+export async function startNginx(
+  binary: string,
+  upstreams: readonly string[],
+  documented: string = deploymentExample(),
+): Promise<Nginx> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-nginx-'));
   // Run as root, nginx's workers drop to an unprivileged user, who must reach the temp paths below.
   fs.chmodSync(dir, 0o755);
   const port = await freePort();
-  let example = deploymentExample();
+  let example = documented;
   const servers = [...example.matchAll(/^(\s*server )\S+:\d+/gm)];
   if (servers.length !== upstreams.length) {
     throw new Error(`the example has ${servers.length} upstream servers, the test ${upstreams.length}`);

@@ -260,6 +260,7 @@ describe.each(ENGINES)('explain, effective access and connected clients (%s)', (
             applicable: true,
           },
         ],
+        httpRules: [],
       });
     });
 

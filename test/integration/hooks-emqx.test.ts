@@ -65,7 +65,10 @@ describe('EMQX 5 HTTP hooks (replayed EMQX requests) and cache purge through a f
       name: 'sensor',
       rules: [
         { permission: 'deny', action: 'all', topic: 'dt/${username}/secret/#' },
+        // HTTP rules (forward-auth) in between: neither the acl nor any hook decision may see them
+        { permission: 'allow', action: 'http', path: '/**' },
         { permission: 'allow', action: 'publish', topic: 'dt/${username}/+/up', qos: [0, 1] },
+        { permission: 'deny', action: 'http', methods: ['POST'], path: '/dt/**' },
         { permission: 'allow', action: 'subscribe', topic: 'cmd/${clientid}/#' },
         { permission: 'allow', action: 'all', topic: 'shared/#', retain: false },
       ],

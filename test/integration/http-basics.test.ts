@@ -20,6 +20,8 @@ describe('HTTP conventions', () => {
     const open = api.filter((r) => r.access.kind === 'public').map((r) => `${r.method} ${r.url}`);
     expect(open).toEqual(['POST /api/v1/auth/login']);
     for (const r of api.filter((r) => r.access.kind === 'hook')) expect(r.url).toMatch(/^\/api\/v1\/hooks\//);
+    const forwarded = api.filter((r) => r.access.kind === 'forwarded').map((r) => `${r.method} ${r.url}`);
+    expect(forwarded).toEqual(['GET /api/v1/forward-auth', 'HEAD /api/v1/forward-auth']);
     const computingPosts = ['POST /api/v1/access/explain'];
     for (const r of api.filter((r) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method))) {
       if (computingPosts.includes(`${r.method} ${r.url}`)) continue;

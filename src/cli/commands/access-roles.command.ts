@@ -42,15 +42,24 @@ export const ACCESS_ROLES = defineGroup('access-roles', 'manage MQTT access role
       },
       action: {
         type: 'string',
-        value: 'publish|subscribe|all',
-        description: 'which MQTT action the rule is about',
+        value: 'publish|subscribe|all|http',
+        description: 'which MQTT action the rule is about, or http (forwarded HTTP requests)',
         required: true,
       },
       topic: {
         type: 'string',
         value: 'T',
-        description: 'topic filter; ${username} and ${clientid} are replaced per client',
-        required: true,
+        description: 'MQTT: topic filter; ${username} and ${clientid} are replaced per client',
+      },
+      path: {
+        type: 'string',
+        value: 'P',
+        description: 'http: path pattern (* = one segment, ** last = any rest, ${username})',
+      },
+      methods: {
+        type: 'string',
+        value: 'GET,HEAD',
+        description: 'http: only these methods (default every method)',
       },
       qos: { type: 'string', value: '0,1', description: 'only these QoS levels (default all)' },
       retain: {
@@ -61,6 +70,7 @@ export const ACCESS_ROLES = defineGroup('access-roles', 'manage MQTT access role
     },
     notes: [
       "Example: warden access-roles add-rule sensor --permission allow --action publish --topic 'dt/${username}/#'",
+      "Example: warden access-roles add-rule dashboards --permission allow --action http --methods GET,HEAD --path '/grafana/**'",
     ],
   },
   delete: {
@@ -73,6 +83,7 @@ export const ACCESS_ROLES = defineGroup('access-roles', 'manage MQTT access role
 const ROLE_COLUMNS = ['name', 'version', 'userCount', 'description'];
 
 function describeRule(rule: AccessRuleJson): string {
+  if (rule.action === 'http') return `${rule.permission} http ${rule.methods?.join(',') ?? '*'} ${rule.path}`;
   const qos = rule.qos ? ` qos=${rule.qos.join(',')}` : '';
   const retain = rule.retain === undefined ? '' : ` retain=${rule.retain}`;
   return `${rule.permission} ${rule.action} ${rule.topic}${qos}${retain}`;
@@ -87,6 +98,15 @@ function showRole(io: CliIo, json: boolean, role: PublicAccessRole): void {
 
 /** The rule given by flags, validated by the same schema as the API (the engine checks the topic). */
 function ruleFromFlags(values: Record<string, unknown>): AccessRuleJson {
+  if (values.action === 'http') {
+    const methods = optionalString(values, 'methods');
+    return parseWith(AccessRuleSchema, {
+      permission: values.permission,
+      action: 'http',
+      path: values.path,
+      ...(methods === undefined ? {} : { methods: methods.split(',').map((method) => method.trim()) }),
+    });
+  }
   const qos = optionalString(values, 'qos');
   const retain = optionalString(values, 'retain');
   if (retain !== undefined && retain !== 'true' && retain !== 'false') {

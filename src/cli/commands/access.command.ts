@@ -17,28 +17,30 @@ const USER_OPTIONS = {
   clientid: { type: 'string', value: 'C', description: 'the client id (for ${clientid} in rules)' },
 } as const satisfies Record<string, OptionSpec>;
 
-export const ACCESS = defineGroup('access', "explain MQTT decisions and show a user's effective rules", {
+export const ACCESS = defineGroup('access', "explain access decisions and show a user's effective rules", {
   explain: {
-    summary: 'say whether a publish, subscribe or delivery would be allowed, and by which rule',
+    summary: 'say whether a publish, subscribe, delivery or HTTP request would be allowed, and by which rule',
     options: {
       ...USER_OPTIONS,
       action: {
         type: 'string',
-        value: 'publish|subscribe|receive',
-        description: 'the MQTT action',
+        value: 'publish|subscribe|receive|http',
+        description: 'the MQTT action, or http (a request forwarded by a reverse proxy)',
         required: true,
       },
       topic: {
         type: 'string',
         value: 'T',
-        description: 'the topic; a filter for subscribe',
-        required: true,
+        description: 'MQTT: the topic; a filter for subscribe',
       },
+      method: { type: 'string', value: 'M', description: 'http: the request method (default GET)' },
+      path: { type: 'string', value: 'P', description: 'http: the request path, query included' },
       qos: { type: 'string', value: 'N', description: 'the QoS level' },
       retain: { type: 'boolean', description: 'a retained message' },
     },
     notes: [
       'Exit code: 0 allowed, 3 denied, 4 partially granted (subscribe: deliveries filtered; 1 error, 2 bad usage).',
+      "Example: warden access explain --user alice --action http --method GET --path '/grafana/d/abc?x=1'",
     ],
   },
   effective: {
@@ -49,7 +51,22 @@ export const ACCESS = defineGroup('access', "explain MQTT decisions and show a u
 
 function describe(explanation: Explanation): string {
   const verdict = explanation.decision.toUpperCase();
-  if (!explanation.rule) return `${verdict} (${explanation.reason.replaceAll('_', ' ')})\n`;
+  const seen = explanation.canonicalPath === undefined ? '' : ` (path seen as ${explanation.canonicalPath})`;
+  if (!explanation.rule) {
+    const why = explanation.pathError === undefined ? '' : `: ${explanation.pathError}`;
+    return `${verdict} (${explanation.reason.replaceAll('_', ' ')}${why})${seen}\n`;
+  }
+  if (explanation.rule.action === 'http') {
+    const { permission, methods, path } = explanation.rule;
+    const expanded =
+      explanation.expandedPath && explanation.expandedPath !== path
+        ? ` (expanded: ${explanation.expandedPath})`
+        : '';
+    return (
+      `${verdict} by rule ${explanation.ruleIndex} of access role "${explanation.role}": ` +
+      `${permission} http ${methods?.join(',') ?? '*'} ${path}${expanded}${seen}\n`
+    );
+  }
   const expanded =
     explanation.expandedTopic && explanation.expandedTopic !== explanation.rule.topic
       ? ` (expanded: ${explanation.expandedTopic})`
@@ -82,14 +99,26 @@ export async function accessCommand(services: Services, argv: readonly string[],
     case 'explain': {
       const { values, json } = parse(rest, specs.explain);
       const qos = optionalInteger(values, 'qos');
-      const input = parseWith(ExplainBody, {
-        username: requireFlag(values, 'user', specs.explain),
-        action: requireFlag(values, 'action', specs.explain),
-        topic: requireFlag(values, 'topic', specs.explain),
-        ...(values.clientid === undefined ? {} : { clientid: values.clientid }),
-        ...(qos === undefined ? {} : { qos }),
-        ...(values.retain === true ? { retain: true } : {}),
-      });
+      const action = requireFlag(values, 'action', specs.explain);
+      const username = requireFlag(values, 'user', specs.explain);
+      const input = parseWith(
+        ExplainBody,
+        action === 'http'
+          ? {
+              username,
+              action,
+              method: optionalString(values, 'method') ?? 'GET',
+              path: requireFlag(values, 'path', specs.explain),
+            }
+          : {
+              username,
+              action,
+              topic: requireFlag(values, 'topic', specs.explain),
+              ...(values.clientid === undefined ? {} : { clientid: values.clientid }),
+              ...(qos === undefined ? {} : { qos }),
+              ...(values.retain === true ? { retain: true } : {}),
+            },
+      );
       const explanation = await services.access.explain(input);
       emit(io, json, explanation, () => describe(explanation));
       // Scripts can branch on the exit code: 0 allowed, 3 denied, 4 partial (1 and 2 are errors and usage).
@@ -107,7 +136,15 @@ export async function accessCommand(services: Services, argv: readonly string[],
           ...rule,
           carveOuts: rule.carveOuts?.map((carveOut) => carveOut.topic).join(' '),
         }));
-        return `${result.username}${status}: roles ${result.roles.map((r) => r.name).join(', ') || '(none)'}\n${formatTable(rows, ['role', 'ruleIndex', 'permission', 'action', 'topic', 'qos', 'retain', 'applicable', 'carveOuts'])}`;
+        const httpRows = result.httpRules.map((rule) => ({
+          ...rule,
+          methods: rule.methods?.join(',') ?? '*',
+        }));
+        const http =
+          httpRows.length === 0
+            ? ''
+            : `HTTP rules:\n${formatTable(httpRows, ['role', 'ruleIndex', 'permission', 'methods', 'path'])}`;
+        return `${result.username}${status}: roles ${result.roles.map((r) => r.name).join(', ') || '(none)'}\n${formatTable(rows, ['role', 'ruleIndex', 'permission', 'action', 'topic', 'qos', 'retain', 'applicable', 'carveOuts'])}${http}`;
       });
       return 0;
     }

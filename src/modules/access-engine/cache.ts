@@ -10,14 +10,15 @@ export interface CompiledRuleCacheOptions {
   readonly maxEntries: number;
 }
 
-interface Entry {
+interface Entry<T> {
   readonly version: number;
-  readonly compiled: CompiledRuleSet;
+  readonly compiled: T;
 }
 
-export class CompiledRuleCache {
+/** Holds compiled MQTT rule sets by default; the access service keeps them with their compiled HTTP rules. */
+export class CompiledRuleCache<T = CompiledRuleSet> {
   // a Map iterates in insertion order: re-inserting on every hit keeps the least recently used entry first
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries = new Map<string, Entry<T>>();
   readonly #maxEntries: number;
 
   constructor(options: CompiledRuleCacheOptions) {
@@ -28,7 +29,7 @@ export class CompiledRuleCache {
   }
 
   /** The compiled set stored under `key` for exactly this `version` (a hit marks it recently used). */
-  get(key: string, version: number): CompiledRuleSet | undefined {
+  get(key: string, version: number): T | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined || entry.version !== version) return undefined;
     this.#entries.delete(key);
@@ -37,7 +38,7 @@ export class CompiledRuleCache {
   }
 
   /** Stores `compiled` under `key`, replacing any other version, and returns it. */
-  set(key: string, version: number, compiled: CompiledRuleSet): CompiledRuleSet {
+  set(key: string, version: number, compiled: T): T {
     this.#entries.delete(key);
     this.#entries.set(key, { version, compiled });
     if (this.#entries.size > this.#maxEntries) {

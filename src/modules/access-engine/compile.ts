@@ -5,7 +5,7 @@
  */
 
 import { parsePlaceholders, placeholderBit, type TemplatePart } from './placeholder.js';
-import type { AccessDecision, AccessRule, QoS, RoleRules } from './rule.types.js';
+import { type AccessDecision, type AccessRule, isHttpRule, type QoS, type RoleRules } from './rule.types.js';
 import { validateRuleTopic } from './topic.js';
 
 /** Marks "no rule" in rule chains and "no rule yet" in searches; above every rule position. */
@@ -226,7 +226,8 @@ function childFor(node: TrieNode, level: string): TrieNode {
 }
 
 /**
- * Compiles an ordered role list: the user's rules are the rules of its roles in order, first match wins.
+ * Compiles an ordered role list: the user's MQTT rules are the rules of its roles in order, first match wins
+ * (HTTP rules are skipped; their indices within the role stay as stored).
  * Cost is linear in the total rule-topic length and independent of how many users share the list. Malformed
  * rules never match and are reported in `invalidRules`; this function never throws.
  */
@@ -236,6 +237,8 @@ export function compileRoles(roles: readonly RoleRules[]): CompiledRuleSet {
   const invalidRules: InvalidRule[] = [];
   roles.forEach((role, roleIndex) => {
     role.rules.forEach((rule, ruleIndex) => {
+      // HTTP rules are decided by the HTTP matcher (http-match.ts) and never by MQTT requests.
+      if (isHttpRule(rule)) return;
       const error = validateRule(rule);
       if (error === null) {
         rules.push(rule);

@@ -6,6 +6,21 @@
 export { CompiledRuleCache, type CompiledRuleCacheOptions } from './cache.js';
 export { type CompiledRuleSet, compileRoles, type InvalidRule, validateRule } from './compile.js';
 export { acceptsSubscription, type CarveOut, decide, explain, MAX_CARVE_OUTS } from './decide.js';
+export {
+  type CompiledHttpRules,
+  compileHttpRules,
+  decideHttp,
+  expandHttpRulePath,
+  validateHttpRule,
+} from './http-match.js';
+export {
+  type CanonicalPath,
+  canonicalizeRequestPath,
+  MAX_REQUEST_PATH_LENGTH,
+  MAX_RULE_PATH_LENGTH,
+  MAX_RULE_PATH_SEGMENTS,
+  validateHttpRulePath,
+} from './http-path.js';
 export { isExpandableValue } from './placeholder.js';
 export type {
   AccessDecision,
@@ -18,6 +33,16 @@ export type {
   RequestAction,
   RoleRules,
   RuleAction,
+} from './rule.types.js';
+export {
+  HTTP_METHODS,
+  type HttpDecision,
+  type HttpDecisionReason,
+  type HttpMethod,
+  type HttpRequest,
+  type HttpRule,
+  isHttpRule,
+  type RoleRule,
 } from './rule.types.js';
 export {
   filterCovers,

@@ -28,7 +28,8 @@ export interface AccessRule {
 /** An access role: a named, ordered rule list. A user holds an ordered list of roles. */
 export interface RoleRules {
   name: string;
-  rules: readonly AccessRule[];
+  /** MQTT rules and HTTP rules ({@link HttpRule}); each engine reads only its own kind. */
+  rules: readonly RoleRule[];
 }
 
 /** Who asks; the values placeholders expand to. */
@@ -86,4 +87,56 @@ export interface AccessDecision {
   readonly expandedTopic?: string;
   /** The placeholder values `rule.topic` used (only from `explain`). */
   readonly placeholders?: Readonly<Record<string, string>>;
+}
+
+/** The methods an HTTP rule can name (docs/access-rules.md#http-rules). */
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/**
+ * One stored HTTP rule, decided for requests a reverse proxy forwards (forward-auth). `path` is a pattern of
+ * `/`-separated segments: `*` matches exactly one segment, `**` (only as the last segment) any rest, zero
+ * segments included; `${username}` may stand in a segment or inside one. MQTT requests never match it.
+ */
+export interface HttpRule {
+  permission: Permission;
+  action: 'http';
+  /** The rule applies only to these methods (from {@link HTTP_METHODS}); omitted = every method. */
+  methods?: readonly string[];
+  path: string;
+}
+
+/** Any rule an access role can hold: MQTT rules ({@link AccessRule}) and HTTP rules. */
+export type RoleRule = AccessRule | HttpRule;
+
+/** Whether a stored rule is an HTTP rule (every other rule is about MQTT). */
+export function isHttpRule(rule: RoleRule): rule is HttpRule {
+  return rule.action === 'http';
+}
+
+/** One HTTP request as the proxy forwarded it: the method and the request target, raw (query included). */
+export interface HttpRequest {
+  method: string;
+  /** The raw request target (`/a/b%20c?x=1`); canonicalised before matching. */
+  path: string;
+}
+
+/**
+ * Why an HTTP decision was taken: `rule` (the named rule allowed or denied), `no_match` (denied),
+ * `invalid_path` (the path was refused by canonicalisation: `..`/`.` segments, an encoded slash, bad
+ * percent-encoding …: denied) or `invalid_request` (no valid method token: denied).
+ */
+export type HttpDecisionReason = 'rule' | 'no_match' | 'invalid_path' | 'invalid_request';
+
+/** The answer to one HTTP request. */
+export interface HttpDecision {
+  readonly allowed: boolean;
+  readonly reason: HttpDecisionReason;
+  readonly role?: string;
+  readonly ruleIndex?: number;
+  readonly rule?: HttpRule;
+  /** The path as the matcher saw it (absent when refused by canonicalisation). */
+  readonly canonicalPath?: string;
+  /** Why canonicalisation refused the path (reason `invalid_path`). */
+  readonly pathError?: string;
 }

@@ -15,10 +15,10 @@ const TOPIC_DESCRIPTION = 'MQTT topic filter (+, #); may use ${username} and ${c
 const QosSchema = Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)]);
 
 /**
- * One rule (docs/access-rules.md#roles-and-rules). The topic is checked by the rule engine rather than here,
- * so that a bad topic is reported as `access_role.invalid_rule` with the rule's index.
+ * One MQTT rule (docs/access-rules.md#roles-and-rules). The topic is checked by the rule engine rather than
+ * here, so that a bad topic is reported as `access_role.invalid_rule` with the rule's index.
  */
-export const AccessRuleSchema = Type.Object(
+export const MqttRuleSchema = Type.Object(
   {
     permission: Type.Enum(['allow', 'deny'], { type: 'string' }),
     action: Type.Enum(['publish', 'subscribe', 'all'], { type: 'string' }),
@@ -32,8 +32,37 @@ export const AccessRuleSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-/** A rule as JSON carries it (the engine's AccessRule, with mutable lists). */
+
+/**
+ * One HTTP rule (docs/access-rules.md#http-rules), decided for requests a reverse proxy forwards. Methods and
+ * path are checked by the rule engine, so that a bad one is reported as `access_role.invalid_rule` with the
+ * rule's index and what is wrong.
+ */
+export const HttpRuleSchema = Type.Object(
+  {
+    permission: Type.Enum(['allow', 'deny'], { type: 'string' }),
+    action: Type.Literal('http'),
+    methods: Type.Optional(
+      Type.Array(Type.String({ maxLength: 16 }), {
+        maxItems: 16,
+        description: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS; omitted = every method',
+      }),
+    ),
+    path: Type.String({
+      maxLength: 4096,
+      description: 'path pattern: * = one segment, ** (last only) = any rest; may use ${username}',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type HttpRuleJson = Static<typeof HttpRuleSchema>;
+
+/** A rule of an access role: MQTT or HTTP, told apart by `action`. */
+export const AccessRuleSchema = Type.Union([MqttRuleSchema, HttpRuleSchema]);
+/** A rule as JSON carries it (the engine's RoleRule, with mutable lists). */
 export type AccessRuleJson = Static<typeof AccessRuleSchema>;
+/** An MQTT rule as JSON carries it. */
+export type MqttRuleJson = Static<typeof MqttRuleSchema>;
 
 const RulesSchema = Type.Array(AccessRuleSchema, {
   description: `Evaluated in order, first match wins; at most ${MAX_RULES_PER_ROLE}`,

@@ -8,7 +8,14 @@ import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
 import type { Engine } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/dialects/unique-violation.js';
 import type { Database } from '../../db/schema.js';
-import { type AccessRule, validateRule } from '../access-engine/index.js';
+import {
+  type AccessRule,
+  HTTP_METHODS,
+  isHttpRule,
+  type RoleRule,
+  validateHttpRule,
+  validateRule,
+} from '../access-engine/index.js';
 import { type AuditService, changedFields } from '../audit/audit.service.js';
 import type { OperationContext } from '../permissions/operation-context.js';
 import { accessRoleError } from './access-roles.errors.js';
@@ -32,6 +39,7 @@ import {
   type CreateAccessRoleInput,
   type ListAccessRolesInput,
   MAX_RULES_PER_ROLE,
+  type MqttRuleJson,
   type PublicAccessRole,
   type UpdateAccessRoleInput,
 } from './access-roles.schemas.js';
@@ -42,7 +50,7 @@ export interface RoleData {
   readonly id: string;
   readonly name: string;
   readonly version: number;
-  readonly rules: readonly AccessRule[];
+  readonly rules: readonly RoleRule[];
 }
 
 export type AccessRolesService = ReturnType<typeof createAccessRolesService>;
@@ -56,7 +64,20 @@ function parseRules(row: AccessRoleRow): AccessRuleJson[] {
 }
 
 /** A copy of an engine rule in the API's JSON shape. */
-export function toRuleJson(rule: AccessRule): AccessRuleJson {
+export function toRuleJson(rule: RoleRule): AccessRuleJson {
+  if (isHttpRule(rule)) {
+    return {
+      permission: rule.permission,
+      action: 'http',
+      ...(rule.methods === undefined ? {} : { methods: [...rule.methods] }),
+      path: rule.path,
+    };
+  }
+  return toMqttRuleJson(rule);
+}
+
+/** A copy of an MQTT rule in the API's JSON shape. */
+export function toMqttRuleJson(rule: AccessRule): MqttRuleJson {
   return {
     permission: rule.permission,
     action: rule.action,
@@ -82,11 +103,23 @@ function toPublicRole(row: AccessRoleRow, userCount: number): PublicAccessRole {
   };
 }
 
+/** A rule in its canonical shape: QoS levels sorted, methods de-duplicated in the order of HTTP_METHODS. */
+function canonicalRule(rule: RoleRule): AccessRuleJson {
+  const json = toRuleJson(rule);
+  if (json.action === 'http') {
+    if (json.methods) json.methods = HTTP_METHODS.filter((method) => json.methods?.includes(method));
+  } else if (json.qos) {
+    json.qos = [...new Set(json.qos)].sort((a, b) => a - b);
+  }
+  return json;
+}
+
 /**
- * Validates rules with the engine and stores them in one canonical shape (known keys only, QoS sorted), so
- * that "did the rules change?" is a string comparison. Every failing rule is reported with its index.
+ * Validates rules with the engine (MQTT rules with the MQTT engine, HTTP rules with the HTTP matcher) and stores
+ * them in one canonical shape (known keys only, QoS and methods sorted), so that "did the rules change?" is a
+ * string comparison. Every failing rule is reported with its index.
  */
-export function normalizeRules(rules: readonly AccessRule[]): AccessRuleJson[] {
+export function normalizeRules(rules: readonly RoleRule[]): AccessRuleJson[] {
   if (rules.length > MAX_RULES_PER_ROLE) {
     throw accessRoleError(
       'access_role.too_many_rules',
@@ -95,11 +128,9 @@ export function normalizeRules(rules: readonly AccessRule[]): AccessRuleJson[] {
   }
   const errors: ProblemItem[] = [];
   const normalized = rules.map((rule, index): AccessRuleJson => {
-    const error = validateRule(rule);
+    const error = isHttpRule(rule) ? validateHttpRule(rule) : validateRule(rule);
     if (error !== null) errors.push({ index, pointer: `/rules/${index}`, message: error });
-    const json = toRuleJson(rule);
-    if (json.qos) json.qos = [...new Set(json.qos)].sort((a, b) => a - b);
-    return json;
+    return error === null ? canonicalRule(rule) : toRuleJson(rule);
   });
   if (errors.length > 0) {
     throw accessRoleError(

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { AccessRuleSchema } from '../access-roles/access-roles.schemas.js';
+import { AccessRuleSchema, MqttRuleSchema } from '../access-roles/access-roles.schemas.js';
 
 const QosSchema = Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)]);
 
@@ -11,10 +11,11 @@ export const DECISION_REASONS = [
   'invalid_topic',
   'sys_publish',
   'invalid_request',
+  'invalid_path',
   'user_inactive',
 ] as const;
 
-export const ExplainBody = Type.Object(
+export const MqttExplainBody = Type.Object(
   {
     username: Type.String({ maxLength: 100 }),
     /** Without it, rules using `${clientid}` cannot match. */
@@ -29,13 +30,32 @@ export const ExplainBody = Type.Object(
   },
   { additionalProperties: false },
 );
+export type MqttExplainInput = Static<typeof MqttExplainBody>;
+
+/** An HTTP request as a reverse proxy would forward it (docs/access-rules.md#http-rules). */
+export const HttpExplainBody = Type.Object(
+  {
+    username: Type.String({ maxLength: 100 }),
+    action: Type.Literal('http'),
+    method: Type.String({ maxLength: 32, description: 'the request method, e.g. GET' }),
+    path: Type.String({
+      maxLength: 8192,
+      description: 'the request target as the proxy sends it (query and percent-encoding included)',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type HttpExplainInput = Static<typeof HttpExplainBody>;
+
+/** An MQTT request (publish, subscribe, receive) or an HTTP request (`action: "http"`). */
+export const ExplainBody = Type.Union([MqttExplainBody, HttpExplainBody]);
 export type ExplainInput = Static<typeof ExplainBody>;
 
 /** A deny rule that takes topics out of a partially granted subscription (docs/access-rules.md). */
 export const CarveOutSchema = Type.Object({
   role: Type.String(),
   ruleIndex: Type.Integer(),
-  rule: AccessRuleSchema,
+  rule: MqttRuleSchema,
   /** The rule's topic with `${username}` / `${clientid}` expanded for this user. */
   expandedTopic: Type.String(),
 });
@@ -57,6 +77,12 @@ export const ExplanationSchema = Type.Object({
   placeholders: Type.Optional(Type.Record(Type.String(), Type.String())),
   /** For a partial grant: the deny rules whose topics are never delivered (at most 20, in evaluation order). */
   carveOuts: Type.Optional(Type.Array(CarveOutSchema)),
+  /** HTTP: the rule's path with `${username}` expanded for this user. */
+  expandedPath: Type.Optional(Type.String()),
+  /** HTTP: the request path as the matcher saw it (docs/access-rules.md#what-the-matcher-sees). */
+  canonicalPath: Type.Optional(Type.String()),
+  /** HTTP, reason `invalid_path`: why the path was refused. */
+  pathError: Type.Optional(Type.String()),
 });
 export type Explanation = Static<typeof ExplanationSchema>;
 
@@ -87,12 +113,27 @@ export const EffectiveRuleSchema = Type.Object({
   ),
 });
 
+/** One HTTP rule of a user's merged list (forward-auth). */
+export const EffectiveHttpRuleSchema = Type.Object({
+  role: Type.String(),
+  ruleIndex: Type.Integer(),
+  permission: Type.Enum(['allow', 'deny'], { type: 'string' }),
+  /** Omitted = every method. */
+  methods: Type.Optional(Type.Array(Type.String())),
+  /** `${username}` expanded for this user. */
+  path: Type.String(),
+  /** The path as stored in the role. */
+  rulePath: Type.String(),
+});
+
 export const EffectiveAccessSchema = Type.Object({
   username: Type.String(),
   active: Type.Boolean(),
   clientid: Type.Union([Type.String(), Type.Null()]),
   roles: Type.Array(Type.Object({ name: Type.String(), version: Type.Integer() })),
-  /** Every rule in evaluation order: first match wins, no match denies. */
+  /** Every MQTT rule in evaluation order: first match wins, no match denies. */
   rules: Type.Array(EffectiveRuleSchema),
+  /** Every HTTP rule in evaluation order (forward-auth): first match wins, no match denies. */
+  httpRules: Type.Array(EffectiveHttpRuleSchema),
 });
 export type EffectiveAccess = Static<typeof EffectiveAccessSchema>;

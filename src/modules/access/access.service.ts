@@ -2,18 +2,31 @@ import type { DomainEventBus, DomainEvents } from '../../core/events.js';
 import {
   type AccessDecision,
   type AccessRequest,
+  type CompiledHttpRules,
   CompiledRuleCache,
   type CompiledRuleSet,
+  compileHttpRules,
   compileRoles,
   decide,
+  decideHttp,
+  expandHttpRulePath,
   explain,
   filtersIntersect,
+  type HttpDecision,
+  type HttpRequest,
+  isHttpRule,
   validateTopicName,
 } from '../access-engine/index.js';
-import { type RoleData, toRuleJson } from '../access-roles/access-roles.service.js';
+import { type RoleData, toMqttRuleJson, toRuleJson } from '../access-roles/access-roles.service.js';
 import { userError } from '../users/users.errors.js';
 import type { UserRow } from '../users/users.table.js';
-import type { EffectiveAccess, ExplainInput, Explanation } from './access.schemas.js';
+import type {
+  EffectiveAccess,
+  ExplainInput,
+  Explanation,
+  HttpExplainInput,
+  MqttExplainInput,
+} from './access.schemas.js';
 
 /** What MQTT decisions for one user are made with: its identity and its compiled, ordered role list. */
 export interface AccessSubject {
@@ -22,6 +35,8 @@ export interface AccessSubject {
   readonly username: string;
   readonly roles: ReadonlyArray<{ readonly name: string; readonly version: number }>;
   readonly compiled: CompiledRuleSet;
+  /** The same roles' HTTP rules, for forward-auth (docs/forward-auth.md). */
+  readonly http: CompiledHttpRules;
 }
 
 /** A subject was re-read or revoked (`null`: the user is deactivated or deleted). */
@@ -36,6 +51,7 @@ export interface InactiveDecision {
   readonly reason: 'user_inactive';
 }
 export type SubjectDecision = AccessDecision | InactiveDecision;
+export type SubjectHttpDecision = HttpDecision | InactiveDecision;
 const INACTIVE: InactiveDecision = Object.freeze({ allowed: false, reason: 'user_inactive' });
 
 /** What the access service needs from users and access roles (their services, not their tables). */
@@ -115,6 +131,54 @@ function subscriptionCarveOuts(
     .map(({ role, ruleIndex, topic }) => ({ role, ruleIndex, topic }));
 }
 
+function explainMqtt(subject: AccessSubject, input: MqttExplainInput): Explanation {
+  const decision = explain(
+    subject.compiled,
+    { username: subject.username, clientid: input.clientid ?? null },
+    {
+      action: input.action,
+      topic: input.topic,
+      ...(input.qos === undefined ? {} : { qos: input.qos }),
+      ...(input.retain === undefined ? {} : { retain: input.retain }),
+    },
+  );
+  return {
+    decision: decision.allowed ? 'allow' : decision.reason === 'partial' ? 'partial' : 'deny',
+    reason: decision.reason,
+    ...(decision.rule ? { rule: toRuleJson(decision.rule) } : {}),
+    ...(decision.role === undefined ? {} : { role: decision.role }),
+    ...(decision.ruleIndex === undefined ? {} : { ruleIndex: decision.ruleIndex }),
+    ...(decision.expandedTopic === undefined ? {} : { expandedTopic: decision.expandedTopic }),
+    ...(decision.placeholders === undefined ? {} : { placeholders: { ...decision.placeholders } }),
+    ...(decision.carveOuts === undefined
+      ? {}
+      : {
+          carveOuts: decision.carveOuts.map((carveOut) => ({
+            ...carveOut,
+            rule: toMqttRuleJson(carveOut.rule),
+          })),
+        }),
+  };
+}
+
+function explainHttp(subject: AccessSubject, input: HttpExplainInput): Explanation {
+  const decision = decideHttp(subject.http, { username: subject.username }, input);
+  return {
+    decision: decision.allowed ? 'allow' : 'deny',
+    reason: decision.reason,
+    ...(decision.rule
+      ? {
+          rule: toRuleJson(decision.rule),
+          expandedPath: expandHttpRulePath(decision.rule.path, subject.username),
+        }
+      : {}),
+    ...(decision.role === undefined ? {} : { role: decision.role }),
+    ...(decision.ruleIndex === undefined ? {} : { ruleIndex: decision.ruleIndex }),
+    ...(decision.canonicalPath === undefined ? {} : { canonicalPath: decision.canonicalPath }),
+    ...(decision.pathError === undefined ? {} : { pathError: decision.pathError }),
+  };
+}
+
 /**
  * Per-user compiled rule sets for live decisions (docs/access-rules.md): the embedded broker asks `peek` on its hot path,
  * everything else `subject`/`decide`/`explain`. Compiled sets are cached by ordered role list and the roles'
@@ -123,7 +187,10 @@ function subscriptionCarveOuts(
  * done (decisions never see a gap), and every change is announced through `onSubjectChange`.
  */
 export function createAccessService(deps: AccessServiceDeps) {
-  const compiledSets = new CompiledRuleCache({ maxEntries: deps.maxCompiledSets ?? 10_000 });
+  /** A role list's MQTT rules and HTTP rules, compiled together (they change together). */
+  const compiledSets = new CompiledRuleCache<{ mqtt: CompiledRuleSet; http: CompiledHttpRules }>({
+    maxEntries: deps.maxCompiledSets ?? 10_000,
+  });
   /** Roles by id; a role's data only ever moves to a higher version. */
   const roles = new Map<string, RoleData>();
   /** Loaded users by lower-case username. Bounded by the user count; deleted users are removed. */
@@ -165,18 +232,19 @@ export function createAccessService(deps: AccessServiceDeps) {
     const cacheKey = held.map((role) => role.id).join(',');
     // For a fixed list of role ids every version only grows, so their sum names this exact state of the list.
     const version = held.reduce((sum, role) => sum + role.version, 0);
+    const roleRules = held.map((role) => ({ name: role.name, rules: role.rules }));
     const compiled =
       compiledSets.get(cacheKey, version) ??
-      compiledSets.set(
-        cacheKey,
-        version,
-        compileRoles(held.map((role) => ({ name: role.name, rules: role.rules }))),
-      );
+      compiledSets.set(cacheKey, version, {
+        mqtt: compileRoles(roleRules),
+        http: compileHttpRules(roleRules),
+      });
     return {
       userId: entry.userId,
       username: entry.username,
       roles: held.map((role) => ({ name: role.name, version: role.version })),
-      compiled,
+      compiled: compiled.mqtt,
+      http: compiled.http,
     };
   }
 
@@ -349,38 +417,25 @@ export function createAccessService(deps: AccessServiceDeps) {
       return decide(subject.compiled, { username: subject.username, clientid }, request);
     },
 
-    /** The decision with the deciding rule, its role and its expanded topic (404 for an unknown user). */
+    /**
+     * Decides one forwarded HTTP request for a user (forward-auth); unknown and deactivated users are denied
+     * with reason `user_inactive`.
+     */
+    async decideHttp(username: string, request: HttpRequest): Promise<SubjectHttpDecision> {
+      const subject = (await entryFor(username))?.subject ?? null;
+      if (!subject) return INACTIVE;
+      return decideHttp(subject.http, { username: subject.username }, request);
+    },
+
+    /**
+     * The decision with the deciding rule and its role: for MQTT with the expanded topic, for HTTP with the
+     * expanded path and the path as the matcher saw it (404 for an unknown user).
+     */
     async explain(input: ExplainInput): Promise<Explanation> {
       const entry = await entryFor(input.username);
       if (!entry) throw userError('user.not_found', `No user named "${input.username}"`);
       if (!entry.subject) return { decision: 'deny', reason: 'user_inactive' };
-      const decision = explain(
-        entry.subject.compiled,
-        { username: entry.subject.username, clientid: input.clientid ?? null },
-        {
-          action: input.action,
-          topic: input.topic,
-          ...(input.qos === undefined ? {} : { qos: input.qos }),
-          ...(input.retain === undefined ? {} : { retain: input.retain }),
-        },
-      );
-      return {
-        decision: decision.allowed ? 'allow' : decision.reason === 'partial' ? 'partial' : 'deny',
-        reason: decision.reason,
-        ...(decision.rule ? { rule: toRuleJson(decision.rule) } : {}),
-        ...(decision.role === undefined ? {} : { role: decision.role }),
-        ...(decision.ruleIndex === undefined ? {} : { ruleIndex: decision.ruleIndex }),
-        ...(decision.expandedTopic === undefined ? {} : { expandedTopic: decision.expandedTopic }),
-        ...(decision.placeholders === undefined ? {} : { placeholders: { ...decision.placeholders } }),
-        ...(decision.carveOuts === undefined
-          ? {}
-          : {
-              carveOuts: decision.carveOuts.map((carveOut) => ({
-                ...carveOut,
-                rule: toRuleJson(carveOut.rule),
-              })),
-            }),
-      };
+      return input.action === 'http' ? explainHttp(entry.subject, input) : explainMqtt(entry.subject, input);
     },
 
     /** A user's merged rules in evaluation order, placeholders expanded for it (404 for an unknown user). */
@@ -392,16 +447,38 @@ export function createAccessService(deps: AccessServiceDeps) {
         return role ? [role] : [];
       });
       const rules = held.flatMap((role) =>
-        role.rules.map((rule, ruleIndex) => ({
-          role: role.name,
-          ruleIndex,
-          permission: rule.permission,
-          action: rule.action,
-          ...expandForDisplay(rule.topic, entry.username, clientid),
-          ruleTopic: rule.topic,
-          ...(rule.qos === undefined ? {} : { qos: [...rule.qos] }),
-          ...(rule.retain === undefined ? {} : { retain: rule.retain }),
-        })),
+        role.rules.flatMap((rule, ruleIndex) =>
+          isHttpRule(rule)
+            ? []
+            : [
+                {
+                  role: role.name,
+                  ruleIndex,
+                  permission: rule.permission,
+                  action: rule.action,
+                  ...expandForDisplay(rule.topic, entry.username, clientid),
+                  ruleTopic: rule.topic,
+                  ...(rule.qos === undefined ? {} : { qos: [...rule.qos] }),
+                  ...(rule.retain === undefined ? {} : { retain: rule.retain }),
+                },
+              ],
+        ),
+      );
+      const httpRules = held.flatMap((role) =>
+        role.rules.flatMap((rule, ruleIndex) =>
+          isHttpRule(rule)
+            ? [
+                {
+                  role: role.name,
+                  ruleIndex,
+                  permission: rule.permission,
+                  ...(rule.methods === undefined ? {} : { methods: [...rule.methods] }),
+                  path: expandHttpRulePath(rule.path, entry.username),
+                  rulePath: rule.path,
+                },
+              ]
+            : [],
+        ),
       );
       return {
         username: entry.username,
@@ -412,6 +489,7 @@ export function createAccessService(deps: AccessServiceDeps) {
           const carveOuts = subscriptionCarveOuts(rules, position);
           return carveOuts.length > 0 ? { ...rule, carveOuts } : rule;
         }),
+        httpRules,
       };
     },
 

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.js';
 import type { CredentialHasher } from '../../core/crypto/credential-hasher.js';
 import { AppError } from '../../core/errors/app-error.js';
+import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
 import type { Engine } from '../../db/database.js';
 import { lockFor } from '../../db/dialects/locks.js';
 import type { Database } from '../../db/schema.js';
@@ -59,6 +60,8 @@ export function createAuthService(deps: {
   userReader: UserReader;
   throttle: ThrottleService;
   mfa: MfaService;
+  /** Ended sessions reach the caches that follow them (forward-auth) before a logout answers. */
+  changes: Pick<ChangeFeed, 'settled'>;
 }) {
   const { db, clock, audit } = deps;
 
@@ -311,6 +314,7 @@ export function createAuthService(deps: {
         await deps.sessions.end(trx, sessionId);
         await audit.record(trx, ctx, { action: 'auth.logout', details: { session: sessionId } });
       });
+      await deps.changes.settled();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { AppError } from '../../core/errors/app-error.js';
 import type { DirectoryRole, DirectoryUser, WardenDirectory } from '../../integrations/broker-integration.js';
+import { isHttpRule } from '../access-engine/index.js';
 import type { AccessRolesService } from '../access-roles/access-roles.service.js';
 import type { PublicUser } from '../users/users.schemas.js';
 import type { UsersService } from '../users/users.service.js';
@@ -48,7 +49,8 @@ export function createDirectory(deps: {
           ...result.items.map((role) => ({
             name: role.name,
             description: role.description,
-            rules: role.rules,
+            // Brokers enforce MQTT rules only: HTTP rules are for forward-auth (docs/forward-auth.md).
+            rules: role.rules.filter((rule) => !isHttpRule(rule)),
           })),
         );
         if (result.items.length < PAGE_SIZE) return roles;

@@ -27,6 +27,11 @@ export interface CredentialCacheOptions {
   readonly ttlMs: number;
   /** Most entries kept; the oldest is dropped beyond it. */
   readonly maxEntries: number;
+  /**
+   * The HKDF label of this cache's sub-key (default: the MQTT cache's). Forward-auth's Basic credentials use
+   * their own, so that a key of one cache never stands for a credential verified by the other's rules.
+   */
+  readonly purpose?: string;
 }
 
 /**
@@ -54,7 +59,8 @@ export class CredentialCache {
 
   constructor(options: CredentialCacheOptions) {
     // a purpose-bound sub-key: the same secret also encrypts data at rest
-    this.#key = Buffer.from(hkdfSync('sha256', options.secretKey, '', 'warden/mqtt-credential-cache', 32));
+    const label = options.purpose ?? 'warden/mqtt-credential-cache';
+    this.#key = Buffer.from(hkdfSync('sha256', options.secretKey, '', label, 32));
     this.#clock = options.clock;
     this.#ttlMs = options.ttlMs;
     this.#maxEntries = options.maxEntries;

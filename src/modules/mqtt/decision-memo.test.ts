@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { AccessSubject } from '../access/access.service.js';
-import { type AccessRule, compileRoles, decide, type QoS } from '../access-engine/index.js';
+import { type AccessRule, compileHttpRules, compileRoles, decide, type QoS } from '../access-engine/index.js';
 import { DecisionMemo } from './decision-memo.js';
 
 function subject(rules: AccessRule[]): AccessSubject {
-  return { userId: 'u1', username: 'dev-1', roles: [], compiled: compileRoles([{ name: 'r', rules }]) };
+  return {
+    userId: 'u1',
+    username: 'dev-1',
+    roles: [],
+    compiled: compileRoles([{ name: 'r', rules }]),
+    http: compileHttpRules([]),
+  };
 }
 
 describe('DecisionMemo', () => {

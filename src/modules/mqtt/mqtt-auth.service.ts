@@ -8,6 +8,7 @@ import { GroupCommit } from '../../db/group-commit.js';
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { isThrottled, type ThrottlePolicy, type ThrottleService } from '../throttle/throttle.service.js';
+import { createUnblockedMemo } from '../throttle/unblocked-memo.js';
 import { userTarget } from '../users/users.mapper.js';
 import type { UserRow } from '../users/users.table.js';
 import { CredentialCache, type VerifiedCredential } from './credential-cache.js';
@@ -77,13 +78,6 @@ export interface MqttAuthServiceDeps {
 
 export type MqttAuthService = ReturnType<typeof createMqttAuthService>;
 
-/**
- * How long "this account is not throttled" is trusted before the throttle table is read again: a reconnect
- * storm then costs one read per account per second, not one per CONNECT. Failures verified here take effect
- * at once; a block caused elsewhere (console logins, another instance) within this time.
- */
-const UNBLOCKED_TRUST_MS = 1_000;
-
 /** Which stored record a password matched, and until when that record is valid (null: no end). */
 type Match = { readonly ok: false } | { readonly ok: true; readonly validUntil: number | null };
 
@@ -115,20 +109,7 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
     maxEntries: deps.credentialCacheSize ?? 100_000,
   });
   const verifying = new Map<string, Promise<MqttAuthResult>>();
-  const unblockedUntil = new Map<string, number>();
-
-  async function isBlocked(username: string): Promise<boolean> {
-    const key = username.toLowerCase();
-    const now = clock.now();
-    if ((unblockedUntil.get(key) ?? 0) > now) return false;
-    const blocked = await throttle.isBlocked(username);
-    if (blocked) unblockedUntil.delete(key);
-    else {
-      if (unblockedUntil.size >= (deps.credentialCacheSize ?? 100_000)) unblockedUntil.clear();
-      unblockedUntil.set(key, now + UNBLOCKED_TRUST_MS);
-    }
-    return blocked;
-  }
+  const unblocked = createUnblockedMemo({ throttle, clock, maxEntries: deps.credentialCacheSize ?? 100_000 });
 
   async function auditAttempt(
     attempt: MqttConnectAttempt,
@@ -248,7 +229,7 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
     const outcome = await keyedLogins.submit(login);
     if (!outcome.ok) {
       if ('throttled' in outcome) return refusalOf('throttled');
-      unblockedUntil.delete(login.username.toLowerCase());
+      unblocked.forget(login.username);
       return refusalOf('wrong_password');
     }
     return accepted(login.row, cacheKey, generation, outcome.validUntil);
@@ -294,7 +275,7 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
     }
     if (failure === null && !matched.ok) failure = 'wrong_password';
     if (failure !== null || !stored || !matched.ok) {
-      unblockedUntil.delete(username.toLowerCase());
+      unblocked.forget(username);
       await throttle.failed(username);
       return refuse(attempt, row?.username ?? username, failure ?? 'unknown_user');
     }
@@ -341,7 +322,7 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
         const cached = cache.get(cacheKey);
         if (cached) {
           // A verification asks the throttle itself (reserve, guardIn); a cached credential must not bypass it.
-          if (await isBlocked(username)) return await refuse(attempt, username, 'throttled');
+          if (await unblocked.isBlocked(username)) return await refuse(attempt, username, 'throttled');
           return {
             ok: true,
             user: cached,

@@ -164,7 +164,13 @@ export type Requirement =
    * Metrics scrapes (`GET /metrics`), authenticated by a scrape token or a source address in
    * `WARDEN_METRICS_ALLOW_FROM` instead of a session (docs/metrics.md).
    */
-  | { readonly kind: 'scrape' };
+  | { readonly kind: 'scrape' }
+  /**
+   * Forward-auth: the identity of the request a reverse proxy forwards (a complete session, HTTP Basic or an
+   * API key), established by forward-auth's identity resolution (docs/forward-auth.md) instead of the
+   * management policy; the route then decides with the user's HTTP rules.
+   */
+  | { readonly kind: 'forwarded' };
 
 /** Where the requester stands in the login flow; `active` is a complete session. */
 export type SessionStage = 'active' | 'mfa' | 'mfa_enroll' | 'password_change';
@@ -180,6 +186,7 @@ export type Denial =
   | { readonly reason: 'no_hook_credential' }
   | { readonly reason: 'session_only' }
   | { readonly reason: 'no_scrape_credential' }
+  | { readonly reason: 'no_forwarded_identity' }
   | { readonly reason: 'cross_site' }
   | { readonly reason: 'login_stage'; readonly stage: SessionStage | null }
   | { readonly reason: 'role'; readonly required: Role; readonly held: Role }
@@ -222,7 +229,9 @@ function readScopes(requirement: Extract<Requirement, { kind: 'read' }>): readon
 /**
  * Decides whether `actor` (in login stage `stage`) meets `requirement`. Hook and scrape routes are decided on
  * `machineAdmitted` alone — whether a broker integration accepted the request's credential or source address
- * (src/modules/brokers/hook-gate.ts), or a scrape token or allowed address was presented — never on a session. A read with `unlessSelf` that the actor's scopes do
+ * (src/modules/brokers/hook-gate.ts), or a scrape token or allowed address was presented — never on a session;
+ * forward-auth routes likewise: whether forward-auth's identity resolution found who the forwarded request
+ * comes from (passed as `machineAdmitted`, though a person may be behind it). A read with `unlessSelf` that the actor's scopes do
  * not satisfy is refused here; the guard asks {@link authorizeSelf} once the body is known.
  */
 export function authorize(
@@ -238,6 +247,15 @@ export function authorize(
           'auth.required',
           { reason: 'no_scrape_credential' },
           'A valid scrape token is required (or a request from an allowed network)',
+        );
+  }
+  if (requirement.kind === 'forwarded') {
+    return machineAdmitted
+      ? ALLOW
+      : deny(
+          'auth.required',
+          { reason: 'no_forwarded_identity' },
+          'Sign in, or send valid credentials (Basic or Bearer)',
         );
   }
   if (requirement.kind === 'hook') {

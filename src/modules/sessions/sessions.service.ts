@@ -88,7 +88,7 @@ export function createSessionsService(deps: {
   settings: SettingsService;
   audit: AuditService;
   users: UserReader;
-  changes: Pick<ChangeFeed, 'record'>;
+  changes: Pick<ChangeFeed, 'record' | 'settled'>;
 }) {
   const { db, clock, audit } = deps;
 
@@ -129,8 +129,9 @@ export function createSessionsService(deps: {
   }
 
   /**
-   * Records ended sessions in the change feed. Nothing caches sessions today (every request reads its session),
-   * so no one waits for the feed to deliver it; the row is there for whoever follows sessions.
+   * Records ended sessions in the change feed, which carries them to forward-auth's session cache on every
+   * instance (src/modules/forward-auth/session-cache.ts); after the commit, `settled()` makes this process's
+   * cache current before the answer.
    */
   function recordEnded(trx: Kysely<Database>, userId: string, sessionIds: string[]): Promise<void> {
     return deps.changes.record(trx, 'session.ended', { userId, sessionIds });
@@ -267,7 +268,7 @@ export function createSessionsService(deps: {
       }
       const owner = await deps.users.findRowById(session.user_id);
       const target = userTarget(owner?.username ?? session.user_id);
-      return audit.refusable(ctx, { action: 'session.revoke', target }, () =>
+      const revoked = await audit.refusable(ctx, { action: 'session.revoke', target }, () =>
         db.transaction().execute(async (trx) => {
           if (owner) enforce(canActOn(ctx.actor, policyTarget(owner)));
           if ((await deleteSession(trx, id)) === 0)
@@ -277,6 +278,8 @@ export function createSessionsService(deps: {
           return { userId: session.user_id };
         }),
       );
+      await deps.changes.settled();
+      return revoked;
     },
 
     /**
@@ -288,18 +291,23 @@ export function createSessionsService(deps: {
       username: string,
       options: { exceptId?: string } = {},
     ): Promise<number> {
-      return audit.refusable(ctx, { action: 'session.revoke', target: userTarget(username) }, () =>
-        db.transaction().execute(async (trx) => {
-          const user = await deps.users.mustFindRow(username, trx);
-          enforce(canActOn(ctx.actor, policyTarget(user)));
-          const ids = await sessionIdsOfUser(trx, user.id, options.exceptId);
-          if (ids.length === 0) return 0;
-          await deleteSessionsOfUser(trx, user.id, options.exceptId);
-          await auditRevoke(trx, ctx, user.username, ids);
-          await recordEnded(trx, user.id, ids);
-          return ids.length;
-        }),
+      const ended = await audit.refusable(
+        ctx,
+        { action: 'session.revoke', target: userTarget(username) },
+        () =>
+          db.transaction().execute(async (trx) => {
+            const user = await deps.users.mustFindRow(username, trx);
+            enforce(canActOn(ctx.actor, policyTarget(user)));
+            const ids = await sessionIdsOfUser(trx, user.id, options.exceptId);
+            if (ids.length === 0) return 0;
+            await deleteSessionsOfUser(trx, user.id, options.exceptId);
+            await auditRevoke(trx, ctx, user.username, ids);
+            await recordEnded(trx, user.id, ids);
+            return ids.length;
+          }),
       );
+      await deps.changes.settled();
+      return ended;
     },
 
     /**

@@ -2387,18 +2387,30 @@ export interface paths {
               items: {
                 name: string;
                 description: string;
-                rules: {
-                  /** @enum {string} */
-                  permission: 'allow' | 'deny';
-                  /** @enum {string} */
-                  action: 'publish' | 'subscribe' | 'all';
-                  /** @description MQTT topic filter (+, #); may use ${username} and ${clientid} */
-                  topic: string;
-                  /** @description omitted = every QoS */
-                  qos?: (0 | 1 | 2)[];
-                  /** @description publishes/deliveries with this retain flag only; omitted = both */
-                  retain?: boolean;
-                }[];
+                rules: (
+                  | {
+                      /** @enum {string} */
+                      permission: 'allow' | 'deny';
+                      /** @enum {string} */
+                      action: 'publish' | 'subscribe' | 'all';
+                      /** @description MQTT topic filter (+, #); may use ${username} and ${clientid} */
+                      topic: string;
+                      /** @description omitted = every QoS */
+                      qos?: (0 | 1 | 2)[];
+                      /** @description publishes/deliveries with this retain flag only; omitted = both */
+                      retain?: boolean;
+                    }
+                  | {
+                      /** @enum {string} */
+                      permission: 'allow' | 'deny';
+                      /** @enum {string} */
+                      action: 'http';
+                      /** @description GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS; omitted = every method */
+                      methods?: string[];
+                      /** @description path pattern: * = one segment, ** (last only) = any rest; may use ${username} */
+                      path: string;
+                    }
+                )[];
                 version: number;
                 userCount: number;
                 /** Format: date-time */
@@ -2447,18 +2459,30 @@ export interface paths {
             name: string;
             description?: string;
             /** @description Evaluated in order, first match wins; at most 500 */
-            rules?: {
-              /** @enum {string} */
-              permission: 'allow' | 'deny';
-              /** @enum {string} */
-              action: 'publish' | 'subscribe' | 'all';
-              /** @description MQTT topic filter (+, #); may use ${username} and ${clientid} */
-              topic: string;
-              /** @description omitted = every QoS */
-              qos?: (0 | 1 | 2)[];
-              /** @description publishes/deliveries with this retain flag only; omitted = both */
-              retain?: boolean;
-            }[];
+            rules?: (
+              | {
+                  /** @enum {string} */
+                  permission: 'allow' | 'deny';
+                  /** @enum {string} */
+                  action: 'publish' | 'subscribe' | 'all';
+                  /** @description MQTT topic filter (+, #); may use ${username} and ${clientid} */
+                  topic: string;
+                  /** @description omitted = every QoS */
+                  qos?: (0 | 1 | 2)[];
+                  /** @description publishes/deliveries with this retain flag only; omitted = both */
+                  retain?: boolean;
+                }
+              | {
+                  /** @enum {string} */
+                  permission: 'allow' | 'deny';
+                  /** @enum {string} */
+                  action: 'http';
+                  /** @description GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS; omitted = every method */
+                  methods?: string[];
+                  /** @description path pattern: * = one segment, ** (last only) = any rest; may use ${username} */
+                  path: string;
+                }
+            )[];
           };
         };
       };
@@ -2472,18 +2496,30 @@ export interface paths {
             'application/json': {
               name: string;
               description: string;
-              rules: {
-                /** @enum {string} */
-                permission: 'allow' | 'deny';
-                /** @enum {string} */
-                action: 'publish' | 'subscribe' | 'all';
-                /** @description MQTT topic filter (+, #); may use ${username} and ${clientid} */
-                topic: string;
-                /** @description omitted = every QoS */
-                qos?: (0 | 1 | 2)[];
-                /** @description publishes/deliveries with this retain flag only; omitted = both */
-                retain?: boolean;
-              }[];
+              rules: (
+                | {
+                    /** @enum {string} */
+                    permission: 'allow' | 'deny';
+                    /** @enum {string} */
+                    action: 'publish' | 'subscribe' | 'all';
+                    /** @description MQTT topic filter (+, #); may use ${username} and ${clientid} */
+                    topic: string;
+                    /** @description omitted = every QoS */
+                    qos?: (0 | 1 | 2)[];
+                    /** @description publishes/deliveries with this retain flag only; omitted = both */
+                    retain?: boolean;
+                  }
+                | {
+                    /** @enum {string} */
+                    permission: 'allow' | 'deny';
+                    /** @enum {string} */
+                    action: 'http';
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS; omitted = every method */
+                    methods?: string[];
+                    /** @description path pattern: * = one segment, ** (last only) = any rest; may use ${username} */
+                    path: string;
+                  }
+              )[];
               version: number;
               userCount: number;
               /** Format: date-time */
@@ -2547,18 +2583,30 @@ export interface paths {
             'application/json': {
               name: string;
               description: string;
-              rules: {
-                /** @enum {string} */
-                permission: 'allow' | 'deny';
-                /** @enum {string} */
-                action: 'publish' | 'subscribe' | 'all';
-                /** @description MQTT topic filter (+, #); may use ${username} and ${clientid} */
-                topic: string;
-                /** @description omitted = every QoS */
-                qos?: (0 | 1 | 2)[];
-                /** @description publishes/deliveries with this retain flag only; omitted = both */
-                retain?: boolean;
-              }[];
+              rules: (
+                | {
+                    /** @enum {string} */
+                    permission: 'allow' | 'deny';
+                    /** @enum {string} */
+                    action: 'publish' | 'subscribe' | 'all';
+                    /** @description MQTT topic filter (+, #); may use ${username} and ${clientid} */
+                    topic: string;
+                    /** @description omitted = every QoS */
+                    qos?: (0 | 1 | 2)[];
+                    /** @description publishes/deliveries with this retain flag only; omitted = both */
+                    retain?: boolean;
+                  }
+                | {
+                    /** @enum {string} */
+                    permission: 'allow' | 'deny';
+                    /** @enum {string} */
+                    action: 'http';
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS; omitted = every method */
+                    methods?: string[];
+                    /** @description path pattern: * = one segment, ** (last only) = any rest; may use ${username} */
+                    path: string;
+                  }
+              )[];
               version: number;
               userCount: number;
               /** Format: date-time */
@@ -2604,18 +2652,30 @@ export interface paths {
             name?: string;
             description?: string;
             /** @description Evaluated in order, first match wins; at most 500 */
-            rules: {
-              /** @enum {string} */
-              permission: 'allow' | 'deny';
-              /** @enum {string} */
-              action: 'publish' | 'subscribe' | 'all';
-              /** @description MQTT topic filter (+, #); may use ${username} and ${clientid} */
-              topic: string;
-              /** @description omitted = every QoS */
-              qos?: (0 | 1 | 2)[];
-              /** @description publishes/deliveries with this retain flag only; omitted = both */
-              retain?: boolean;
-            }[];
+            rules: (
+              | {
+                  /** @enum {string} */
+                  permission: 'allow' | 'deny';
+                  /** @enum {string} */
+                  action: 'publish' | 'subscribe' | 'all';
+                  /** @description MQTT topic filter (+, #); may use ${username} and ${clientid} */
+                  topic: string;
+                  /** @description omitted = every QoS */
+                  qos?: (0 | 1 | 2)[];
+                  /** @description publishes/deliveries with this retain flag only; omitted = both */
+                  retain?: boolean;
+                }
+              | {
+                  /** @enum {string} */
+                  permission: 'allow' | 'deny';
+                  /** @enum {string} */
+                  action: 'http';
+                  /** @description GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS; omitted = every method */
+                  methods?: string[];
+                  /** @description path pattern: * = one segment, ** (last only) = any rest; may use ${username} */
+                  path: string;
+                }
+            )[];
             version?: number;
           };
         };
@@ -2630,18 +2690,30 @@ export interface paths {
             'application/json': {
               name: string;
               description: string;
-              rules: {
-                /** @enum {string} */
-                permission: 'allow' | 'deny';
-                /** @enum {string} */
-                action: 'publish' | 'subscribe' | 'all';
-                /** @description MQTT topic filter (+, #); may use ${username} and ${clientid} */
-                topic: string;
-                /** @description omitted = every QoS */
-                qos?: (0 | 1 | 2)[];
-                /** @description publishes/deliveries with this retain flag only; omitted = both */
-                retain?: boolean;
-              }[];
+              rules: (
+                | {
+                    /** @enum {string} */
+                    permission: 'allow' | 'deny';
+                    /** @enum {string} */
+                    action: 'publish' | 'subscribe' | 'all';
+                    /** @description MQTT topic filter (+, #); may use ${username} and ${clientid} */
+                    topic: string;
+                    /** @description omitted = every QoS */
+                    qos?: (0 | 1 | 2)[];
+                    /** @description publishes/deliveries with this retain flag only; omitted = both */
+                    retain?: boolean;
+                  }
+                | {
+                    /** @enum {string} */
+                    permission: 'allow' | 'deny';
+                    /** @enum {string} */
+                    action: 'http';
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS; omitted = every method */
+                    methods?: string[];
+                    /** @description path pattern: * = one segment, ** (last only) = any rest; may use ${username} */
+                    path: string;
+                  }
+              )[];
               version: number;
               userCount: number;
               /** Format: date-time */
@@ -2740,19 +2812,29 @@ export interface paths {
       };
       requestBody: {
         content: {
-          'application/json': {
-            username: string;
-            clientid?: string;
-            /**
-             * @description `receive` = delivery of a published message to this subscriber
-             * @enum {string}
-             */
-            action: 'publish' | 'subscribe' | 'receive';
-            /** @description A topic name (publish, receive) or filter (subscribe) */
-            topic: string;
-            qos?: 0 | 1 | 2;
-            retain?: boolean;
-          };
+          'application/json':
+            | {
+                username: string;
+                clientid?: string;
+                /**
+                 * @description `receive` = delivery of a published message to this subscriber
+                 * @enum {string}
+                 */
+                action: 'publish' | 'subscribe' | 'receive';
+                /** @description A topic name (publish, receive) or filter (subscribe) */
+                topic: string;
+                qos?: 0 | 1 | 2;
+                retain?: boolean;
+              }
+            | {
+                username: string;
+                /** @enum {string} */
+                action: 'http';
+                /** @description the request method, e.g. GET */
+                method: string;
+                /** @description the request target as the proxy sends it (query and percent-encoding included) */
+                path: string;
+              };
         };
       };
       responses: {
@@ -2773,19 +2855,31 @@ export interface paths {
                 | 'invalid_topic'
                 | 'sys_publish'
                 | 'invalid_request'
+                | 'invalid_path'
                 | 'user_inactive';
-              rule?: {
-                /** @enum {string} */
-                permission: 'allow' | 'deny';
-                /** @enum {string} */
-                action: 'publish' | 'subscribe' | 'all';
-                /** @description MQTT topic filter (+, #); may use ${username} and ${clientid} */
-                topic: string;
-                /** @description omitted = every QoS */
-                qos?: (0 | 1 | 2)[];
-                /** @description publishes/deliveries with this retain flag only; omitted = both */
-                retain?: boolean;
-              };
+              rule?:
+                | {
+                    /** @enum {string} */
+                    permission: 'allow' | 'deny';
+                    /** @enum {string} */
+                    action: 'publish' | 'subscribe' | 'all';
+                    /** @description MQTT topic filter (+, #); may use ${username} and ${clientid} */
+                    topic: string;
+                    /** @description omitted = every QoS */
+                    qos?: (0 | 1 | 2)[];
+                    /** @description publishes/deliveries with this retain flag only; omitted = both */
+                    retain?: boolean;
+                  }
+                | {
+                    /** @enum {string} */
+                    permission: 'allow' | 'deny';
+                    /** @enum {string} */
+                    action: 'http';
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS; omitted = every method */
+                    methods?: string[];
+                    /** @description path pattern: * = one segment, ** (last only) = any rest; may use ${username} */
+                    path: string;
+                  };
               role?: string;
               ruleIndex?: number;
               expandedTopic?: string;
@@ -2809,6 +2903,9 @@ export interface paths {
                 };
                 expandedTopic: string;
               }[];
+              expandedPath?: string;
+              canonicalPath?: string;
+              pathError?: string;
             };
           };
         };
@@ -2890,6 +2987,15 @@ export interface paths {
                   ruleIndex: number;
                   topic: string;
                 }[];
+              }[];
+              httpRules: {
+                role: string;
+                ruleIndex: number;
+                /** @enum {string} */
+                permission: 'allow' | 'deny';
+                methods?: string[];
+                path: string;
+                rulePath: string;
               }[];
             };
           };
@@ -4389,6 +4495,66 @@ export interface paths {
         };
       };
     };
+    trace?: never;
+  };
+  '/api/v1/forward-auth': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Forward-auth for reverse proxies: the user's HTTP rules on the original request
+     * @description For nginx `auth_request`, Traefik ForwardAuth and Caddy `forward_auth` (docs/forward-auth.md). 200 with `X-Warden-User` and `X-Warden-Role` when a rule allows; 401 without a valid identity; 403 when no rule allows; 400 without the proxy headers.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              username: string;
+              role: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
     trace?: never;
   };
   '/api/v1/scrape-tokens': {

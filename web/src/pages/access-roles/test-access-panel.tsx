@@ -18,11 +18,12 @@ import { ErrorAlert } from '../../components/error-alert';
 import { useI18n } from '../../i18n/i18n';
 import { accessRolesApi } from './access-roles-api';
 
-const ACTIONS = ['publish', 'subscribe', 'receive'] as const;
+const ACTIONS = ['publish', 'subscribe', 'receive', 'http'] as const;
 type ExplainAction = (typeof ACTIONS)[number];
 const QOS_CHOICES = ['', '0', '1', '2'] as const;
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
-function toQos(value: string): ExplainBody['qos'] {
+function toQos(value: string): Extract<ExplainBody, { topic: string }>['qos'] {
   if (value === '0') return 0;
   if (value === '1') return 1;
   if (value === '2') return 2;
@@ -82,8 +83,19 @@ function ExplanationView({ explanation }: { explanation: Explanation }): ReactNo
               n: (explanation.ruleIndex ?? 0) + 1,
               permission: t(`accessRoles.permission.${rule.permission}`),
               action: t(`accessRoles.action.${rule.action}`),
-              topic: rule.topic,
+              topic:
+                rule.action === 'http' ? `${rule.methods?.join(',') ?? ''} ${rule.path}`.trim() : rule.topic,
             })}
+          </Text>
+        )}
+        {explanation.expandedPath !== undefined && (
+          <Text size="sm" data-testid="explain-path">
+            {t('testAccess.expandedPath', { path: explanation.expandedPath })}
+          </Text>
+        )}
+        {explanation.canonicalPath !== undefined && (
+          <Text size="sm" data-testid="explain-canonical-path">
+            {t('testAccess.canonicalPath', { path: explanation.canonicalPath })}
           </Text>
         )}
         {explanation.expandedTopic !== undefined && (
@@ -97,7 +109,7 @@ function ExplanationView({ explanation }: { explanation: Explanation }): ReactNo
   );
 }
 
-/** Asks the server how it would decide one MQTT operation of a user, and shows why. */
+/** Asks the server how it would decide one MQTT operation or forwarded HTTP request of a user, and shows why. */
 export function TestAccessPanel(): ReactNode {
   const { t } = useI18n();
   const [username, setUsername] = useState('');
@@ -106,8 +118,12 @@ export function TestAccessPanel(): ReactNode {
   const [topic, setTopic] = useState('');
   const [qos, setQos] = useState('');
   const [retain, setRetain] = useState(false);
+  const [method, setMethod] = useState<string>('GET');
+  const [path, setPath] = useState('');
+  const isHttp = action === 'http';
   const explain = useMutation({
     mutationFn: () => {
+      if (action === 'http') return accessRolesApi.explain({ username, action, method, path });
       const level = toQos(qos);
       return accessRolesApi.explain({
         username,
@@ -143,12 +159,14 @@ export function TestAccessPanel(): ReactNode {
               autoComplete="off"
               required
             />
-            <TextInput
-              label={t('testAccess.clientId')}
-              value={clientid}
-              onChange={(event) => setClientid(event.currentTarget.value)}
-              autoComplete="off"
-            />
+            {!isHttp && (
+              <TextInput
+                label={t('testAccess.clientId')}
+                value={clientid}
+                onChange={(event) => setClientid(event.currentTarget.value)}
+                autoComplete="off"
+              />
+            )}
             <NativeSelect
               label={t('testAccess.action')}
               value={action}
@@ -156,33 +174,57 @@ export function TestAccessPanel(): ReactNode {
               data={ACTIONS.map((a) => ({ value: a, label: t(`testAccess.action.${a}`) }))}
             />
           </Group>
-          <Group align="flex-end">
-            <TextInput
-              label={t('testAccess.topic')}
-              value={topic}
-              onChange={(event) => setTopic(event.currentTarget.value)}
-              autoComplete="off"
-              spellCheck={false}
-              required
-              style={{ flex: '1 1 280px' }}
-            />
-            <NativeSelect
-              label={t('testAccess.qos')}
-              value={qos}
-              onChange={(event) => setQos(event.currentTarget.value)}
-              data={QOS_CHOICES.map((q) => ({ value: q, label: q === '' ? t('testAccess.qos.any') : q }))}
-            />
-            <Checkbox
-              label={t('testAccess.retain')}
-              checked={retain}
-              disabled={action === 'subscribe'}
-              onChange={(event) => setRetain(event.currentTarget.checked)}
-              mb={8}
-            />
-            <Button type="submit" loading={explain.isPending} disabled={!username || !topic}>
-              {t('testAccess.run')}
-            </Button>
-          </Group>
+          {isHttp ? (
+            <Group align="flex-end">
+              <NativeSelect
+                label={t('testAccess.method')}
+                value={method}
+                onChange={(event) => setMethod(event.currentTarget.value)}
+                data={[...HTTP_METHODS]}
+              />
+              <TextInput
+                label={t('testAccess.path')}
+                placeholder="/grafana/d/abc?orgId=1"
+                value={path}
+                onChange={(event) => setPath(event.currentTarget.value)}
+                autoComplete="off"
+                spellCheck={false}
+                required
+                style={{ flex: '1 1 280px' }}
+              />
+              <Button type="submit" loading={explain.isPending} disabled={!username || !path}>
+                {t('testAccess.run')}
+              </Button>
+            </Group>
+          ) : (
+            <Group align="flex-end">
+              <TextInput
+                label={t('testAccess.topic')}
+                value={topic}
+                onChange={(event) => setTopic(event.currentTarget.value)}
+                autoComplete="off"
+                spellCheck={false}
+                required
+                style={{ flex: '1 1 280px' }}
+              />
+              <NativeSelect
+                label={t('testAccess.qos')}
+                value={qos}
+                onChange={(event) => setQos(event.currentTarget.value)}
+                data={QOS_CHOICES.map((q) => ({ value: q, label: q === '' ? t('testAccess.qos.any') : q }))}
+              />
+              <Checkbox
+                label={t('testAccess.retain')}
+                checked={retain}
+                disabled={action === 'subscribe'}
+                onChange={(event) => setRetain(event.currentTarget.checked)}
+                mb={8}
+              />
+              <Button type="submit" loading={explain.isPending} disabled={!username || !topic}>
+                {t('testAccess.run')}
+              </Button>
+            </Group>
+          )}
           {explain.isError && <ErrorAlert error={explain.error} />}
           {explain.data && <ExplanationView explanation={explain.data} />}
         </Stack>

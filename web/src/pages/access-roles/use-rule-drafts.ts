@@ -9,7 +9,8 @@ export interface RuleDraft {
 
 export interface RuleDraftActions {
   add(): void;
-  change(key: number, change: Partial<AccessRule>): void;
+  /** Replaces a rule (a row builds the changed rule, also when its kind switches between MQTT and HTTP). */
+  change(key: number, rule: AccessRule): void;
   /** Moves a rule one place up (-1) or down (+1): the order is the evaluation order. */
   move(key: number, offset: -1 | 1): void;
   remove(key: number): void;
@@ -17,8 +18,15 @@ export interface RuleDraftActions {
 
 const NEW_RULE: AccessRule = { permission: 'allow', action: 'all', topic: '' };
 
-/** Drops options set back to "any" (`qos: []`, `retain: undefined`): the API reads absence as any. */
+/**
+ * Drops options set back to "any" (`qos: []`, `retain: undefined`, `methods: []`): the API reads absence as
+ * any.
+ */
 function cleaned(rule: AccessRule): AccessRule {
+  if (rule.action === 'http') {
+    const { methods, ...rest } = rule;
+    return { ...rest, ...(methods && methods.length > 0 ? { methods } : {}) };
+  }
   const { qos, retain, ...rest } = rule;
   return { ...rest, ...(qos && qos.length > 0 ? { qos } : {}), ...(retain === undefined ? {} : { retain }) };
 }
@@ -32,10 +40,8 @@ export function useRuleDrafts(initial: readonly AccessRule[]): [RuleDraft[], Rul
     const key = nextKey.current++;
     setDrafts((current) => [...current, { key, rule: NEW_RULE }]);
   }, []);
-  const change = useCallback((key: number, change: Partial<AccessRule>) => {
-    setDrafts((current) =>
-      current.map((draft) => (draft.key === key ? { key, rule: { ...draft.rule, ...change } } : draft)),
-    );
+  const change = useCallback((key: number, rule: AccessRule) => {
+    setDrafts((current) => current.map((draft) => (draft.key === key ? { key, rule } : draft)));
   }, []);
   const move = useCallback((key: number, offset: -1 | 1) => {
     setDrafts((current) => {

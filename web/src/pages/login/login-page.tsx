@@ -12,6 +12,7 @@ import { EnrolStep } from './enrol-step';
 import { ForcedPasswordStep } from './forced-password-step';
 import { MfaStep } from './mfa-step';
 import { PasswordStep } from './password-step';
+import { returnToFromSearch } from './return-to';
 
 /** Only same-site paths: `from` comes from the URL and must never send the user elsewhere. */
 function safeReturnPath(from: string | null): string | null {
@@ -32,12 +33,26 @@ export function LoginPage(): ReactNode {
   const signOut = useSignOut();
   const [params] = useSearchParams();
   const step = me.data?.next ?? 'password';
+  // A reverse proxy sent the browser here (docs/forward-auth.md): back there, outside the console's router.
+  const returnTo = returnToFromSearch(window.location.search, window.location.origin);
+  const complete = me.data?.next === null;
 
   useEffect(() => {
     document.title = `${t(STEP_TITLES[step])} · Warden`;
   }, [step, t]);
 
+  useEffect(() => {
+    if (complete && returnTo !== null) window.location.replace(returnTo);
+  }, [complete, returnTo]);
+
   if (me.isPending) return <FullPageLoader />;
+  if (complete && returnTo !== null) {
+    return (
+      <Center mih="100vh" component="main">
+        <Text role="status">{t('login.returning')}</Text>
+      </Center>
+    );
+  }
   if (me.data && me.data.next === null) {
     return <Navigate to={safeReturnPath(params.get('from')) ?? homePath(me.data.user)} replace />;
   }

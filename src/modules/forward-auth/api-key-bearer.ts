@@ -1,0 +1,28 @@
+import type { AppError } from '../../core/errors/app-error.js';
+import type { ApiKeysService } from '../api-keys/api-keys.service.js';
+import { isThrottled } from '../throttle/throttle.service.js';
+import type { BearerResolver } from './forward-auth.service.js';
+
+/**
+ * API keys as forward-auth identities: the same authentication as on the API (expiry, disable, the owner's
+ * state, the per-address budget of failed keys), answered as an outcome instead of a problem, because the
+ * guard turns it into forward-auth's own answers (a throttled key is a 401 with Retry-After, docs/forward-auth.md).
+ */
+export function apiKeyBearer(apiKeys: Pick<ApiKeysService, 'authenticate'>): BearerResolver {
+  return async (token, ip) => {
+    try {
+      const actor = await apiKeys.authenticate(token, ip);
+      return { ok: true, username: actor.username };
+    } catch (error) {
+      if (isThrottled(error)) {
+        return {
+          ok: false,
+          reason: 'throttled',
+          retryAfter: (error as AppError).headers['retry-after'] ?? '1',
+        };
+      }
+      if ((error as AppError).code === 'auth.invalid_api_key') return { ok: false, reason: 'invalid' };
+      throw error;
+    }
+  };
+}
