@@ -13,14 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import pino from 'pino';
 import { buildApp } from '../src/app.js';
-import { systemClock } from '../src/core/clock.js';
-import { PasswordHasher } from '../src/core/crypto/password-hasher.js';
-import { DomainEventBus } from '../src/core/events.js';
-import { migrateToLatest, openDatabase } from '../src/db/database.js';
 import { CLI_CONTEXT } from '../src/modules/permissions/operation-context.js';
-import { createServices, startServices } from '../src/services.js';
+import { FAST_HASH, openServicesAt } from './lib/services.js';
 import { fmt, machineLine } from './lib/stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -64,17 +59,8 @@ interface Side {
 /** The child: a real server with the users, one admin signed in, and an API key of that admin. */
 async function serve(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-bench-api-key-'));
-  const handle = openDatabase({ databaseUrl: null, dataDir: dir });
-  await migrateToLatest(handle.db);
-  const services = createServices({
-    db: handle.db,
-    engine: handle.engine,
-    clock: systemClock,
-    // Cheap parameters: only the fixtures and the one login hash; the measured route verifies no password.
-    hasher: new PasswordHasher({ params: { memoryCost: 1024, timeCost: 1, parallelism: 1 } }),
-    events: new DomainEventBus(),
-    secretKey: 'bench-secret-key-bench-secret-key!',
-  });
+  // Cheap parameters: only the fixtures and the one login hash; the measured route verifies no password.
+  const { services, close } = await openServicesAt(dir, 'bench-secret-key-bench-secret-key!', FAST_HASH);
   await services.users.create(CLI_CONTEXT, { username: 'bench-admin', password: PASSWORD, role: 'admin' });
   for (let i = 0; i < USERS - 1; i += 1) {
     await services.users.create(CLI_CONTEXT, { username: `bench${i}`, password: PASSWORD, role: 'viewer' });
@@ -91,8 +77,6 @@ async function serve(): Promise<void> {
     role: 'admin',
     scopes: ['user_management'],
   });
-  // As the server runs: the change feed followed, last-use times flushed in the background.
-  const stop = await startServices(services, { logger: pino({ level: 'silent' }) });
   // What the access guard calls for each credential, without HTTP around it.
   const resolveUs = await meanUs({
     key: () => services.apiKeys.authenticate(created.key, '127.0.0.1'),
@@ -110,8 +94,7 @@ async function serve(): Promise<void> {
   process.once('SIGTERM', () => {
     void app
       .close()
-      .then(stop)
-      .then(() => handle.close())
+      .then(close)
       .finally(() => {
         fs.rmSync(dir, { recursive: true, force: true });
         process.exit(0);

@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startLocalBroker } from '../test/helpers/local-broker.js';
-import { createRole, DEVICE_PASSWORD, openBenchServices, seedDevices } from './lib/mqtt-fixture.js';
+import { createRole, DEVICE_PASSWORD, seedDevices } from './lib/mqtt-fixture.js';
+import { openBenchServices } from './lib/services.js';
 import { fmt, machineLine, percentile } from './lib/stats.js';
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';

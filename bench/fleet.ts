@@ -24,12 +24,12 @@ import { CLI_CONTEXT } from '../src/modules/permissions/operation-context.js';
 import { DEFAULT_SECURITY_SETTINGS } from '../src/modules/settings/settings.schemas.js';
 import {
   createRole,
-  openServicesAt,
   type SeededCredential,
   seedDevices,
   startPlainBroker,
   startWardenBroker,
 } from './lib/mqtt-fixture.js';
+import { openServicesAt } from './lib/services.js';
 import { machineLine } from './lib/stats.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 15_000);

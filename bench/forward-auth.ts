@@ -16,15 +16,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
-import pino from 'pino';
 import { buildApp } from '../src/app.js';
-import { systemClock } from '../src/core/clock.js';
-import { PasswordHasher } from '../src/core/crypto/password-hasher.js';
-import { DomainEventBus } from '../src/core/events.js';
-import { migrateToLatest, openDatabase } from '../src/db/database.js';
 import { CLI_CONTEXT } from '../src/modules/permissions/operation-context.js';
-import { createServices, startServices } from '../src/services.js';
 import { alternatingRounds, forkServer, type LoadTarget, load, rate } from './lib/http-load.js';
+import { FAST_HASH, openServicesAt } from './lib/services.js';
 import { fmt, machineLine, percentile } from './lib/stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -32,7 +27,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const ROUNDS = 4;
 const PASSWORD = 'Bench-Passw0rd!';
 /** Cheap argon2 for fixtures: logins are not what is measured here. */
-const FAST_HASH = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 /** The original request nginx asks about: allowed by the third of the user's rules. */
 const ORIGINAL = { 'x-original-method': 'GET', 'x-original-uri': '/grafana/d/abc123/plant-overview?orgId=1' };
 
@@ -52,16 +46,7 @@ async function serve(kind: 'warden' | 'empty'): Promise<void> {
     return;
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-bench-forward-auth-'));
-  const handle = openDatabase({ databaseUrl: null, dataDir: dir });
-  await migrateToLatest(handle.db);
-  const services = createServices({
-    db: handle.db,
-    engine: handle.engine,
-    clock: systemClock,
-    hasher: new PasswordHasher({ params: FAST_HASH }),
-    events: new DomainEventBus(),
-    secretKey: 'bench-secret-key-bench-secret-key!',
-  });
+  const { services, close } = await openServicesAt(dir, 'bench-secret-key-bench-secret-key!', FAST_HASH);
   await services.accessRoles.create(CLI_CONTEXT, {
     name: 'dashboards',
     rules: [
@@ -77,7 +62,6 @@ async function serve(kind: 'warden' | 'empty'): Promise<void> {
     role: 'viewer',
     accessRoles: ['dashboards'],
   });
-  const stopServices = await startServices(services, { logger: pino({ level: 'silent' }) });
   const app = await buildApp({ services, logger: false });
   // The same app's cheapest GET with the same answer: what every Warden request costs before forward-auth runs.
   app.get('/bench/noop', { config: { access: { kind: 'public' } } }, async () => ({
@@ -100,8 +84,7 @@ async function serve(kind: 'warden' | 'empty'): Promise<void> {
   process.once('SIGTERM', () => {
     void (async () => {
       await app.close();
-      await stopServices();
-      await handle.close();
+      await close();
       fs.rmSync(dir, { recursive: true, force: true });
     })().finally(() => process.exit(0));
   });

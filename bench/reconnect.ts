@@ -12,11 +12,11 @@ import mqtt, { type MqttClient } from 'mqtt';
 import {
   createRole,
   DEVICE_PASSWORD,
-  openBenchServices,
   seedDevices,
   startPlainBroker,
   startWardenBroker,
 } from './lib/mqtt-fixture.js';
+import { openBenchServices } from './lib/services.js';
 import { machineLine } from './lib/stats.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 1_000);

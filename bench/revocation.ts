@@ -9,13 +9,8 @@ import type { MqttClient } from 'mqtt';
 import mqtt from 'mqtt';
 import { CLI_CONTEXT } from '../src/modules/permissions/operation-context.js';
 import type { Services } from '../src/services.js';
-import {
-  createRole,
-  DEVICE_PASSWORD,
-  openBenchServices,
-  seedDevices,
-  startWardenBroker,
-} from './lib/mqtt-fixture.js';
+import { createRole, DEVICE_PASSWORD, seedDevices, startWardenBroker } from './lib/mqtt-fixture.js';
+import { openBenchServices } from './lib/services.js';
 import { fmt, machineLine, percentile } from './lib/stats.js';
 
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 1_000);

@@ -1,82 +1,20 @@
 /**
- * Shared set-up of the MQTT benchmarks (bench/broker.ts, reconnect.ts, revocation.ts): Warden's services on a
- * temporary SQLite database, device users seeded in bulk, the embedded broker with access control, and a plain
+ * Shared set-up of the MQTT benchmarks (bench/broker.ts, reconnect.ts, revocation.ts; services from
+ * bench/lib/services.ts): device users seeded in bulk, the embedded broker with access control, and a plain
  * aedes broker (no authentication, no authorization) as the baseline.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { Aedes } from 'aedes';
 import pino from 'pino';
-import { systemClock } from '../../src/core/clock.js';
-import { PasswordHasher, type PasswordHasherOptions } from '../../src/core/crypto/password-hasher.js';
-import { DomainEventBus } from '../../src/core/events.js';
-import { migrateToLatest, openDatabase } from '../../src/db/database.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/integrations/aedes/embedded-broker.js';
 import type { CreateAccessRoleInput } from '../../src/modules/access-roles/access-roles.schemas.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
-import { DEFAULT_SECURITY_SETTINGS } from '../../src/modules/settings/settings.schemas.js';
 import { insertUser } from '../../src/modules/users/users.repository.js';
 import type { PasswordOrigin } from '../../src/modules/users/users.table.js';
-import { createServices, type Services, startServices } from '../../src/services.js';
+import type { Services } from '../../src/services.js';
 
 export const DEVICE_PASSWORD = 'Dev1ce-Passw0rd!';
-
-export interface BenchServices {
-  readonly services: Services;
-  close(): Promise<void>;
-}
-
-/**
- * Services on a fresh SQLite file with the system clock. All load comes from 127.0.0.1, so the per-address
- * failure budget is raised: the benchmarks measure the broker, not the throttle.
- */
-export async function openBenchServices(hasher: PasswordHasherOptions = {}): Promise<BenchServices> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-mqtt-bench-'));
-  const opened = await openServicesAt(dir, randomBytes(32).toString('base64url'), hasher);
-  await opened.services.settings.putSecurity(CLI_CONTEXT, {
-    ...DEFAULT_SECURITY_SETTINGS,
-    throttle: { ...DEFAULT_SECURITY_SETTINGS.throttle, maxAttemptsPerIp: 100_000 },
-  });
-  return {
-    services: opened.services,
-    close: async () => {
-      await opened.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/**
- * Started services on the (migrated) SQLite database in `dir`, as `warden serve` would open it: a second
- * process on a database seeded by the first is a Warden just restarted, with every cache empty.
- */
-export async function openServicesAt(
-  dir: string,
-  secretKey: string,
-  hasher: PasswordHasherOptions = {},
-): Promise<BenchServices> {
-  const handle = openDatabase({ databaseUrl: null, dataDir: dir });
-  await migrateToLatest(handle.db);
-  const services = createServices({
-    db: handle.db,
-    engine: handle.engine,
-    clock: systemClock,
-    hasher: new PasswordHasher(hasher),
-    events: new DomainEventBus((error) => process.stderr.write(`listener failed: ${String(error)}\n`)),
-    secretKey,
-  });
-  const stopServices = await startServices(services);
-  return {
-    services,
-    close: async () => {
-      await stopServices();
-      await handle.close();
-    },
-  };
-}
 
 /** A device's stored credential: its record and where the secret came from. */
 export interface SeededCredential {

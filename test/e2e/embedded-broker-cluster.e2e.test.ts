@@ -525,7 +525,10 @@ describe.skipIf(REDIS === null)('the Redis connections of a clustered broker', (
 
   it('a will left by an instance that crashed is published by another, if its owner may publish it; a refused one is dropped', async () => {
     const prefix = fresh();
-    const heartbeatIntervalMs = 100;
+    // aedes takes a broker for dead after three missed heartbeats and publishes its wills at once: short enough
+    // to keep the test quick, long enough that a child busy starting up (tsx, a loaded CI machine) is not taken
+    // for dead before it is killed.
+    const heartbeatIntervalMs = 500;
     const survivor = await startBroker(t.services, { redisUrl: redis, prefix }, { heartbeatIntervalMs });
     const crashing = await spawnInstance(t, { redisUrl: redis, prefix, heartbeatIntervalMs });
     try {

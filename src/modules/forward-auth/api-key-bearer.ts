@@ -1,6 +1,6 @@
-import type { AppError } from '../../core/errors/app-error.js';
+import { AppError } from '../../core/errors/app-error.js';
 import type { ApiKeysService } from '../api-keys/api-keys.service.js';
-import { isThrottled } from '../throttle/throttle.service.js';
+import { throttledOutcome } from '../throttle/throttle.service.js';
 import type { BearerResolver } from './forward-auth.service.js';
 
 /**
@@ -14,14 +14,10 @@ export function apiKeyBearer(apiKeys: Pick<ApiKeysService, 'authenticate'>): Bea
       const actor = await apiKeys.authenticate(token, ip);
       return { ok: true, username: actor.username };
     } catch (error) {
-      if (isThrottled(error)) {
-        return {
-          ok: false,
-          reason: 'throttled',
-          retryAfter: (error as AppError).headers['retry-after'] ?? '1',
-        };
-      }
-      if ((error as AppError).code === 'auth.invalid_api_key') return { ok: false, reason: 'invalid' };
+      const throttled = throttledOutcome(error);
+      if (throttled) return throttled;
+      if (error instanceof AppError && error.code === 'auth.invalid_api_key')
+        return { ok: false, reason: 'invalid' };
       throw error;
     }
   };

@@ -1,13 +1,12 @@
 import type { Clock } from '../../core/clock.js';
 import type { CredentialHasher } from '../../core/crypto/credential-hasher.js';
 import { MAX_PASSWORD_LENGTH } from '../../core/crypto/password-hasher.js';
-import type { AppError } from '../../core/errors/app-error.js';
 import type { DomainEventBus } from '../../core/events.js';
 import { nextLoginStage } from '../auth/login-stage.js';
 import type { MfaService } from '../mfa/mfa.service.js';
 import { CredentialCache } from '../mqtt/credential-cache.js';
 import type { SettingsService } from '../settings/settings.service.js';
-import { isThrottled, type ThrottleService } from '../throttle/throttle.service.js';
+import { type ThrottleService, throttledOutcome } from '../throttle/throttle.service.js';
 import { createUnblockedMemo } from '../throttle/unblocked-memo.js';
 import type { UserReader } from '../users/users.reader.js';
 import type { UserRow } from '../users/users.table.js';
@@ -87,13 +86,8 @@ export function createBasicCredentials(deps: {
             deps.hasher.verifyDummy(password),
       );
     } catch (error) {
-      if (isThrottled(error)) {
-        return {
-          ok: false,
-          reason: 'throttled',
-          retryAfter: (error as AppError).headers['retry-after'] ?? '1',
-        };
-      }
+      const throttled = throttledOutcome(error);
+      if (throttled) return throttled;
       throw error;
     }
     if (!verified || stored === null) {

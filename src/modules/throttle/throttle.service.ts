@@ -44,6 +44,17 @@ export function isThrottled(error: unknown): boolean {
   return error instanceof AppError && error.code === 'auth.throttled';
 }
 
+/**
+ * A refusal that is not a problem answer (forward-auth answers a throttled identity with its own 401): the
+ * throttle's 429 as an outcome carrying its Retry-After, or null for any other error.
+ */
+export function throttledOutcome(
+  error: unknown,
+): { readonly ok: false; readonly reason: 'throttled'; readonly retryAfter: string } | null {
+  if (!isThrottled(error)) return null;
+  return { ok: false, reason: 'throttled', retryAfter: (error as AppError).headers['retry-after'] ?? '1' };
+}
+
 export type ThrottleService = ReturnType<typeof createThrottleService>;
 
 /**
