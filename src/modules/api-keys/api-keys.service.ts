@@ -27,7 +27,7 @@ import type { ThrottleService } from '../throttle/throttle.service.js';
 import { policyTarget } from '../users/users.mapper.js';
 import type { UserReader } from '../users/users.reader.js';
 import type { UserRow } from '../users/users.table.js';
-import { newApiKey, parseApiKey } from './api-key-token.js';
+import { API_KEY, API_KEY_SECRET_BYTES } from './api-key-token.js';
 import { apiKeyError } from './api-keys.errors.js';
 import {
   type ApiKeyWithOwner,
@@ -106,7 +106,7 @@ export function createApiKeysService(deps: {
   const { db, clock, audit, credentials } = deps;
   const lastUsed = createLastUsedBatch((times) => writeLastUsed(db, times));
   /** An unknown key id is verified against this, so it costs what a known one does. */
-  const dummyRecord = credentials.hashGenerated(generateOpaqueSecret(32));
+  const dummyRecord = credentials.hashGenerated(generateOpaqueSecret(API_KEY_SECRET_BYTES));
   /** Addresses whose budget of failed keys is spent, until when (this process's memo of the throttle). */
   const blockedAddresses = new Map<string, number>();
 
@@ -169,7 +169,7 @@ export function createApiKeysService(deps: {
 
   /** The actor of a presented key, or null for any kind of invalid key (the caller cannot tell which). */
   async function resolve(presented: string, now: number): Promise<ApiKeyActor | null> {
-    const parsed = parseApiKey(presented);
+    const parsed = API_KEY.parse(presented);
     if (!parsed) return null;
     const row = await findApiKey(db, parsed.id);
     const verified = credentials.verifyGenerated(row?.secret_hash ?? dummyRecord, parsed.secret);
@@ -235,7 +235,8 @@ export function createApiKeysService(deps: {
     /** Creates a key; the answer holds the key itself, which is never shown again. */
     async create(ctx: OperationContext, input: CreateApiKeyInput): Promise<CreatedApiKey> {
       const ownerName = ownerNameOf(ctx, input.owner);
-      const { id, secret, key } = newApiKey();
+      const secret = generateOpaqueSecret(API_KEY_SECRET_BYTES);
+      const { id, token: key } = API_KEY.issue(secret);
       return audit.refusable(ctx, { action: 'api_key.create', target: keyTarget(id) }, () =>
         db.transaction().execute(async (trx) => {
           const owner = await deps.users.mustFindRow(ownerName, trx);

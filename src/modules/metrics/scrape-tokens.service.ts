@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.js';
 import { toIso } from '../../core/clock.js';
 import type { CredentialHasher } from '../../core/crypto/credential-hasher.js';
 import { generateSecret } from '../../core/crypto/generated-secret.js';
+import { prefixedTokenFormat } from '../../core/crypto/prefixed-token.js';
 import { parseWith } from '../../core/validation.js';
 import { isUniqueViolation } from '../../db/dialects/unique-violation.js';
 import type { Database } from '../../db/schema.js';
@@ -26,10 +26,8 @@ import {
 } from './scrape-tokens.schemas.js';
 import type { ScrapeTokenRow } from './scrape-tokens.table.js';
 
-/** Every scrape token starts so: recognisable in a config file or a secret scanner's findings. */
-export const SCRAPE_TOKEN_PREFIX = 'wdm_';
-/** The id part: 16 hex characters (64 bits), unique and the primary key, so a token is found by one lookup. */
-const ID_PATTERN = /^[0-9a-f]{16}$/;
+/** Scrape tokens: `wdm_<16 hex id>_<generated secret>` (docs/metrics.md). */
+const SCRAPE_TOKEN = prefixedTokenFormat('wdm_', 8);
 /** `lastUsedAt` is written at most this often per token. */
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -48,17 +46,6 @@ function toPublic(row: ScrapeTokenRow, now: number): ScrapeToken {
   };
 }
 
-/** `wdm_<id>_<secret>` → its parts, or null for anything else (the secret may itself contain `_`). */
-function splitToken(presented: string): { id: string; secret: string } | null {
-  if (!presented.startsWith(SCRAPE_TOKEN_PREFIX)) return null;
-  const rest = presented.slice(SCRAPE_TOKEN_PREFIX.length);
-  const separator = rest.indexOf('_');
-  if (separator < 0) return null;
-  const id = rest.slice(0, separator);
-  const secret = rest.slice(separator + 1);
-  return ID_PATTERN.test(id) && secret.length > 0 ? { id, secret } : null;
-}
-
 export type ScrapeTokensService = ReturnType<typeof createScrapeTokensService>;
 
 /**
@@ -75,7 +62,7 @@ export function createScrapeTokensService(deps: {
   const { db, clock, audit } = deps;
 
   async function mustFind(trx: Kysely<Database>, id: string): Promise<ScrapeTokenRow> {
-    const row = ID_PATTERN.test(id) ? await findScrapeToken(trx, id) : undefined;
+    const row = SCRAPE_TOKEN.isId(id) ? await findScrapeToken(trx, id) : undefined;
     if (!row) throw metricsError('scrape_token.not_found', `No scrape token with id ${id}`);
     return row;
   }
@@ -95,8 +82,9 @@ export function createScrapeTokensService(deps: {
       if (expiresAt !== null && expiresAt <= now)
         throw metricsError('scrape_token.invalid_expiry', 'expiresAt lies in the past');
       const secret = generateSecret();
+      const { id, token } = SCRAPE_TOKEN.issue(secret);
       const row: ScrapeTokenRow = {
-        id: randomBytes(8).toString('hex'),
+        id,
         name: parsed.name,
         description: parsed.description ?? '',
         secret_hash: deps.credentials.hashGenerated(secret),
@@ -119,7 +107,7 @@ export function createScrapeTokensService(deps: {
           throw metricsError('scrape_token.exists', `A scrape token named "${row.name}" exists`);
         throw error;
       }
-      return { token: toPublic(row, now), secret: `${SCRAPE_TOKEN_PREFIX}${row.id}_${secret}` };
+      return { token: toPublic(row, now), secret: token };
     },
 
     async remove(ctx: OperationContext, id: string): Promise<void> {
@@ -139,7 +127,7 @@ export function createScrapeTokensService(deps: {
      * against the keyed hash. Read from the database at every scrape (no cache), so a deletion applies at once.
      */
     async authenticate(presented: string): Promise<boolean> {
-      const parts = splitToken(presented);
+      const parts = SCRAPE_TOKEN.parse(presented);
       if (!parts) return false;
       const row = await findScrapeToken(db, parts.id);
       if (!row || deps.credentials.schemeOf(row.secret_hash) !== 'keyed') return false;
