@@ -32,6 +32,7 @@ const OWNERS: Record<string, string> = {
   duty_holders: 'leadership',
   api_keys: 'api-keys',
   scrape_tokens: 'metrics',
+  sso_providers: 'sso',
 };
 
 /** Source files outside src/modules/ that act for a module (its engine-specific SQL helpers). */
