@@ -45,6 +45,10 @@ import {
 import { createPublishDenialsService, type PublishDenialsService } from './modules/mqtt/publish-denials.js';
 import { createSessionsService, type SessionsService } from './modules/sessions/sessions.service.js';
 import { createSettingsService, type SettingsService } from './modules/settings/settings.service.js';
+import {
+  createSsoProviderDirectory,
+  type SsoProviderDirectory,
+} from './modules/sso/sso-provider-directory.js';
 import { createThrottleService, type ThrottleService } from './modules/throttle/throttle.service.js';
 import { createUserReader, type UserReader } from './modules/users/users.reader.js';
 import { createUsersService, type UsersService } from './modules/users/users.service.js';
@@ -84,6 +88,8 @@ export interface Services {
   /** Read-only user rows for the modules that decide about users. */
   readonly userReader: UserReader;
   readonly users: UsersService;
+  /** The configured OpenID Connect providers, read by sign-in, users' authentication method and MQTT tokens. */
+  readonly ssoProviders: SsoProviderDirectory;
   readonly sessions: SessionsService;
   readonly throttle: ThrottleService;
   readonly auth: AuthService;
@@ -137,6 +143,7 @@ export function createServices(infra: Infrastructure): Services {
   const audit = createAuditService({ db, clock, observe: outcomes.observe });
   const settings = createSettingsService({ db, clock, audit, changes });
   const userReader = createUserReader({ db });
+  const ssoProviders = createSsoProviderDirectory({ db, secretBox });
   const accessRoles = createAccessRolesService({ db, engine, clock, audit, changes });
   const sessions = createSessionsService({ db, clock, settings, audit, users: userReader, changes });
   const throttle = createThrottleService({ db, engine, clock, settings });
@@ -255,6 +262,7 @@ export function createServices(infra: Infrastructure): Services {
     settings,
     userReader,
     users,
+    ssoProviders,
     sessions,
     throttle,
     auth,
