@@ -45,6 +45,7 @@ import {
 import { createPublishDenialsService, type PublishDenialsService } from './modules/mqtt/publish-denials.js';
 import { createSessionsService, type SessionsService } from './modules/sessions/sessions.service.js';
 import { createSettingsService, type SettingsService } from './modules/settings/settings.service.js';
+import { createSsoLoginService, type SsoLoginService } from './modules/sso/sso-login.service.js';
 import {
   createSsoProviderDirectory,
   type SsoProviderDirectory,
@@ -90,6 +91,8 @@ export interface Services {
   readonly users: UsersService;
   /** The configured OpenID Connect providers, read by sign-in, users' authentication method and MQTT tokens. */
   readonly ssoProviders: SsoProviderDirectory;
+  /** Signing in with an SSO provider: the start, the callback, RP-initiated logout. */
+  readonly ssoLogin: SsoLoginService;
   readonly sessions: SessionsService;
   readonly throttle: ThrottleService;
   readonly auth: AuthService;
@@ -172,6 +175,7 @@ export function createServices(infra: Infrastructure): Services {
     sessions,
     mfa,
     passwords: brokerCredentials,
+    ssoProviders,
   });
   const auth = createAuthService({
     db,
@@ -185,6 +189,19 @@ export function createServices(infra: Infrastructure): Services {
     userReader,
     throttle,
     mfa,
+    changes,
+  });
+  const ssoLogin = createSsoLoginService({
+    db,
+    engine,
+    clock,
+    secretBox,
+    audit,
+    settings,
+    sessions,
+    users,
+    userReader,
+    ssoProviders,
     changes,
   });
   const access = createAccessService({ users: userReader, accessRoles });
@@ -263,6 +280,7 @@ export function createServices(infra: Infrastructure): Services {
     userReader,
     users,
     ssoProviders,
+    ssoLogin,
     sessions,
     throttle,
     auth,

@@ -135,6 +135,23 @@ describe('users and roles as dynsec clients and roles', () => {
     expect(sharedRole(roles[1] as DirectoryRole, () => {})).toBeNull();
   });
 
+  it('an SSO user (no local password) gets a disabled client: a password kept from before opens nothing', () => {
+    const desired = desiredUser(
+      user('alice', ['plain'], { kind: 'person', localPassword: false }),
+      indexRoles(roles),
+      options,
+      () => {},
+    );
+    expect(desired?.client.disabled).toBe(true);
+    const local = desiredUser(
+      user('bob', ['plain'], { kind: 'person' }),
+      indexRoles(roles),
+      options,
+      () => {},
+    );
+    expect(local?.client.disabled).toBe(false);
+  });
+
   it('a user holding a placeholder role gets one per-user role with all its rules, in order', () => {
     const desired = desiredUser(
       user('dev-2', ['mine', 'plain'], { active: false }),

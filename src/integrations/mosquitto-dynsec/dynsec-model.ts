@@ -239,7 +239,8 @@ export function desiredUser(
       clientid,
       textname: user.username,
       textdescription: user.description,
-      disabled: !user.active,
+      // An SSO user has no usable password (docs/sso.md): the client a password of its past would open stays shut.
+      disabled: !user.active || !user.localPassword,
       roles: links,
       managed: true,
     },

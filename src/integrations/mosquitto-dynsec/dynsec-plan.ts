@@ -191,7 +191,7 @@ function createClient(desired: DynsecClientEntry): SyncChange[] {
   ];
   if (desired.disabled) {
     changes.push(
-      change('disable', 'client', desired.username, 'user is deactivated', [
+      change('disable', 'client', desired.username, 'user is deactivated or signs in with SSO', [
         { command: 'disableClient', username: desired.username },
       ]),
     );
@@ -250,10 +250,10 @@ export function planClient(
   if (current.disabled !== desired.disabled) {
     changes.push(
       desired.disabled
-        ? change('disable', 'client', desired.username, 'user is deactivated', [
+        ? change('disable', 'client', desired.username, 'user is deactivated or signs in with SSO', [
             { command: 'disableClient', username: desired.username },
           ])
-        : change('enable', 'client', desired.username, 'user is active', [
+        : change('enable', 'client', desired.username, 'user is active with a local password', [
             { command: 'enableClient', username: desired.username },
           ]),
     );

@@ -31,6 +31,7 @@ export const AUDIT_ACTIONS = [
   'api_key.delete',
   'scrape_token.create',
   'scrape_token.delete',
+  'auth.sso',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -4,6 +4,7 @@ import { NoContent } from '../../http/common-schemas.js';
 import type { App } from '../../http/fastify-types.js';
 import { clearSessionCookie, setSessionCookie } from '../../http/session-cookie.js';
 import { MfaLoginBody } from '../mfa/mfa.schemas.js';
+import { EndSessionSchema } from '../sso/sso-login.schemas.js';
 import { ChangeOwnPasswordBody } from '../users/users.schemas.js';
 import { LoginBody, NextOnlySchema, UserWithNextSchema } from './auth.schemas.js';
 import { selfRequest } from './self-request.js';
@@ -11,7 +12,7 @@ import { selfRequest } from './self-request.js';
 const tags = ['auth'];
 
 export async function authRoutes(app: App): Promise<void> {
-  const { auth, users } = app.services;
+  const { auth, users, ssoLogin } = app.services;
 
   app.post(
     '/api/v1/auth/login',
@@ -58,11 +59,24 @@ export async function authRoutes(app: App): Promise<void> {
     '/api/v1/auth/logout',
     {
       config: { access: { kind: 'login_step' } },
-      schema: { tags, summary: 'End the current session', response: { 204: NoContent } },
+      schema: {
+        tags,
+        summary: 'End the current session',
+        description:
+          'Answers 204, or — for a session an SSO sign-in started, at a provider with an end-session endpoint — ' +
+          '200 `{endSessionUrl}`: the session has ended here; send the browser there to sign out at the provider ' +
+          "too (RP-initiated logout, docs/sso.md#signing-in), which sends it back to the console's sign-in page.",
+        response: { 200: EndSessionSchema, 204: NoContent },
+      },
     },
     async (request, reply) => {
-      if (request.auth) await auth.logout(operationContext(request), request.auth.session.id);
+      const session = request.auth?.session;
+      if (session) await auth.logout(operationContext(request), session.id);
       clearSessionCookie(request, reply);
+      const endSessionUrl = session
+        ? await ssoLogin.endSessionUrl(session, `${request.protocol}://${request.host}/login`)
+        : null;
+      if (endSessionUrl) return { endSessionUrl };
       return reply.status(204).send(null);
     },
   );

@@ -44,6 +44,7 @@ type FailureReason =
   | 'inactive'
   | 'no_console_login'
   | 'no_password'
+  | 'sso_user'
   | 'throttled';
 
 export type AuthService = ReturnType<typeof createAuthService>;
@@ -94,6 +95,8 @@ export function createAuthService(deps: {
     if (!row) return 'unknown_user';
     if (row.active !== 1) return 'inactive';
     if (row.kind !== 'person') return 'no_console_login';
+    // An SSO user signs in at its provider; a password kept from before the switch is ignored.
+    if (row.auth_method === 'sso') return 'sso_user';
     if (!row.password_hash) return 'no_password';
     return null;
   }

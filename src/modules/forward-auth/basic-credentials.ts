@@ -66,8 +66,15 @@ export function createBasicCredentials(deps: {
     return nextLoginStage(row, mfa, security, deps.clock.now(), { mfaVerified: false }) === 'active';
   }
 
+  /** Active people and services with a local password; an SSO user's kept password is ignored. */
   function usable(row: UserRow | undefined): row is UserRow & { password_hash: string } {
-    return row !== undefined && row.active === 1 && HTTP_KINDS.has(row.kind) && row.password_hash !== null;
+    return (
+      row !== undefined &&
+      row.active === 1 &&
+      HTTP_KINDS.has(row.kind) &&
+      row.auth_method === 'local' &&
+      row.password_hash !== null
+    );
   }
 
   async function verify(username: string, password: string, ip: string, key: string): Promise<BasicOutcome> {

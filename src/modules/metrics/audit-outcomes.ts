@@ -7,6 +7,7 @@ const LOGIN_REASONS = new Set([
   'inactive',
   'no_console_login',
   'no_password',
+  'sso_user',
   'throttled',
   'session_limit',
 ]);

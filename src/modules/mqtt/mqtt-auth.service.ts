@@ -23,8 +23,8 @@ export interface MqttConnectAttempt {
 }
 
 /**
- * Why a CONNECT was refused: `bad_credentials` covers unknown users, wrong passwords, deactivated users and
- * users without a password alike (no user enumeration); `throttled` = too many failures for the account or
+ * Why a CONNECT was refused: `bad_credentials` covers unknown users, wrong passwords, deactivated users, SSO
+ * users and users without a password alike (no user enumeration); `throttled` = too many failures for the account or
  * address; `unavailable` = the hasher is saturated or the database failed.
  */
 export type MqttRefusal = 'bad_credentials' | 'throttled' | 'unavailable';
@@ -50,6 +50,7 @@ type FailureDetail =
   | 'unknown_user'
   | 'inactive'
   | 'no_password'
+  | 'sso_user'
   | 'password_too_long'
   | 'wrong_password'
   | 'throttled'
@@ -155,6 +156,8 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
   function failureOf(row: UserRow | undefined): FailureDetail | null {
     if (!row) return 'unknown_user';
     if (row.active !== 1) return 'inactive';
+    // An SSO user has no usable password (docs/sso.md#users-and-the-authentication-method).
+    if (row.auth_method === 'sso') return 'sso_user';
     if (!row.password_hash) return 'no_password';
     return null;
   }

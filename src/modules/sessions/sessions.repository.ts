@@ -1,8 +1,8 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import type { SessionRow, SessionsTable } from './sessions.table.js';
+import type { NewSessionRow, SessionRow } from './sessions.table.js';
 
-export async function insertSession(db: Kysely<Database>, row: SessionsTable): Promise<void> {
+export async function insertSession(db: Kysely<Database>, row: NewSessionRow): Promise<void> {
   await db.insertInto('sessions').values(row).execute();
 }
 

@@ -43,6 +43,12 @@ export interface ClientMeta {
   readonly userAgent: string;
 }
 
+/** Where a session's login came from when it was not a password: the SSO provider and its sealed ID token. */
+export interface SessionOrigin {
+  readonly ssoProvider: string;
+  readonly idTokenSealed: string | null;
+}
+
 export interface ResolvedSession {
   readonly session: SessionRow;
   readonly user: UserRow;
@@ -157,12 +163,16 @@ export function createSessionsService(deps: {
   return {
     list,
 
-    /** Creates a session with a fresh random token (never reuses one: fixation-proof). */
+    /**
+     * Creates a session with a fresh random token (never reuses one: fixation-proof); `origin` marks one that a
+     * single sign-on started.
+     */
     async start(
       trx: Kysely<Database>,
       user: UserRow,
       stage: SessionStage,
       meta: ClientMeta,
+      origin: SessionOrigin | null = null,
     ): Promise<{ token: string; session: SessionRow }> {
       const security = await deps.settings.getSecurity(trx);
       const now = clock.now();
@@ -174,6 +184,8 @@ export function createSessionsService(deps: {
         expires_at: now + security.absoluteSessionHours * 3_600_000,
         ip: meta.ip.slice(0, 64),
         user_agent: meta.userAgent.slice(0, 300),
+        sso_provider: origin?.ssoProvider ?? null,
+        sso_id_token_sealed: origin?.idTokenSealed ?? null,
       });
     },
 

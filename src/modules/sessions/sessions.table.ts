@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import type { Generated, Insertable, Selectable } from 'kysely';
 
 /** Row of `sessions`: only the hash of the token's secret part is stored. */
 export interface SessionsTable {
@@ -12,6 +12,11 @@ export interface SessionsTable {
   expires_at: number;
   ip: string;
   user_agent: string;
+  /** The SSO provider a single sign-on came from (migration 014); null for a password login. */
+  sso_provider: Generated<string | null>;
+  /** That sign-in's ID token, sealed with the secret box (the `id_token_hint` of RP-initiated logout). */
+  sso_id_token_sealed: Generated<string | null>;
 }
 
 export type SessionRow = Selectable<SessionsTable>;
+export type NewSessionRow = Insertable<SessionsTable>;

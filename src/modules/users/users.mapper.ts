@@ -22,6 +22,7 @@ export function toPublicUser(row: UserRow, extras: UserExtras): PublicUser {
     active: row.active === 1,
     protected: row.protected === 1,
     authMethod: row.auth_method === 'sso' ? 'sso' : 'local',
+    ssoProvider: row.sso_provider,
     mfaEnabled: extras.mfaEnabled,
     sessionTimeoutMinutes: row.session_timeout_minutes,
     accessRoles: [...extras.accessRoles],

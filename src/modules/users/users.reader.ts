@@ -5,7 +5,9 @@ import {
   countUsersByRoleAndStatus,
   findRootUser,
   findUserById,
+  findUserBySsoSubject,
   findUserByUsername,
+  findUsersByEmail,
 } from './users.repository.js';
 import type { UserRow } from './users.table.js';
 
@@ -24,6 +26,10 @@ export interface UserReader {
   findRoot(db?: Kysely<Database>): Promise<UserRow | undefined>;
   /** How many users each role has, active and inactive (the metrics' `warden_users`). */
   countByRoleAndStatus(): Promise<Array<{ role: string; active: boolean; n: number }>>;
+  /** The users with this email, case-insensitively (at most 100; emails are not unique). */
+  findRowsByEmail(email: string, db?: Kysely<Database>): Promise<UserRow[]>;
+  /** The user linked to an SSO provider's subject (`sub`), if any. */
+  findRowBySsoSubject(provider: string, subject: string, db?: Kysely<Database>): Promise<UserRow | undefined>;
 }
 
 export function createUserReader(deps: { db: Kysely<Database> }): UserReader {
@@ -32,6 +38,8 @@ export function createUserReader(deps: { db: Kysely<Database> }): UserReader {
     findRowById: (id, db = deps.db) => findUserById(db, id),
     findRoot: (db = deps.db) => findRootUser(db),
     countByRoleAndStatus: () => countUsersByRoleAndStatus(deps.db),
+    findRowsByEmail: (email, db = deps.db) => findUsersByEmail(db, email),
+    findRowBySsoSubject: (provider, subject, db = deps.db) => findUserBySsoSubject(db, provider, subject),
     async mustFindRow(username, db = deps.db) {
       const row = await findUserByUsername(db, username);
       if (!row) throw userError('user.not_found', `No user named "${username}"`);

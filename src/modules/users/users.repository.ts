@@ -48,22 +48,58 @@ export async function deleteUserRow(db: Kysely<Database>, id: string): Promise<v
 
 /**
  * Users who count towards "at least one active admin who can manage users" (`managesUsers` in
- * src/modules/permissions/permissions.policy.ts, the same rule in SQL), optionally without one of them.
+ * src/modules/permissions/permissions.policy.ts, the same rule in SQL), optionally without one of them. Who can
+ * sign in: a local user with a password, or an SSO user of one of `enabledProviders`.
  */
-export async function countUserManagers(db: Kysely<Database>, excludingId?: string): Promise<number> {
+export async function countUserManagers(
+  db: Kysely<Database>,
+  excludingId?: string,
+  enabledProviders: readonly string[] = [],
+): Promise<number> {
   let query = db
     .selectFrom('users')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('role', '=', 'admin')
     .where('active', '=', 1)
     .where('kind', '=', 'person')
-    .where('auth_method', '=', 'local')
-    .where('password_hash', 'is not', null)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('auth_method', '=', 'local'), eb('password_hash', 'is not', null)]),
+        ...(enabledProviders.length > 0
+          ? [eb.and([eb('auth_method', '=', 'sso'), eb('sso_provider', 'in', [...enabledProviders])])]
+          : []),
+      ]),
+    )
     // `scopes` is a JSON array of names; the quotes make the match exact.
     .where('scopes', 'like', '%"user_management"%');
   if (excludingId) query = query.where('id', '!=', excludingId);
   const { n } = await query.executeTakeFirstOrThrow();
   return Number(n);
+}
+
+/** Users whose email is `email` (case-insensitively; emails are not unique). */
+export function findUsersByEmail(db: Kysely<Database>, email: string): Promise<UserRow[]> {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where('email_lower', '=', email.toLowerCase())
+    .orderBy('username_lower')
+    .limit(100)
+    .execute();
+}
+
+/** The user linked to a provider's subject (`sub`), unique per provider. */
+export function findUserBySsoSubject(
+  db: Kysely<Database>,
+  provider: string,
+  subject: string,
+): Promise<UserRow | undefined> {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where('sso_provider', '=', provider)
+    .where('sso_subject', '=', subject)
+    .executeTakeFirst();
 }
 
 /** The root user (the one protected user), if it was created. */

@@ -9,6 +9,7 @@ import {
   RotatedSecretSchema,
   RotateSecretBody,
   SetPasswordBody,
+  UpdatedUserSchema,
   UpdateUserBody,
   UserListSchema,
   UserSchema,
@@ -36,7 +37,8 @@ export async function usersRoutes(app: App): Promise<void> {
       config: write,
       schema: {
         tags,
-        summary: 'Create a user (without a password: Warden generates one and answers it once)',
+        summary:
+          'Create a user (without a password: Warden generates one and answers it once; an SSO user has none)',
         body: CreateUserBody,
         response: { 201: CreatedUserSchema },
       },
@@ -44,6 +46,9 @@ export async function usersRoutes(app: App): Promise<void> {
     async (request, reply) => {
       const ctx = operationContext(request);
       const { password, ...profile } = request.body;
+      if (profile.authMethod === 'sso' && password === undefined) {
+        return reply.status(201).send(await users.createSso(ctx, { ...profile, authMethod: 'sso' }));
+      }
       if (password !== undefined) {
         return reply.status(201).send(await users.create(ctx, { ...profile, password }));
       }
@@ -67,10 +72,10 @@ export async function usersRoutes(app: App): Promise<void> {
       config: write,
       schema: {
         tags,
-        summary: 'Update a user',
+        summary: 'Update a user (switching sso → local answers a one-time password once)',
         params: UsernameParams,
         body: UpdateUserBody,
-        response: { 200: UserSchema },
+        response: { 200: UpdatedUserSchema },
       },
     },
     (request) => users.update(operationContext(request), request.params.username, request.body),

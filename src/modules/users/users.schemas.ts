@@ -31,6 +31,20 @@ const AccessRoleNamesSchema = Type.Array(Type.String({ maxLength: 100 }), {
   maxItems: 100,
   description: 'Ordered access-role names: the first role is evaluated first',
 });
+export const AUTH_METHODS = ['local', 'sso'] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+/** How a user signs in (docs/sso.md#users-and-the-authentication-method). */
+const AuthMethodSchema = Type.Enum(AUTH_METHODS, {
+  type: 'string',
+  description:
+    '`local`: a password kept by Warden; `sso`: the SSO provider named by `ssoProvider` (a person with an email, no usable password)',
+});
+/** Unknown names answer 400 user.sso_provider_unknown. */
+const SsoProviderNameSchema = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  description: 'The SSO provider an `sso` user signs in with',
+});
 /** Length and content rules are the password policy's (400 password.policy); this only bounds the body. */
 const PASSWORD_BOUNDS = { minLength: 1, maxLength: 4096 } as const;
 export const PasswordSchema = Type.String(PASSWORD_BOUNDS);
@@ -42,9 +56,11 @@ export const CreateUserBody = Type.Object(
       Type.String({
         ...PASSWORD_BOUNDS,
         description:
-          "Leave it out to have Warden generate one, answered once as `generatedPassword`: a device's or service's MQTT secret (stored with the keyed fast hash), or a person's one-time password, to be changed at the first login",
+          "Leave it out to have Warden generate one, answered once as `generatedPassword`: a device's or service's MQTT secret (stored with the keyed fast hash), or a person's one-time password, to be changed at the first login. Not for an `sso` user (400 user.sso_password)",
       }),
     ),
+    authMethod: Type.Optional(AuthMethodSchema),
+    ssoProvider: Type.Optional(SsoProviderNameSchema),
     role: RoleInputSchema,
     email: Type.Optional(EmailSchema),
     description: Type.Optional(DescriptionSchema),
@@ -63,6 +79,12 @@ export const UpdateUserBody = Type.Object(
   {
     /** Only accepted when equal to the URL's username (clients often send the whole object back). */
     username: Type.Optional(Type.String()),
+    /**
+     * A switch ends the user's sessions; `sso` → `local` answers a one-time password as `generatedPassword`
+     * (docs/sso.md#users-and-the-authentication-method).
+     */
+    authMethod: Type.Optional(AuthMethodSchema),
+    ssoProvider: Type.Optional(SsoProviderNameSchema),
     email: Type.Optional(Type.Union([EmailSchema, Type.Null()])),
     description: Type.Optional(DescriptionSchema),
     role: Type.Optional(RoleInputSchema),
@@ -98,7 +120,9 @@ export const UserSchema = Type.Object({
   scopes: Type.Array(ScopeSchema),
   active: Type.Boolean(),
   protected: Type.Boolean(),
-  authMethod: Type.Enum(['local', 'sso'], { type: 'string' }),
+  authMethod: Type.Enum(AUTH_METHODS, { type: 'string' }),
+  /** The provider of an `sso` user; kept after a switch back to `local`, so one sees where the user came from. */
+  ssoProvider: Type.Union([Type.String(), Type.Null()]),
   mfaEnabled: Type.Boolean(),
   sessionTimeoutMinutes: Type.Integer(),
   accessRoles: Type.Array(Type.String()),
@@ -115,6 +139,17 @@ export const CreatedUserSchema = Type.Object({
   generatedPassword: Type.Optional(
     Type.String({
       description: 'Only when Warden generated the password: shown this once, never stored in clear',
+    }),
+  ),
+});
+
+/** An updated user, with the one-time password a switch from `sso` to `local` drew (shown only this once). */
+export const UpdatedUserSchema = Type.Object({
+  ...UserSchema.properties,
+  generatedPassword: Type.Optional(
+    Type.String({
+      description:
+        'Only after a switch from `sso` to `local`: the one-time password to hand over, to be changed at the next login',
     }),
   ),
 });

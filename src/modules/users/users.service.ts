@@ -4,6 +4,7 @@ import { type Clock, toIso } from '../../core/clock.js';
 import type { CredentialHasher } from '../../core/crypto/credential-hasher.js';
 import { generateSecret, recognizeGeneratedSecret } from '../../core/crypto/generated-secret.js';
 import { generatePassword } from '../../core/crypto/tokens.js';
+import { AppError } from '../../core/errors/app-error.js';
 import type { DomainEvents } from '../../core/events.js';
 import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
 import type { Engine } from '../../db/database.js';
@@ -31,6 +32,7 @@ import { checkPasswordPolicy } from '../settings/password-policy.js';
 import { settingsError } from '../settings/settings.errors.js';
 import { MAX_PASSWORD_HISTORY } from '../settings/settings.schemas.js';
 import type { SettingsService } from '../settings/settings.service.js';
+import type { SsoProviderDirectory } from '../sso/sso-provider-directory.js';
 import { PageMarks } from './page-marks.js';
 import { userError } from './users.errors.js';
 import { policyTarget, toPublicUser, userTarget } from './users.mapper.js';
@@ -47,6 +49,7 @@ import {
   updateUser,
 } from './users.repository.js';
 import {
+  type AuthMethod,
   type CreateUserInput,
   isMachineKind,
   type ListUsersInput,
@@ -94,6 +97,8 @@ export interface UsersServiceDeps {
   sessions: UserSessions;
   mfa: UserMfa;
   passwords: PasswordSink;
+  /** SSO users name a provider; an SSO admin can sign in (counts as a user manager) while it is enabled. */
+  ssoProviders: Pick<SsoProviderDirectory, 'find' | 'listEnabled'>;
 }
 
 export interface UserList {
@@ -139,15 +144,48 @@ function scopesOf(row: UserRow): Scope[] {
   return JSON.parse(row.scopes) as Scope[];
 }
 
-function adminCandidate(row: UserRow): AdminCandidate {
+/**
+ * Whether a user can sign in to the console at all: a local user with a password, or an SSO user whose provider is
+ * one of `enabledProviders` (a disabled or deleted provider signs nobody in).
+ */
+function canSignIn(
+  user: Pick<UserRow, 'auth_method' | 'sso_provider' | 'password_hash'>,
+  enabledProviders: ReadonlySet<string>,
+): boolean {
+  if (user.auth_method === 'sso')
+    return user.sso_provider !== null && enabledProviders.has(user.sso_provider);
+  return user.password_hash !== null;
+}
+
+function adminCandidate(row: UserRow, enabledProviders: ReadonlySet<string>): AdminCandidate {
   return {
     role: row.role,
     active: row.active === 1,
     kind: row.kind,
     scopes: scopesOf(row),
-    canSignIn: row.auth_method === 'local' && row.password_hash !== null,
+    canSignIn: canSignIn(row, enabledProviders),
   };
 }
+
+/** A user created by an SSO sign-in (auto-provisioning): no password, linked to the provider's subject. */
+export interface ProvisionedSsoUser {
+  readonly username: string;
+  readonly email: string;
+  readonly role: Role;
+  readonly scopes: readonly Scope[];
+  readonly provider: string;
+  readonly subject: string;
+}
+
+/** A password (chosen or generated) is for local users: an SSO user is created with `createSso`. */
+function refusePasswordForSso(input: NewUserInput): void {
+  if (input.authMethod === 'sso') {
+    throw userError('user.sso_password', 'An SSO user signs in at its provider: leave out the password');
+  }
+}
+
+/** What an SSO sign-in's role mapping did to the user (docs/sso.md#signing-in). */
+export type SsoRoleOutcome = 'unchanged' | 'changed' | 'kept_last_admin';
 
 /**
  * The user lifecycle (docs/permissions.md). Every operation validates, enforces root protection, "at least one
@@ -175,6 +213,11 @@ export function createUsersService(deps: UsersServiceDeps) {
   }
   const pageMarks = new PageMarks();
 
+  /** Names of the enabled SSO providers, read in the operation's transaction. */
+  async function enabledProviders(trx: Kysely<Database>): Promise<Set<string>> {
+    return new Set((await deps.ssoProviders.listEnabled(trx)).map((provider) => provider.name));
+  }
+
   async function mustFind(trx: Kysely<Database>, username: string): Promise<UserRow> {
     const row = await findUserByUsername(trx, username);
     if (!row) throw userError('user.not_found', `No user named "${username}"`);
@@ -189,10 +232,12 @@ export function createUsersService(deps: UsersServiceDeps) {
   async function assertUserManagerRemains(
     trx: Kysely<Database>,
     target: UserRow,
-    after: AdminCandidate | null,
+    change: Partial<AdminCandidate> | null,
   ): Promise<void> {
-    if (!managesUsers(adminCandidate(target)) || (after !== null && managesUsers(after))) return;
-    if ((await countUserManagers(trx, target.id)) === 0) {
+    const enabled = await enabledProviders(trx);
+    const before = adminCandidate(target, enabled);
+    if (!managesUsers(before) || (change !== null && managesUsers({ ...before, ...change }))) return;
+    if ((await countUserManagers(trx, target.id, [...enabled])) === 0) {
       throw userError(
         'user.last_admin',
         `${target.username} is the last active admin who can manage users; give another admin user_management first`,
@@ -340,6 +385,12 @@ export function createUsersService(deps: UsersServiceDeps) {
     const { action } = replacement;
     const admissible = (target: UserRow): void => {
       enforce(canActOn(ctx.actor, policyTarget(target)));
+      if (target.auth_method === 'sso') {
+        throw userError(
+          'user.sso_password',
+          `${target.username} signs in with SSO: switch it to local to give it a password`,
+        );
+      }
       replacement.refuse?.(target);
     };
     const { row, prepared, graceUntil } = await audit.refusable(
@@ -385,15 +436,168 @@ export function createUsersService(deps: UsersServiceDeps) {
   }
 
   /**
-   * Creates a user with the password `prepare` yields (hashed after every other check passed, outside the
-   * transaction); the cleartext goes to the password sink after commit.
+   * The authentication method a PATCH leads to, checked: `ssoProvider` only with `sso` (a switch back to `sso`
+   * without one takes the provider the user had); an SSO user stays a person with an email; a new provider must
+   * exist, and the link to the old provider's subject goes. `changes`: the method or provider changes;
+   * `toLocal`: a switch from `sso` to `local`.
    */
-  async function insertNew(
+  async function nextMethod(
+    trx: Kysely<Database>,
+    target: UserRow,
+    input: UpdateUserInput,
+    nextKind: string,
+  ): Promise<{
+    authMethod: AuthMethod;
+    ssoProvider: string | null;
+    ssoSubject: string | null;
+    changes: boolean;
+    toLocal: boolean;
+  }> {
+    const current: AuthMethod = target.auth_method === 'sso' ? 'sso' : 'local';
+    const authMethod = input.authMethod ?? current;
+    if (input.ssoProvider !== undefined && authMethod !== 'sso') {
+      throw userError('user.auth_method_invalid', 'ssoProvider goes only with authMethod sso');
+    }
+    if (authMethod === 'local') {
+      const toLocal = current === 'sso';
+      return {
+        authMethod,
+        ssoProvider: target.sso_provider,
+        ssoSubject: target.sso_subject,
+        changes: toLocal,
+        toLocal,
+      };
+    }
+    const provider = input.ssoProvider ?? target.sso_provider;
+    const providerChanges = provider !== target.sso_provider;
+    const changes = current !== 'sso' || providerChanges;
+    if (changes || input.email !== undefined || input.kind !== undefined) {
+      checkSsoPerson({ kind: nextKind, email: input.email !== undefined ? input.email : target.email });
+    }
+    if (changes) await checkSsoProvider(provider, trx);
+    return {
+      authMethod,
+      ssoProvider: provider,
+      ssoSubject: providerChanges ? null : target.sso_subject,
+      changes,
+      toLocal: false,
+    };
+  }
+
+  /**
+   * The authentication method of a new user, checked before any hashing: `sso` only for a person that is not
+   * root, with an email and an existing provider, and never with a password; `ssoProvider` only with `sso`.
+   */
+  async function checkNewMethod(input: NewUserInput, options: { protected?: boolean }): Promise<void> {
+    if ((input.authMethod ?? 'local') === 'local') {
+      if (input.ssoProvider !== undefined) {
+        throw userError('user.auth_method_invalid', 'ssoProvider goes only with authMethod sso');
+      }
+      return;
+    }
+    if (options.protected) throw userError('user.protected', 'The root user signs in locally');
+    checkSsoPerson({ kind: input.kind ?? 'person', email: input.email ?? null });
+    await checkSsoProvider(input.ssoProvider);
+  }
+
+  /** An SSO user is a person with an email (the first sign-in finds it by the verified email). */
+  function checkSsoPerson(user: { kind: string; email: string | null }): void {
+    if (user.kind !== 'person') {
+      throw userError('user.auth_method_invalid', 'Only people sign in with SSO, not devices or services');
+    }
+    if (!user.email) throw userError('user.email_required', 'SSO users need an email address');
+  }
+
+  /** An SSO user's provider must exist (enabled or not: a disabled one just signs nobody in). */
+  async function checkSsoProvider(
+    provider: string | null | undefined,
+    trx: Kysely<Database> = db,
+  ): Promise<void> {
+    if (!provider) throw userError('user.sso_provider_unknown', 'Name the SSO provider (ssoProvider)');
+    if (!(await deps.ssoProviders.find(provider, trx))) {
+      throw userError('user.sso_provider_unknown', `No SSO provider is called "${provider}"`);
+    }
+  }
+
+  /**
+   * Inserts a new user in the caller's transaction: its row (with `prepared`'s password, or none for an SSO
+   * user), first history entry, access roles, audit event and change record. Returns the row and public shape.
+   */
+  async function insertRow(
+    trx: Kysely<Database>,
+    ctx: OperationContext,
+    input: NewUserInput & { ssoSubject?: string },
+    prepared: PreparedPassword | null,
+    options: { protected?: boolean; mustChangePassword?: boolean; auditDetails?: Record<string, unknown> },
+  ): Promise<{ row: UserRow; user: PublicUser }> {
+    if (await findUserByUsername(trx, input.username)) {
+      throw userError('user.exists', `A user named "${input.username}" already exists`);
+    }
+    const role = roleOf(input.role);
+    const scopes = normalizeScopes(input.scopes ?? defaultScopes(role));
+    const now = clock.now();
+    const id = randomUUID();
+    const sso = input.authMethod === 'sso';
+    const accessRoles = await deps.accessRoles.resolveForAssignment(trx, input.accessRoles ?? []);
+    await insertUser(trx, {
+      id,
+      username: input.username,
+      username_lower: input.username.toLowerCase(),
+      email: input.email ?? null,
+      email_lower: input.email?.toLowerCase() ?? null,
+      description: input.description ?? '',
+      kind: input.kind ?? 'person',
+      role,
+      scopes: JSON.stringify(scopes),
+      active: 1,
+      protected: options.protected ? 1 : 0,
+      auth_method: sso ? 'sso' : 'local',
+      sso_provider: sso ? (input.ssoProvider ?? null) : null,
+      sso_subject: input.ssoSubject ?? null,
+      ...(prepared
+        ? storedPassword(prepared, null)
+        : {
+            password_hash: null,
+            password_origin: null,
+            previous_password_hash: null,
+            previous_valid_until: null,
+          }),
+      password_changed_at: prepared ? now : null,
+      must_change_password: options.mustChangePassword ? 1 : 0,
+      session_timeout_minutes: input.sessionTimeoutMinutes ?? 0,
+      last_login_at: null,
+      created_at: now,
+      updated_at: now,
+    });
+    if (prepared) await recordPassword(trx, id, prepared.hash);
+    await deps.accessRoles.assign(
+      trx,
+      id,
+      accessRoles.map((accessRole) => accessRole.id),
+    );
+    const created = await mustFind(trx, input.username);
+    const user = await publicUser(trx, created);
+    const { createdAt: _c, updatedAt: _u, lastLoginAt: _l, ...snapshot } = user;
+    await audit.record(trx, ctx, {
+      action: 'user.create',
+      target: userTarget(input.username),
+      details: { after: snapshot, ...options.auditDetails },
+    });
+    await recordChange(trx, created, 'created');
+    return { row: created, user };
+  }
+
+  /**
+   * Creates a user with the password `prepare` yields (hashed after every other check passed, outside the
+   * transaction), or with none for an SSO user (`prepare` yields null); the cleartext goes to the password sink
+   * after commit.
+   */
+  async function insertNew<P extends PreparedPassword | null>(
     ctx: OperationContext,
     input: NewUserInput,
-    prepare: () => Promise<PreparedPassword>,
+    prepare: () => Promise<P>,
     options: { protected?: boolean; mustChangePassword?: boolean },
-  ): Promise<{ user: PublicUser; prepared: PreparedPassword }> {
+  ): Promise<{ user: PublicUser; prepared: P }> {
     const { row, user, prepared } = await audit.refusable(
       ctx,
       { action: 'user.create', target: userTarget(input.username) },
@@ -405,58 +609,19 @@ export function createUsersService(deps: UsersServiceDeps) {
           throw userError('user.scopes_incompatible', `Role ${role} cannot hold ${bad.join(', ')}`);
         }
         enforce(canGrant(ctx.actor, role, scopes));
+        await checkNewMethod(input, options);
         if (await findUserByUsername(db, input.username)) {
           throw userError('user.exists', `A user named "${input.username}" already exists`);
         }
         const prepared = await prepare();
-        const now = clock.now();
-        const id = randomUUID();
-        return transaction(async (trx) => {
-          if (await findUserByUsername(trx, input.username)) {
-            throw userError('user.exists', `A user named "${input.username}" already exists`);
-          }
-          const accessRoles = await deps.accessRoles.resolveForAssignment(trx, input.accessRoles ?? []);
-          await insertUser(trx, {
-            id,
-            username: input.username,
-            username_lower: input.username.toLowerCase(),
-            email: input.email ?? null,
-            email_lower: input.email?.toLowerCase() ?? null,
-            description: input.description ?? '',
-            kind: input.kind ?? 'person',
-            role,
-            scopes: JSON.stringify(scopes),
-            active: 1,
-            protected: options.protected ? 1 : 0,
-            ...storedPassword(prepared, null),
-            password_changed_at: now,
-            must_change_password: options.mustChangePassword ? 1 : 0,
-            session_timeout_minutes: input.sessionTimeoutMinutes ?? 0,
-            last_login_at: null,
-            created_at: now,
-            updated_at: now,
-          });
-          await recordPassword(trx, id, prepared.hash);
-          await deps.accessRoles.assign(
-            trx,
-            id,
-            accessRoles.map((accessRole) => accessRole.id),
-          );
-          const created = await mustFind(trx, input.username);
-          const user = await publicUser(trx, created);
-          const { createdAt: _c, updatedAt: _u, lastLoginAt: _l, ...snapshot } = user;
-          await audit.record(trx, ctx, {
-            action: 'user.create',
-            target: userTarget(input.username),
-            details: { after: snapshot },
-          });
-          await recordChange(trx, created, 'created');
-          return { row: created, user, prepared };
-        });
+        return transaction(async (trx) => ({
+          ...(await insertRow(trx, ctx, input, prepared, options)),
+          prepared,
+        }));
       },
     );
     await deps.changes.settled();
-    await passwordCommitted(row, prepared.password);
+    if (prepared) await passwordCommitted(row, prepared.password);
     return { user, prepared };
   }
 
@@ -491,13 +656,111 @@ export function createUsersService(deps: UsersServiceDeps) {
       await updateUser(trx, userId, { last_login_at: at }, { bumpVersion: false });
     },
 
+    /**
+     * Creates the user an SSO sign-in provisions (docs/sso.md#signing-in), in the sign-in's transaction (which
+     * holds the admin-set lock): a person without a password, linked to the provider's subject, audited as
+     * `user.create` made by `ctx`'s actor with `via: sso:<provider>`.
+     */
+    async provisionSso(
+      trx: Kysely<Database>,
+      ctx: OperationContext,
+      input: ProvisionedSsoUser,
+    ): Promise<UserRow> {
+      const { row } = await insertRow(
+        trx,
+        ctx,
+        {
+          username: input.username,
+          email: input.email,
+          role: input.role,
+          scopes: [...input.scopes],
+          kind: 'person',
+          authMethod: 'sso',
+          ssoProvider: input.provider,
+          ssoSubject: input.subject,
+        },
+        null,
+        { auditDetails: { via: `sso:${input.provider}` } },
+      );
+      return row;
+    },
+
+    /**
+     * Links an SSO user to its provider's subject at its first sign-in, in the sign-in's transaction, so later
+     * sign-ins (and the provider's tokens) find it even after its email changes at the provider.
+     */
+    async linkSsoSubject(trx: Kysely<Database>, row: UserRow, subject: string): Promise<UserRow> {
+      await updateUser(trx, row.id, { sso_subject: subject, updated_at: clock.now() });
+      return mustFind(trx, row.username);
+    },
+
+    /**
+     * Applies an SSO sign-in's role mapping (`mapped`) to the user, in the sign-in's transaction (which holds the
+     * admin-set lock): audited as `user.update` with `via: sso:<provider>`. A change that would leave no admin who
+     * can manage users is not made: the refusal is audited (`user.last_admin`) and the user keeps its role.
+     */
+    async applySsoRole(
+      trx: Kysely<Database>,
+      ctx: OperationContext,
+      row: UserRow,
+      mapped: { readonly role: Role; readonly scopes: readonly Scope[]; readonly provider: string },
+    ): Promise<{ row: UserRow; outcome: SsoRoleOutcome }> {
+      const scopes = normalizeScopes(mapped.scopes);
+      if (mapped.role === roleOf(row.role) && JSON.stringify(scopes) === JSON.stringify(scopesOf(row))) {
+        return { row, outcome: 'unchanged' };
+      }
+      const via = `sso:${mapped.provider}`;
+      try {
+        await assertUserManagerRemains(trx, row, { role: mapped.role, scopes });
+      } catch (error) {
+        if (!(error instanceof AppError) || error.code !== 'user.last_admin') throw error;
+        await audit.record(trx, ctx, {
+          action: 'user.update',
+          target: userTarget(row.username),
+          outcome: 'failure',
+          details: {
+            error: error.code,
+            reason: error.message,
+            via,
+            refused: { role: mapped.role, scopes },
+          },
+        });
+        return { row, outcome: 'kept_last_admin' };
+      }
+      const before = await publicUser(trx, row);
+      await updateUser(trx, row.id, {
+        role: mapped.role,
+        scopes: JSON.stringify(scopes),
+        updated_at: clock.now(),
+      });
+      const updated = await mustFind(trx, row.username);
+      const diff = changedFields(before, await publicUser(trx, updated), ['role', 'scopes']);
+      await audit.record(trx, ctx, {
+        action: 'user.update',
+        target: userTarget(row.username),
+        details: { ...diff, via },
+      });
+      await recordChange(trx, updated, 'updated');
+      return { row: updated, outcome: 'changed' };
+    },
+
     /** Creates a user with the password a person chose (argon2id, checked against the policy). */
     async create(
       ctx: OperationContext,
       input: CreateUserInput & { password: string },
       options: { protected?: boolean } = {},
     ): Promise<PublicUser> {
+      refusePasswordForSso(input);
       const { user } = await insertNew(ctx, input, () => prepareChosen(input.password, null), options);
+      return user;
+    },
+
+    /**
+     * Creates an SSO user (docs/sso.md#users-and-the-authentication-method): a person with an email, who signs in
+     * at `ssoProvider` and has no password; its provider's subject is linked at its first sign-in.
+     */
+    async createSso(ctx: OperationContext, input: NewUserInput & { authMethod: 'sso' }): Promise<PublicUser> {
+      const { user } = await insertNew(ctx, input, async () => null, {});
       return user;
     },
 
@@ -510,6 +773,7 @@ export function createUsersService(deps: UsersServiceDeps) {
       input: NewUserInput,
       options: { protected?: boolean } = {},
     ): Promise<{ user: PublicUser; password: string }> {
+      refusePasswordForSso(input);
       const kind = input.kind ?? 'person';
       const { user, prepared } = await insertNew(ctx, input, () => prepareGenerated(kind), {
         ...options,
@@ -518,11 +782,26 @@ export function createUsersService(deps: UsersServiceDeps) {
       return { user, password: prepared.password };
     },
 
-    async update(ctx: OperationContext, username: string, input: UpdateUserInput): Promise<PublicUser> {
+    /**
+     * Changes a user's profile, role, scopes, access roles or authentication method
+     * (docs/sso.md#users-and-the-authentication-method). A change of method or provider ends the user's sessions
+     * (the caller's own current one excepted) and counts as a credential change, so MQTT connections made with
+     * the old credential close: `local` → `sso` keeps the password but nothing accepts it any more; `sso` →
+     * `local` draws a one-time password, answered once as `generatedPassword`, that must be changed at the next
+     * login — a password kept from before is never revived.
+     */
+    async update(
+      ctx: OperationContext,
+      username: string,
+      input: UpdateUserInput,
+    ): Promise<PublicUser & { generatedPassword?: string }> {
       if (input.username !== undefined && input.username.toLowerCase() !== username.toLowerCase()) {
         throw userError('user.username_immutable', 'Usernames cannot be changed');
       }
-      const { user, fieldsChanged, rolesChanged } = await write(ctx, 'user.update', username, async (trx) => {
+      // The one-time password of a switch to local is hashed before the transaction (argon2 work outside it).
+      const early = input.authMethod === 'local' ? await findUserByUsername(db, username) : undefined;
+      const drawn = early?.auth_method === 'sso' ? await prepareGenerated('person') : null;
+      const outcome = await write(ctx, 'user.update', username, async (trx) => {
         const target = await mustFind(trx, username);
         if (input.username !== undefined && input.username !== target.username) {
           throw userError('user.username_immutable', 'Usernames cannot be changed');
@@ -537,11 +816,15 @@ export function createUsersService(deps: UsersServiceDeps) {
         const roleChanges = nextRole !== currentRole;
         const nextKind = input.kind ?? target.kind;
         const scopesChange = JSON.stringify(nextScopes) !== JSON.stringify(currentScopes);
+        const method = await nextMethod(trx, target, input, nextKind);
 
-        if (target.protected === 1 && (roleChanges || scopesChange || nextKind !== target.kind)) {
+        if (
+          target.protected === 1 &&
+          (roleChanges || scopesChange || nextKind !== target.kind || method.authMethod !== 'local')
+        ) {
           throw userError(
             'user.protected',
-            'The root user stays a person with the admin role and all scopes',
+            'The root user stays a person with the admin role, all scopes and a local password',
           );
         }
         const bad = incompatibleScopes(nextRole, nextScopes);
@@ -555,13 +838,23 @@ export function createUsersService(deps: UsersServiceDeps) {
         }
         const added = nextScopes.filter((scope) => !currentScopes.includes(scope));
         enforce(canGrant(ctx.actor, roleChanges ? nextRole : 'viewer', added));
+        // A switch to local that the early look did not foresee (a concurrent switch to sso) hashes here.
+        const oneTime = method.toLocal ? (drawn ?? (await prepareGenerated('person'))) : null;
         await assertUserManagerRemains(trx, target, {
-          ...adminCandidate(target),
           role: nextRole,
           scopes: nextScopes,
           kind: nextKind,
+          canSignIn: canSignIn(
+            {
+              auth_method: method.authMethod,
+              sso_provider: method.ssoProvider,
+              password_hash: oneTime?.hash ?? target.password_hash,
+            },
+            await enabledProviders(trx),
+          ),
         });
 
+        const now = clock.now();
         const patch = {
           ...(input.email !== undefined
             ? { email: input.email, email_lower: input.email?.toLowerCase() ?? null }
@@ -573,6 +866,20 @@ export function createUsersService(deps: UsersServiceDeps) {
             : {}),
           ...(roleChanges ? { role: nextRole } : {}),
           ...(scopesChange ? { scopes: JSON.stringify(nextScopes) } : {}),
+          ...(method.changes
+            ? {
+                auth_method: method.authMethod,
+                sso_provider: method.ssoProvider,
+                sso_subject: method.ssoSubject,
+              }
+            : {}),
+          ...(oneTime
+            ? {
+                ...storedPassword(oneTime, null),
+                password_changed_at: now,
+                must_change_password: 1,
+              }
+            : {}),
         };
         const before = await publicUser(trx, target);
         const nextAccessRoles =
@@ -585,7 +892,7 @@ export function createUsersService(deps: UsersServiceDeps) {
             JSON.stringify(before.accessRoles);
         const changesFields = Object.keys(patch).length > 0;
         if (!changesFields && !accessRolesChange) {
-          return { user: before, fieldsChanged: false, rolesChanged: false };
+          return { user: before, row: target, changed: false, oneTime: null };
         }
         if (nextAccessRoles !== null && accessRolesChange) {
           await deps.accessRoles.assign(
@@ -595,7 +902,14 @@ export function createUsersService(deps: UsersServiceDeps) {
           );
         }
         // Also for an assignment-only change: the version bump invalidates caches keyed on the user.
-        await updateUser(trx, target.id, { ...patch, updated_at: clock.now() });
+        await updateUser(trx, target.id, { ...patch, updated_at: now });
+        if (oneTime) await recordPassword(trx, target.id, oneTime.hash);
+        // The credential the sessions were signed in with no longer applies; the caller keeps its own.
+        const ownSession =
+          ctx.actor.type === 'user' && ctx.actor.userId === target.id ? ctx.actor.sessionId : undefined;
+        const sessionsEnded = method.changes
+          ? await deps.sessions.endAllForUser(trx, target.id, ownSession)
+          : null;
         const updated = await mustFind(trx, username);
         const after = await publicUser(trx, updated);
         const diff = changedFields(before, after, [
@@ -606,18 +920,28 @@ export function createUsersService(deps: UsersServiceDeps) {
           'scopes',
           'sessionTimeoutMinutes',
           'accessRoles',
+          'authMethod',
+          'ssoProvider',
         ]);
         await audit.record(trx, ctx, {
           action: 'user.update',
           target: userTarget(target.username),
-          details: diff ?? {},
+          details: {
+            ...diff,
+            ...(sessionsEnded === null ? {} : { sessionsEnded }),
+            ...(oneTime ? { generated: true } : {}),
+          },
         });
-        if (changesFields) await recordChange(trx, updated, 'updated');
+        if (changesFields) await recordChange(trx, updated, method.changes ? 'password' : 'updated');
         if (accessRolesChange) await recordChange(trx, updated, 'access_roles');
-        return { user: after, fieldsChanged: changesFields, rolesChanged: accessRolesChange };
+        return { user: after, row: updated, changed: true, oneTime };
       });
-      if (fieldsChanged || rolesChanged) await deps.changes.settled();
-      return user;
+      if (outcome.changed) await deps.changes.settled();
+      if (outcome.oneTime) {
+        await passwordCommitted(outcome.row, outcome.oneTime.password);
+        return { ...outcome.user, generatedPassword: outcome.oneTime.password };
+      }
+      return outcome.user;
     },
 
     /** Admin reset with a password a person chose: no current password needed; ends the user's sessions. */
@@ -691,6 +1015,10 @@ export function createUsersService(deps: UsersServiceDeps) {
      */
     async changeOwnPassword(ctx: SelfContext, currentPassword: string, password: string): Promise<void> {
       const target = await mustFind(db, ctx.actor.username);
+      // A password kept from before a switch to SSO is ignored everywhere, so it cannot be changed either.
+      if (target.auth_method === 'sso') {
+        throw userError('user.sso_password', 'You sign in with SSO: your provider manages your password');
+      }
       if (!target.password_hash || !(await deps.hasher.verify(target.password_hash, currentPassword))) {
         await db.transaction().execute((trx) =>
           audit.record(trx, ctx, {
@@ -746,7 +1074,7 @@ export function createUsersService(deps: UsersServiceDeps) {
         const target = await mustFind(trx, username);
         enforce(canActOn(ctx.actor, policyTarget(target)));
         if (target.active === 0) return { row: target, changed: false };
-        await assertUserManagerRemains(trx, target, { ...adminCandidate(target), active: false });
+        await assertUserManagerRemains(trx, target, { active: false });
         await updateUser(trx, target.id, { active: 0, updated_at: clock.now() });
         const ended = await deps.sessions.endAllForUser(trx, target.id);
         await audit.record(trx, ctx, {
