@@ -24,7 +24,9 @@ import {
   countUserManagers,
   deleteUserRow,
   findUserById,
+  findUserBySsoSubject,
   findUserByUsername,
+  findUsersByEmail,
   insertPasswordHistory,
   insertUser,
   listUsers,
@@ -292,6 +294,77 @@ describe.each(ENGINES)('storage contract on %s', (engine) => {
     await insertUser(database.db, userRow('operator-scoped', { ...manager, role: 'operator' }));
     expect(await countUserManagers(database.db)).toBe(1);
     expect(await countUserManagers(database.db, a.id)).toBe(0);
+  });
+
+  it('counts SSO admins as managers only while their provider is enabled; finds users by SSO subject and email', async () => {
+    const manager = { role: 'admin', scopes: '["user_management"]' };
+    const before = await countUserManagers(database.db);
+    const sso = userRow('sso-admin', {
+      ...manager,
+      auth_method: 'sso',
+      sso_provider: 'corp',
+      sso_subject: 'sub-1',
+      password_hash: null,
+    });
+    await insertUser(database.db, sso);
+    // A password kept from before the switch to SSO does not make one who can sign in.
+    await insertUser(
+      database.db,
+      userRow('sso-kept', { ...manager, auth_method: 'sso', sso_provider: 'off' }),
+    );
+    expect(await countUserManagers(database.db)).toBe(before);
+    expect(await countUserManagers(database.db, undefined, ['corp'])).toBe(before + 1);
+    expect(await countUserManagers(database.db, sso.id, ['corp', 'x'])).toBe(before);
+    expect((await findUserBySsoSubject(database.db, 'corp', 'sub-1'))?.username).toBe('sso-admin');
+    expect(await findUserBySsoSubject(database.db, 'off', 'sub-1')).toBeUndefined();
+    // One subject belongs to one user per provider; another provider may use the same subject.
+    await expect(
+      insertUser(
+        database.db,
+        userRow('sso-dup', { auth_method: 'sso', sso_provider: 'corp', sso_subject: 'sub-1' }),
+      ),
+    ).rejects.toThrow();
+    await insertUser(
+      database.db,
+      userRow('sso-other', { auth_method: 'sso', sso_provider: 'off', sso_subject: 'sub-1' }),
+    );
+    await insertUser(
+      database.db,
+      userRow('sso-twin', { email: 'SSO-Admin@example.com', email_lower: 'sso-admin@example.com' }),
+    );
+    expect((await findUsersByEmail(database.db, 'SSO-ADMIN@EXAMPLE.COM')).map((row) => row.username)).toEqual(
+      ['sso-admin', 'sso-twin'],
+    );
+  });
+
+  it('keeps the provider and sealed ID token of a session an SSO sign-in started', async () => {
+    const row = userRow('sso-session');
+    await insertUser(database.db, row);
+    const fields = {
+      token_hash: 'h',
+      user_id: row.id,
+      stage: 'active',
+      created_at: 1,
+      last_seen_at: 1,
+      expires_at: 2,
+      ip: '',
+      user_agent: '',
+    };
+    await insertSession(database.db, {
+      ...fields,
+      id: 'sess-sso',
+      sso_provider: 'corp',
+      sso_id_token_sealed: 'v1.a.b.c',
+    });
+    await insertSession(database.db, { ...fields, id: 'sess-password' });
+    expect(await findSession(database.db, 'sess-sso')).toMatchObject({
+      sso_provider: 'corp',
+      sso_id_token_sealed: 'v1.a.b.c',
+    });
+    expect(await findSession(database.db, 'sess-password')).toMatchObject({
+      sso_provider: null,
+      sso_id_token_sealed: null,
+    });
   });
 
   it('cascades sessions and password history when a user is deleted', async () => {

@@ -816,15 +816,15 @@ export function createUsersService(deps: UsersServiceDeps) {
         const roleChanges = nextRole !== currentRole;
         const nextKind = input.kind ?? target.kind;
         const scopesChange = JSON.stringify(nextScopes) !== JSON.stringify(currentScopes);
+        if (target.protected === 1 && input.authMethod === 'sso') {
+          throw userError('user.protected', 'The root user signs in locally, as the break-glass account');
+        }
         const method = await nextMethod(trx, target, input, nextKind);
 
-        if (
-          target.protected === 1 &&
-          (roleChanges || scopesChange || nextKind !== target.kind || method.authMethod !== 'local')
-        ) {
+        if (target.protected === 1 && (roleChanges || scopesChange || nextKind !== target.kind)) {
           throw userError(
             'user.protected',
-            'The root user stays a person with the admin role, all scopes and a local password',
+            'The root user stays a person with the admin role and all scopes',
           );
         }
         const bad = incompatibleScopes(nextRole, nextScopes);
