@@ -84,6 +84,8 @@ export async function ssoLoginRoutes(app: App): Promise<void> {
     '/api/v1/auth/sso/:name/start',
     {
       config: PUBLIC,
+      // A browser navigates with GET; a HEAD would start (or spend) a sign-in for nothing.
+      exposeHeadRoute: false,
       schema: {
         tags,
         summary: 'Start signing in with an SSO provider (a browser navigation: redirects to the provider)',
@@ -119,6 +121,8 @@ export async function ssoLoginRoutes(app: App): Promise<void> {
     '/api/v1/auth/sso/:name/callback',
     {
       config: PUBLIC,
+      // A browser navigates with GET; a HEAD would start (or spend) a sign-in for nothing.
+      exposeHeadRoute: false,
       schema: {
         tags,
         summary: 'Where the SSO provider sends the browser back (redirects into the console)',
