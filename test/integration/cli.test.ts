@@ -145,6 +145,7 @@ describe('warden CLI', () => {
       'ROLE',
       'ACTIVE',
       'KIND',
+      'AUTH METHOD',
       'EMAIL',
       'MFA ENABLED',
       'LAST LOGIN AT',

@@ -23,7 +23,16 @@ import {
 import { type CliIo, emit, formatTable, UsageError } from '../output.js';
 import { groupUsage } from '../usage.js';
 
-const USER_COLUMNS = ['username', 'role', 'active', 'kind', 'email', 'mfaEnabled', 'lastLoginAt'];
+const USER_COLUMNS = [
+  'username',
+  'role',
+  'active',
+  'kind',
+  'authMethod',
+  'email',
+  'mfaEnabled',
+  'lastLoginAt',
+];
 
 /** Why `--password` is gone: say what to do instead, never echo the value. */
 const PASSWORD_ON_COMMAND_LINE =
@@ -70,6 +79,16 @@ const PROFILE_OPTIONS = {
     value: 'MIN',
     description: 'console idle timeout in minutes (0: the system default)',
   },
+  auth: {
+    type: 'string',
+    value: 'M',
+    description: 'authentication method: local (a password) or sso (sign in at --provider; needs --email)',
+  },
+  provider: {
+    type: 'string',
+    value: 'P',
+    description: 'the SSO provider of an --auth sso user (warden sso providers list)',
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 export const USERS = defineGroup('users', 'manage users', {
@@ -94,13 +113,18 @@ export const USERS = defineGroup('users', 'manage users', {
     refused: { password: PASSWORD_ON_COMMAND_LINE },
     notes: [
       "A generated password of a person must be changed at the first console login; a device's or service's",
-      'is its MQTT password and stays as it is.',
+      'is its MQTT password and stays as it is. An SSO user (--auth sso) has no password at all.',
       'Example: warden users create plc-01 --kind device --access-roles sensor',
+      'Example: warden users create alice --auth sso --provider keycloak --email alice@example.com',
     ],
   },
   update: {
     args: '<username>',
     summary: 'change a user; only the options given change',
+    notes: [
+      'Switching --auth ends the user’s sessions. local → sso keeps the password but nothing accepts it;',
+      'sso → local prints a one-time password (shown once) that must be changed at the next login.',
+    ],
     options: {
       ...PROFILE_OPTIONS,
       email: { ...PROFILE_OPTIONS.email, description: 'e-mail address ("" removes it)' },
@@ -174,6 +198,14 @@ async function chosenPassword(values: Record<string, unknown>, io: CliIo): Promi
   return values['password-stdin'] === true ? readStdinLine(io.stdin) : null;
 }
 
+/** `--auth` and `--provider` as the API's `authMethod` and `ssoProvider` (validated by the body schema). */
+function authOptions(values: Record<string, unknown>): Record<string, unknown> {
+  return {
+    ...(typeof values.auth === 'string' ? { authMethod: values.auth } : {}),
+    ...(typeof values.provider === 'string' ? { ssoProvider: values.provider } : {}),
+  };
+}
+
 function showUser(io: CliIo, json: boolean, user: PublicUser): void {
   emit(io, json, user, () => formatTable([user], [...USER_COLUMNS, 'scopes']));
 }
@@ -219,7 +251,12 @@ export async function usersCommand(services: Services, argv: readonly string[], 
         ...(values['session-timeout']
           ? { sessionTimeoutMinutes: optionalInteger(values, 'session-timeout') }
           : {}),
+        ...authOptions(values),
       });
+      if (input.authMethod === 'sso' && password === null) {
+        showUser(io, json, await users.createSso(CLI_CONTEXT, { ...input, authMethod: 'sso' }));
+        return 0;
+      }
       if (password !== null) {
         showUser(io, json, await users.create(CLI_CONTEXT, { ...input, password }));
         return 0;
@@ -243,11 +280,22 @@ export async function usersCommand(services: Services, argv: readonly string[], 
         ...(values['session-timeout']
           ? { sessionTimeoutMinutes: optionalInteger(values, 'session-timeout') }
           : {}),
+        ...authOptions(values),
       });
-      showUser(
+      const { generatedPassword, ...user } = await users.update(
+        CLI_CONTEXT,
+        requirePositional(positionals, 0, 'username'),
+        input,
+      );
+      // A switch from sso to local drew a one-time password: shown this once, in either format.
+      emit(
         io,
         json,
-        await users.update(CLI_CONTEXT, requirePositional(positionals, 0, 'username'), input),
+        { ...user, ...(generatedPassword ? { generatedPassword } : {}) },
+        () =>
+          `${formatTable([user], [...USER_COLUMNS, 'scopes'])}${
+            generatedPassword ? generatedPasswordLine(user.username, user.kind, generatedPassword, false) : ''
+          }`,
       );
       return 0;
     }
