@@ -140,6 +140,7 @@ export interface paths {
                 protected: boolean;
                 /** @enum {string} */
                 authMethod: 'local' | 'sso';
+                ssoProvider: string | null;
                 mfaEnabled: boolean;
                 sessionTimeoutMinutes: number;
                 accessRoles: string[];
@@ -236,6 +237,7 @@ export interface paths {
                 protected: boolean;
                 /** @enum {string} */
                 authMethod: 'local' | 'sso';
+                ssoProvider: string | null;
                 mfaEnabled: boolean;
                 sessionTimeoutMinutes: number;
                 accessRoles: string[];
@@ -285,7 +287,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** End the current session */
+    /**
+     * End the current session
+     * @description Answers 204, or — for a session an SSO sign-in started, at a provider with an end-session endpoint — 200 `{endSessionUrl}`: the session has ended here; send the browser there to sign out at the provider too (RP-initiated logout, docs/sso.md#signing-in), which sends it back to the console's sign-in page.
+     */
     post: {
       parameters: {
         query?: never;
@@ -295,6 +300,18 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description Send the browser here to sign out at the SSO provider too (RP-initiated logout); it comes back to the console's sign-in page */
+              endSessionUrl: string;
+            };
+          };
+        };
         /** @description No content */
         204: {
           headers: {
@@ -372,6 +389,7 @@ export interface paths {
                 protected: boolean;
                 /** @enum {string} */
                 authMethod: 'local' | 'sso';
+                ssoProvider: string | null;
                 mfaEnabled: boolean;
                 sessionTimeoutMinutes: number;
                 accessRoles: string[];
@@ -527,6 +545,7 @@ export interface paths {
                 protected: boolean;
                 /** @enum {string} */
                 authMethod: 'local' | 'sso';
+                ssoProvider: string | null;
                 mfaEnabled: boolean;
                 sessionTimeoutMinutes: number;
                 accessRoles: string[];
@@ -564,7 +583,7 @@ export interface paths {
       };
     };
     put?: never;
-    /** Create a user (without a password: Warden generates one and answers it once) */
+    /** Create a user (without a password: Warden generates one and answers it once; an SSO user has none) */
     post: {
       parameters: {
         query?: never;
@@ -576,8 +595,15 @@ export interface paths {
         content: {
           'application/json': {
             username: string;
-            /** @description Leave it out to have Warden generate one, answered once as `generatedPassword`: a device's or service's MQTT secret (stored with the keyed fast hash), or a person's one-time password, to be changed at the first login */
+            /** @description Leave it out to have Warden generate one, answered once as `generatedPassword`: a device's or service's MQTT secret (stored with the keyed fast hash), or a person's one-time password, to be changed at the first login. Not for an `sso` user (400 user.sso_password) */
             password?: string;
+            /**
+             * @description `local`: a password kept by Warden; `sso`: the SSO provider named by `ssoProvider` (a person with an email, no usable password)
+             * @enum {string}
+             */
+            authMethod?: 'local' | 'sso';
+            /** @description The SSO provider an `sso` user signs in with */
+            ssoProvider?: string;
             /** @enum {string} */
             role: 'viewer' | 'operator' | 'admin' | 'editor';
             /** Format: email */
@@ -626,6 +652,7 @@ export interface paths {
               protected: boolean;
               /** @enum {string} */
               authMethod: 'local' | 'sso';
+              ssoProvider: string | null;
               mfaEnabled: boolean;
               sessionTimeoutMinutes: number;
               accessRoles: string[];
@@ -711,6 +738,7 @@ export interface paths {
               protected: boolean;
               /** @enum {string} */
               authMethod: 'local' | 'sso';
+              ssoProvider: string | null;
               mfaEnabled: boolean;
               sessionTimeoutMinutes: number;
               accessRoles: string[];
@@ -786,7 +814,7 @@ export interface paths {
     };
     options?: never;
     head?: never;
-    /** Update a user */
+    /** Update a user (switching sso → local answers a one-time password once) */
     patch: {
       parameters: {
         query?: never;
@@ -800,6 +828,13 @@ export interface paths {
         content: {
           'application/json': {
             username?: string;
+            /**
+             * @description `local`: a password kept by Warden; `sso`: the SSO provider named by `ssoProvider` (a person with an email, no usable password)
+             * @enum {string}
+             */
+            authMethod?: 'local' | 'sso';
+            /** @description The SSO provider an `sso` user signs in with */
+            ssoProvider?: string;
             email?: string | null;
             description?: string;
             /** @enum {string} */
@@ -847,6 +882,7 @@ export interface paths {
               protected: boolean;
               /** @enum {string} */
               authMethod: 'local' | 'sso';
+              ssoProvider: string | null;
               mfaEnabled: boolean;
               sessionTimeoutMinutes: number;
               accessRoles: string[];
@@ -856,6 +892,8 @@ export interface paths {
               createdAt: string;
               /** Format: date-time */
               updatedAt: string;
+              /** @description Only after a switch from `sso` to `local`: the one-time password to hand over, to be changed at the next login */
+              generatedPassword?: string;
             };
           };
         };
@@ -1060,6 +1098,7 @@ export interface paths {
               protected: boolean;
               /** @enum {string} */
               authMethod: 'local' | 'sso';
+              ssoProvider: string | null;
               mfaEnabled: boolean;
               sessionTimeoutMinutes: number;
               accessRoles: string[];
@@ -1145,6 +1184,7 @@ export interface paths {
               protected: boolean;
               /** @enum {string} */
               authMethod: 'local' | 'sso';
+              ssoProvider: string | null;
               mfaEnabled: boolean;
               sessionTimeoutMinutes: number;
               accessRoles: string[];
@@ -4733,6 +4773,186 @@ export interface paths {
         };
       };
     };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/sso/providers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The enabled SSO providers, for the sign-in page */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The URL segment of its sign-in routes */
+              name: string;
+              /** @description What the button says: "Sign in with <displayName>" */
+              displayName: string;
+            }[];
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/sso/{name}/start': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Start signing in with an SSO provider (a browser navigation: redirects to the provider)
+     * @description Redirects (302) to the provider with PKCE (S256), state and nonce, and sets the short-lived sign-in cookie. A failure sends a browser to `/login?ssoError=<code>`; a client that is not a browser navigation gets the problem (404 sso.provider_not_enabled, 503 sso.provider_unavailable).
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Where to land after signing in: a path on this origin (anything else, e.g. `https://…` or `//…`, lands on `/`) */
+          returnTo?: string;
+        };
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A redirect (`Location`) */
+        302: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/sso/{name}/callback': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Where the SSO provider sends the browser back (redirects into the console)
+     * @description Finishes the sign-in started by the start route: on success a new session cookie and a redirect to the `returnTo` of the start; on failure a redirect to `/login?ssoError=<code>`. Never answers a problem.
+     */
+    get: {
+      parameters: {
+        query?: {
+          code?: string;
+          state?: string;
+          error?: string;
+        };
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A redirect (`Location`) */
+        302: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;

@@ -26,6 +26,10 @@ export type CreatedUser = JsonOf<paths['/api/v1/users']['post']['responses'][201
 export type RotateSecretBody = RequestOf<'/api/v1/users/{username}/secret', 'post'>;
 export type RotatedSecret = ResponseOf<'/api/v1/users/{username}/secret', 'post'>;
 export type UpdateUserBody = RequestOf<'/api/v1/users/{username}', 'patch'>;
+/** An updated user, with the one-time password a switch from SSO back to local drew. */
+export type UpdatedUser = ResponseOf<'/api/v1/users/{username}', 'patch'>;
+/** The enabled SSO providers the sign-in page offers. */
+export type SignInProvider = ResponseOf<'/api/v1/auth/sso/providers', 'get'>[number];
 export type PasswordPolicy = ResponseOf<'/api/v1/settings/password-policy', 'get'>;
 export type SecuritySettings = ResponseOf<'/api/v1/settings/security', 'get'>;
 export type ScrapeTokenList = ResponseOf<'/api/v1/scrape-tokens', 'get'>;

@@ -29,12 +29,17 @@ export function useSetMe(): (me: Me | null) => void {
   return useCallback((me) => queryClient.setQueryData(ME_KEY, me), [queryClient]);
 }
 
-/** Ends the session and forgets everything cached for it. */
-export function useSignOut(): () => Promise<void> {
+/**
+ * Ends the session and forgets everything cached for it. Answers where the browser should go to sign out at the
+ * SSO provider too, when the session came from a single sign-on there (RP-initiated logout), else null.
+ */
+export function useSignOut(): () => Promise<string | null> {
   const queryClient = useQueryClient();
   return useCallback(async () => {
     try {
-      await unwrap(api.POST('/api/v1/auth/logout'));
+      // 204 for a password session (no body), 200 {endSessionUrl} for one a provider started.
+      const ended = await unwrap(api.POST('/api/v1/auth/logout'));
+      return ended?.endSessionUrl ?? null;
     } finally {
       queryClient.clear();
       queryClient.setQueryData(ME_KEY, null);

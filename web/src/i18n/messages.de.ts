@@ -843,4 +843,50 @@ export const de: Messages = {
   'users.action.apiKeys': 'API-Schlüssel',
   'users.action.apiKeys.noScope': 'Benötigt die Berechtigung API-Schlüssel-Verwaltung',
   'users.action.apiKeys.device': 'Geräte verbinden sich nur mit MQTT und besitzen keine API-Schlüssel',
+  'login.sso.signInWith': 'Mit {provider} anmelden',
+  'login.sso.failedTitle': 'Single Sign-on hat nicht geklappt',
+  'login.sso.failed': 'Die Anmeldung beim Anbieter ist fehlgeschlagen ({code}).',
+  'users.sso': 'SSO',
+  'users.sso.explain': 'Meldet sich beim SSO-Anbieter {provider} an; hat hier kein Passwort.',
+  'users.form.authMethod': 'Anmeldeverfahren',
+  'users.form.authMethod.local': 'Lokales Passwort',
+  'users.form.authMethod.sso': 'Extern (SSO)',
+  'users.form.authMethodFixed': 'Der Root-Benutzer meldet sich immer mit seinem Passwort an.',
+  'users.form.authMethodPeople': 'Nur Personen melden sich per SSO an.',
+  'users.form.ssoProvider': 'SSO-Anbieter',
+  'users.form.ssoProviderNotEnabled': '{provider} (nicht aktiviert)',
+  'users.form.emailForSso':
+    'Die Adresse, die der Anbieter für diese Person bestätigt: Die erste Anmeldung findet den Benutzer darüber.',
+  'users.form.emailRequired': 'Benutzer mit SSO-Anmeldung brauchen eine E-Mail-Adresse.',
+  'users.form.switch.title': 'Anmeldeverfahren von {username} ändern?',
+  'users.form.switch.toSso':
+    '{username} meldet sich ab jetzt bei {provider} an. Das Passwort bleibt gespeichert, wird aber ignoriert: Es funktioniert nirgends mehr (Konsole, MQTT, API). Laufende Sitzungen von {username} enden.',
+  'users.form.switch.toLocal':
+    '{username} meldet sich wieder mit Passwort an. Warden erzeugt ein Einmalpasswort, das nach dem Speichern einmal angezeigt wird; {username} muss bei der nächsten Anmeldung ein neues Passwort festlegen. Laufende Sitzungen von {username} enden.',
+  'users.form.switch.back': 'Zurück',
+  'users.form.switch.confirm': 'Ändern und speichern',
+  'users.form.oneTime.title': 'Einmalpasswort von {username}',
+  'users.form.oneTime.once':
+    'Nur jetzt sichtbar: Geben Sie es {username}; bei der nächsten Anmeldung muss ein neues Passwort gewählt werden.',
+  'error.sso.provider_not_enabled': 'Dieser Anmeldeanbieter ist nicht (mehr) verfügbar.',
+  'error.sso.provider_unavailable':
+    'Der Anmeldeanbieter ist gerade nicht erreichbar. Versuchen Sie es später erneut.',
+  'error.sso.state_invalid':
+    'Die Anmeldung hat zu lange gedauert oder wurde in einem anderen Fenster begonnen. Bitte erneut versuchen.',
+  'error.sso.provider_denied': 'Der Anmeldeanbieter hat die Anmeldung nicht zugelassen.',
+  'error.sso.login_failed': 'Die Anmeldung konnte nicht bestätigt werden. Bitte erneut versuchen.',
+  'error.sso.email_unverified':
+    'Ihr Anmeldeanbieter hat Ihre E-Mail-Adresse nicht bestätigt, daher kann Warden Ihr Konto nicht zuordnen.',
+  'error.sso.user_unknown':
+    'Für Sie gibt es noch kein Warden-Konto. Bitten Sie einen Administrator, es anzulegen.',
+  'error.sso.user_conflict':
+    'Ihr Warden-Konto meldet sich anders an (mit Passwort oder bei einem anderen Anbieter). Wenden Sie sich an einen Administrator.',
+  'error.sso.user_inactive': 'Ihr Warden-Konto ist deaktiviert.',
+  'error.user.sso_password':
+    'Ein Benutzer mit SSO-Anmeldung hat hier kein Passwort. Stellen Sie ihn zuerst auf ein lokales Passwort um.',
+  'error.user.sso_provider_unknown': 'Wählen Sie einen vorhandenen SSO-Anbieter.',
+  'error.user.email_required': 'Benutzer mit SSO-Anmeldung brauchen eine E-Mail-Adresse.',
+  'error.user.auth_method_invalid': 'Nur Personen melden sich per SSO an.',
+  'profile.ssoPassword': 'Sie melden sich beim SSO-Anbieter {provider} an, der Ihr Passwort verwaltet.',
+  'profile.signsInWith': 'SSO-Anbieter {provider}',
 };

@@ -809,6 +809,49 @@ export const en = {
   'users.action.apiKeys': 'API keys',
   'users.action.apiKeys.noScope': 'Needs the permission API Key Management',
   'users.action.apiKeys.device': 'Devices connect to MQTT only and own no API keys',
+  'login.sso.signInWith': 'Sign in with {provider}',
+  'login.sso.failedTitle': 'Single sign-on did not work',
+  'login.sso.failed': 'Signing in with the provider failed ({code}).',
+  'users.sso': 'SSO',
+  'users.sso.explain': 'Signs in with the SSO provider {provider}; has no password here.',
+  'users.form.authMethod': 'Authentication method',
+  'users.form.authMethod.local': 'Local password',
+  'users.form.authMethod.sso': 'External (SSO)',
+  'users.form.authMethodFixed': 'The root user always signs in with its password.',
+  'users.form.authMethodPeople': 'Only people sign in with SSO.',
+  'users.form.ssoProvider': 'SSO provider',
+  'users.form.ssoProviderNotEnabled': '{provider} (not enabled)',
+  'users.form.emailForSso':
+    'The address the provider confirms for this person: the first sign-in finds the user by it.',
+  'users.form.emailRequired': 'Users who sign in with SSO need an email address.',
+  'users.form.switch.title': 'Change how {username} signs in?',
+  'users.form.switch.toSso':
+    '{username} signs in with {provider} from now on. The password is kept but ignored: it no longer works anywhere (console, MQTT, API). Current sessions of {username} end.',
+  'users.form.switch.toLocal':
+    '{username} signs in with a password again. Warden creates a one-time password, shown once after saving; {username} must set a new password at the next sign-in. Current sessions of {username} end.',
+  'users.form.switch.back': 'Back',
+  'users.form.switch.confirm': 'Change and save',
+  'users.form.oneTime.title': 'One-time password of {username}',
+  'users.form.oneTime.once':
+    'Shown only now: hand it to {username}, who must choose a new password at the next sign-in.',
+  'error.sso.provider_not_enabled': 'This sign-in provider is not available (any more).',
+  'error.sso.provider_unavailable': 'The sign-in provider cannot be reached right now. Try again later.',
+  'error.sso.state_invalid': 'The sign-in took too long or was started in another window. Please try again.',
+  'error.sso.provider_denied': 'The sign-in provider did not let you sign in.',
+  'error.sso.login_failed': 'The sign-in could not be verified. Please try again.',
+  'error.sso.email_unverified':
+    'Your sign-in provider did not confirm your email address, so Warden cannot tell which account is yours.',
+  'error.sso.user_unknown': 'There is no Warden account for you yet. Ask an administrator to create one.',
+  'error.sso.user_conflict':
+    'Your Warden account signs in another way (with a password or another provider). Ask an administrator.',
+  'error.sso.user_inactive': 'Your Warden account is deactivated.',
+  'error.user.sso_password':
+    'A user who signs in with SSO has no password here. Switch the user to a local password first.',
+  'error.user.sso_provider_unknown': 'Choose an existing SSO provider.',
+  'error.user.email_required': 'Users who sign in with SSO need an email address.',
+  'error.user.auth_method_invalid': 'Only people sign in with SSO.',
+  'profile.ssoPassword': 'You sign in with the SSO provider {provider}, which manages your password.',
+  'profile.signsInWith': 'SSO provider {provider}',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -84,7 +84,12 @@ export function UserMenu(): ReactNode {
         <Menu.Item
           color="red"
           leftSection={<IconLogout size={16} aria-hidden />}
-          onClick={() => void signOut().then(() => navigate('/login'))}
+          onClick={() =>
+            void signOut().then((endSessionUrl) =>
+              // Signed in through an SSO provider: sign out there too, which brings the browser back to /login.
+              endSessionUrl ? window.location.assign(endSessionUrl) : navigate('/login'),
+            )
+          }
         >
           {t('userMenu.signOut')}
         </Menu.Item>

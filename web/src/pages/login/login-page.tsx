@@ -13,6 +13,7 @@ import { ForcedPasswordStep } from './forced-password-step';
 import { MfaStep } from './mfa-step';
 import { PasswordStep } from './password-step';
 import { returnToFromSearch } from './return-to';
+import { SsoButtons, SsoErrorBanner } from './sso-sign-in';
 
 /** Only same-site paths: `from` comes from the URL and must never send the user elsewhere. */
 function safeReturnPath(from: string | null): string | null {
@@ -36,6 +37,8 @@ export function LoginPage(): ReactNode {
   // A reverse proxy sent the browser here (docs/forward-auth.md): back there, outside the console's router.
   const returnTo = returnToFromSearch(window.location.search, window.location.origin);
   const complete = me.data?.next === null;
+  // A single sign-on that did not work comes back here with its reason (docs/sso.md#signing-in).
+  const ssoError = params.get('ssoError');
 
   useEffect(() => {
     document.title = `${t(STEP_TITLES[step])} · Warden`;
@@ -69,7 +72,11 @@ export function LoginPage(): ReactNode {
             {t(STEP_TITLES[step])}
           </Title>
           {me.isError && <ErrorAlert error={me.error} onRetry={() => void me.refetch()} />}
+          {step === 'password' && ssoError && <SsoErrorBanner code={ssoError} />}
           {step === 'password' && <PasswordStep />}
+          {step === 'password' && (
+            <SsoButtons returnTo={returnTo ?? safeReturnPath(params.get('from')) ?? '/'} />
+          )}
           {step === 'mfa' && <MfaStep />}
           {step === 'password_change' && <ForcedPasswordStep />}
           {step === 'mfa_enroll' && <EnrolStep />}

@@ -35,6 +35,13 @@ export function ProfileDetails({ user }: { user: User }): ReactNode {
         <Field label={t('users.form.role')}>
           <RoleBadge role={user.role} />
         </Field>
+        <Field label={t('users.form.authMethod')}>
+          <Text size="sm" data-testid="profile-auth-method">
+            {user.authMethod === 'sso'
+              ? t('profile.signsInWith', { provider: user.ssoProvider ?? '' })
+              : t('users.form.authMethod.local')}
+          </Text>
+        </Field>
         <Field label={t('profile.permissions')}>
           <Group gap={6}>
             {user.scopes.length === 0 && <Text size="sm">{t('users.form.grantedNone')}</Text>}

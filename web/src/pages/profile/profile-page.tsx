@@ -26,16 +26,25 @@ export function ProfilePage(): ReactNode {
             <Title order={2} size="h4" mb="xs">
               {t('profile.password')}
             </Title>
-            <Text size="sm" mb="md">
-              {t('profile.passwordExplain')}
-            </Text>
-            <Button
-              variant="light"
-              leftSection={<IconKey size={16} aria-hidden />}
-              onClick={() => setChangingPassword(true)}
-            >
-              {t('profile.changePassword')}
-            </Button>
+            {user.authMethod === 'sso' ? (
+              // An SSO user's password lives at its provider; Warden keeps none it would accept.
+              <Text size="sm" data-testid="sso-password-note">
+                {t('profile.ssoPassword', { provider: user.ssoProvider ?? '' })}
+              </Text>
+            ) : (
+              <>
+                <Text size="sm" mb="md">
+                  {t('profile.passwordExplain')}
+                </Text>
+                <Button
+                  variant="light"
+                  leftSection={<IconKey size={16} aria-hidden />}
+                  onClick={() => setChangingPassword(true)}
+                >
+                  {t('profile.changePassword')}
+                </Button>
+              </>
+            )}
           </Card>
           <MfaCard user={user} />
         </Group>

@@ -1,4 +1,5 @@
 import {
+  Alert,
   Button,
   Checkbox,
   Group,
@@ -14,6 +15,7 @@ import { type ReactNode, useState } from 'react';
 import type { CreatedUser, CreateUserBody, UpdateUserBody, User } from '../../api/types';
 import { defaultScopes, mayGrant, ROLES, type Role, type Scope } from '../../auth/permissions';
 import { useCurrentUser } from '../../auth/session';
+import { useSsoProviders } from '../../auth/sso-providers';
 import { Dialog } from '../../components/dialog';
 import { FailureAlert } from '../../components/failure-alert';
 import { useNotify } from '../../components/notify';
@@ -31,6 +33,8 @@ const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MAX_TIMEOUT_MINUTES = 525_600;
 const KINDS = ['person', 'service', 'device'] as const;
 type Kind = (typeof KINDS)[number];
+const AUTH_METHODS = ['local', 'sso'] as const;
+type AuthMethod = (typeof AUTH_METHODS)[number];
 
 /** The role's default permissions, limited to those the acting admin holds ("nobody grants what they do not hold"). */
 function grantableDefaults(me: User, role: Role): Scope[] {
@@ -45,9 +49,25 @@ function useTimeoutDescription(minutes: number): string {
 }
 
 /**
- * Create a user, or edit one (username fixed: it is the natural key). A device or service gets a secret Warden
- * generates by default (checked with the fast keyed hash at every MQTT connection, docs/authentication.md),
- * shown once after creating.
+ * The provider choices: the enabled providers, and the user's own when it is not among them (disabled or gone),
+ * so editing an SSO user never silently moves it to another provider.
+ */
+function useProviderOptions(current: string | null): { value: string; label: string }[] {
+  const { t } = useI18n();
+  const providers = useSsoProviders();
+  const options = (providers.data ?? []).map((p) => ({ value: p.name, label: p.displayName }));
+  if (current && !options.some((option) => option.value === current)) {
+    options.push({ value: current, label: t('users.form.ssoProviderNotEnabled', { provider: current }) });
+  }
+  return options;
+}
+
+/**
+ * Create a user, or edit one (username fixed: it is the natural key). The first field is how the user signs in
+ * (docs/sso.md#users-and-the-authentication-method): a local password, or an SSO provider — then an email is
+ * required and there is no password; switching an existing user asks for confirmation first, and a switch back to
+ * local shows the one-time password once. A device or service gets a secret Warden generates by default (checked
+ * with the fast keyed hash at every MQTT connection, docs/authentication.md), shown once after creating.
  */
 export function UserFormModal({ user, onClose }: { user: User | null; onClose: () => void }): ReactNode {
   const { t } = useI18n();
@@ -59,6 +79,11 @@ export function UserFormModal({ user, onClose }: { user: User | null; onClose: (
   const [email, setEmail] = useState(user?.email ?? '');
   const [description, setDescription] = useState(user?.description ?? '');
   const [kind, setKind] = useState<Kind>(user?.kind ?? 'person');
+  const [authMethod, setAuthMethod] = useState<AuthMethod>(user?.authMethod ?? 'local');
+  const [ssoProvider, setSsoProvider] = useState<string>(user?.ssoProvider ?? '');
+  const providerOptions = useProviderOptions(user?.ssoProvider ?? null);
+  // An existing user's method changes only after the confirmation step (seed 004): what the user will see next.
+  const [confirmingSwitch, setConfirmingSwitch] = useState(false);
   const [role, setRole] = useState<Role>(user?.role ?? 'viewer');
   const [timeout, setTimeoutMinutes] = useState<number>(user?.sessionTimeoutMinutes ?? 0);
   const [accessRoles, setAccessRoles] = useState<string[]>(user?.accessRoles ?? []);
@@ -68,22 +93,31 @@ export function UserFormModal({ user, onClose }: { user: User | null; onClose: (
   const [emailTouched, setEmailTouched] = useState(false);
   const password = useNewPassword();
   const [generate, setGenerate] = useState(true);
-  const [created, setCreated] = useState<{ username: string; secret: string } | null>(null);
+  const [created, setCreated] = useState<{ username: string; secret: string; oneTime: boolean } | null>(null);
   const timeoutDescription = useTimeoutDescription(timeout);
+  const sso = authMethod === 'sso';
   const generating = !editing && kind !== 'person' && generate;
+  // The provider shown is the chosen one, else the first offered (the select shows that one selected).
+  const provider = ssoProvider || providerOptions[0]?.value || '';
+  const methodChanged = editing && authMethod !== user.authMethod;
+  const providerChanged = editing && sso && provider !== (user.ssoProvider ?? '');
 
   const roleChanged = user === null || role !== user.role;
   const scopes = roleChanged ? grantableDefaults(me, role) : null;
   const usernameValid = USERNAME_PATTERN.test(username);
-  const emailValid = email === '' || EMAIL_PATTERN.test(email);
-  const canSubmit = emailValid && (editing || (usernameValid && (generating || password.valid)));
+  // SSO users are found by the verified email their provider asserts: required for them.
+  const emailValid = email === '' ? !sso : EMAIL_PATTERN.test(email);
+  const methodValid = !sso || provider !== '';
+  const canSubmit =
+    emailValid && methodValid && (editing || (usernameValid && (sso || generating || password.valid)));
 
   const save = useMutation({
     mutationFn: async (): Promise<Pick<CreatedUser, 'username' | 'generatedPassword'>> => {
       if (!user) {
         const body: CreateUserBody = {
           username,
-          ...(generating ? {} : { password: password.password }),
+          ...(sso ? { authMethod: 'sso', ssoProvider: provider } : {}),
+          ...(generating || sso ? {} : { password: password.password }),
           role,
           kind,
           sessionTimeoutMinutes: timeout,
@@ -101,22 +135,58 @@ export function UserFormModal({ user, onClose }: { user: User | null; onClose: (
         ...(timeout !== user.sessionTimeoutMinutes ? { sessionTimeoutMinutes: timeout } : {}),
         ...(scopes ? { role, scopes } : {}),
         ...(accessRoles.join('\n') !== user.accessRoles.join('\n') ? { accessRoles } : {}),
+        ...(methodChanged ? { authMethod } : {}),
+        ...(sso && (methodChanged || providerChanged) ? { ssoProvider: provider } : {}),
       };
       return usersApi.update(user.username, body);
     },
     onSuccess: async (saved) => {
       notify.success(t(editing ? 'users.form.updated' : 'users.form.created', { username: saved.username }));
       if (saved.generatedPassword) {
-        setCreated({ username: saved.username, secret: saved.generatedPassword });
+        setCreated({ username: saved.username, secret: saved.generatedPassword, oneTime: editing });
       } else onClose();
       await refresh();
     },
   });
 
   if (created) {
+    const name = { username: created.username };
     return (
-      <Dialog onClose={onClose} title={t('users.form.createTitle')}>
-        <SecretShownOnce secret={created.secret} username={created.username} onDone={onClose} />
+      <Dialog
+        onClose={onClose}
+        title={created.oneTime ? t('users.form.editTitle', name) : t('users.form.createTitle')}
+      >
+        <SecretShownOnce
+          secret={created.secret}
+          username={created.username}
+          {...(created.oneTime
+            ? { title: t('users.form.oneTime.title', name), message: t('users.form.oneTime.once', name) }
+            : {})}
+          onDone={onClose}
+        />
+      </Dialog>
+    );
+  }
+
+  if (confirmingSwitch && user) {
+    const providerName = providerOptions.find((option) => option.value === provider)?.label ?? provider;
+    const values = { username: user.username, provider: providerName };
+    return (
+      <Dialog onClose={onClose} title={t('users.form.switch.title', values)}>
+        <Stack gap="md" data-testid="auth-method-confirm">
+          <Alert color="yellow" variant="light">
+            {t(sso ? 'users.form.switch.toSso' : 'users.form.switch.toLocal', values)}
+          </Alert>
+          {save.isError && <FailureAlert error={save.error} values={{ username }} />}
+          <Group justify="flex-end" gap="sm">
+            <Button variant="default" onClick={() => setConfirmingSwitch(false)}>
+              {t('users.form.switch.back')}
+            </Button>
+            <Button color="orange" loading={save.isPending} onClick={() => save.mutate()}>
+              {t('users.form.switch.confirm')}
+            </Button>
+          </Group>
+        </Stack>
       </Dialog>
     );
   }
@@ -132,11 +202,47 @@ export function UserFormModal({ user, onClose }: { user: User | null; onClose: (
           event.preventDefault();
           setUsernameTouched(true);
           setEmailTouched(true);
-          if (canSubmit) save.mutate();
+          if (!canSubmit) return;
+          if (methodChanged) setConfirmingSwitch(true);
+          else save.mutate();
         }}
         noValidate
       >
         <Stack gap="sm">
+          <Group grow align="flex-start">
+            <NativeSelect
+              label={t('users.form.authMethod')}
+              value={authMethod}
+              onChange={(event) =>
+                setAuthMethod(AUTH_METHODS.find((m) => m === event.currentTarget.value) ?? authMethod)
+              }
+              disabled={user?.protected}
+              description={
+                user?.protected
+                  ? t('users.form.authMethodFixed')
+                  : kind !== 'person'
+                    ? t('users.form.authMethodPeople')
+                    : undefined
+              }
+              data={AUTH_METHODS.map((m) => ({
+                value: m,
+                label: t(`users.form.authMethod.${m}`),
+                // Only people sign in with SSO, and only where a provider can be chosen.
+                disabled:
+                  m === 'sso' && authMethod !== 'sso' && (kind !== 'person' || providerOptions.length === 0),
+              }))}
+              data-testid="auth-method-input"
+            />
+            {sso && (
+              <NativeSelect
+                label={t('users.form.ssoProvider')}
+                value={provider}
+                onChange={(event) => setSsoProvider(event.currentTarget.value)}
+                data={providerOptions}
+                data-testid="sso-provider-input"
+              />
+            )}
+          </Group>
           <TextInput
             label={t('users.form.username')}
             description={editing ? t('users.form.usernameFixed') : t('users.form.usernameRules')}
@@ -153,11 +259,17 @@ export function UserFormModal({ user, onClose }: { user: User | null; onClose: (
           />
           <TextInput
             label={t('users.form.email')}
+            description={sso ? t('users.form.emailForSso') : undefined}
+            required={sso}
             type="email"
             value={email}
             onChange={(event) => setEmail(event.currentTarget.value.trim())}
             onBlur={() => setEmailTouched(true)}
-            error={emailTouched && !emailValid ? t('users.form.emailInvalid') : undefined}
+            error={
+              emailTouched && !emailValid
+                ? t(email === '' ? 'users.form.emailRequired' : 'users.form.emailInvalid')
+                : undefined
+            }
             autoComplete="off"
           />
           <Textarea
@@ -186,7 +298,8 @@ export function UserFormModal({ user, onClose }: { user: User | null; onClose: (
               label={t('users.form.kind')}
               value={kind}
               onChange={(event) => setKind(KINDS.find((k) => k === event.currentTarget.value) ?? kind)}
-              data={KINDS.map((k) => ({ value: k, label: t(`kind.${k}`) }))}
+              // An SSO user is a person (devices and services have no provider to sign in at).
+              data={KINDS.map((k) => ({ value: k, label: t(`kind.${k}`), disabled: sso && k !== 'person' }))}
             />
           </Group>
           <NumberInput
@@ -213,7 +326,7 @@ export function UserFormModal({ user, onClose }: { user: User | null; onClose: (
             nothingFoundMessage={t('users.form.accessRolesNone')}
             data-testid="access-roles-input"
           />
-          {!editing && kind !== 'person' && (
+          {!editing && !sso && kind !== 'person' && (
             <Checkbox
               label={t('users.form.generateSecret')}
               description={t('users.form.generateSecret.hint')}
@@ -221,7 +334,7 @@ export function UserFormModal({ user, onClose }: { user: User | null; onClose: (
               onChange={(event) => setGenerate(event.currentTarget.checked)}
             />
           )}
-          {!editing && !generating && <NewPasswordFields state={password} />}
+          {!editing && !generating && !sso && <NewPasswordFields state={password} />}
           <RoleSummary granted={scopes} />
           {save.isError && <FailureAlert error={save.error} values={{ username }} />}
           <Group justify="flex-end" gap="sm" mt="xs">

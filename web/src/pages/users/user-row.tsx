@@ -36,8 +36,14 @@ function UserCell({ user, modified }: { user: User; modified: boolean }): ReactN
           </Badge>
         )}
         {user.authMethod === 'sso' && (
-          <Badge color="cyan" variant="light" size="sm">
-            SSO
+          <Badge
+            color="cyan"
+            variant="light"
+            size="sm"
+            data-testid="sso-badge"
+            data-hint={t('users.sso.explain', { provider: user.ssoProvider ?? '' })}
+          >
+            {t('users.sso')}
           </Badge>
         )}
         {modified && (

@@ -6,6 +6,7 @@ import type {
   CreateUserBody,
   RotatedSecret,
   RotateSecretBody,
+  UpdatedUser,
   UpdateUserBody,
   User,
   UserList,
@@ -53,7 +54,7 @@ const byName = (username: string) => ({ params: { path: { username } } });
 /** Every write the users page makes, one API call each. */
 export const usersApi = {
   create: (body: CreateUserBody): Promise<CreatedUser> => unwrap(api.POST('/api/v1/users', { body })),
-  update: (username: string, body: UpdateUserBody): Promise<User> =>
+  update: (username: string, body: UpdateUserBody): Promise<UpdatedUser> =>
     unwrap(api.PATCH('/api/v1/users/{username}', { ...byName(username), body })),
   deactivate: (username: string): Promise<User> =>
     unwrap(api.POST('/api/v1/users/{username}/deactivate', byName(username))),
