@@ -889,4 +889,6 @@ export const de: Messages = {
   'error.user.auth_method_invalid': 'Nur Personen melden sich per SSO an.',
   'profile.ssoPassword': 'Sie melden sich beim SSO-Anbieter {provider} an, der Ihr Passwort verwaltet.',
   'profile.signsInWith': 'SSO-Anbieter {provider}',
+  'users.action.password.sso':
+    'Meldet sich per SSO an: unter Bearbeiten auf ein lokales Passwort umstellen, um eines zu vergeben',
 };

@@ -852,6 +852,7 @@ export const en = {
   'error.user.auth_method_invalid': 'Only people sign in with SSO.',
   'profile.ssoPassword': 'You sign in with the SSO provider {provider}, which manages your password.',
   'profile.signsInWith': 'SSO provider {provider}',
+  'users.action.password.sso': 'Signs in with SSO: switch to a local password in Edit to give one',
 } as const;
 
 export type MessageKey = keyof typeof en;

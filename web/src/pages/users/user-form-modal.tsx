@@ -182,7 +182,7 @@ export function UserFormModal({ user, onClose }: { user: User | null; onClose: (
             <Button variant="default" onClick={() => setConfirmingSwitch(false)}>
               {t('users.form.switch.back')}
             </Button>
-            <Button color="orange" loading={save.isPending} onClick={() => save.mutate()}>
+            <Button loading={save.isPending} onClick={() => save.mutate()}>
               {t('users.form.switch.confirm')}
             </Button>
           </Group>

@@ -39,7 +39,13 @@ function actionsFor(me: User, user: User): ActionSpec[] {
   const outranked: MessageKey | null = refusal ? OUTRANKS_KEYS[refusal] : null;
   return [
     { action: 'edit', label: 'users.action.edit', icon: IconPencil, disabledBecause: outranked },
-    { action: 'password', label: 'users.action.password', icon: IconKey, disabledBecause: outranked },
+    {
+      action: 'password',
+      label: 'users.action.password',
+      icon: IconKey,
+      // An SSO user has no password here (the server refuses one): switch it to local in the edit dialog.
+      disabledBecause: outranked ?? (user.authMethod === 'sso' ? 'users.action.password.sso' : null),
+    },
     {
       action: 'rotateSecret',
       label: 'users.action.rotateSecret',
