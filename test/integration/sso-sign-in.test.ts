@@ -112,6 +112,14 @@ describe.each(ENGINES)('signing in with SSO (%s)', (engine) => {
     expect(row?.sso_subject).toBe(id);
     expect(row?.password_hash).toBeNull();
 
+    // Its provider manages its password: none to change here.
+    const change = await t.call('PUT', '/api/v1/me/password', {
+      cookie: outcome.session as string,
+      payload: { currentPassword: 'anything', password: STRONG_PASSWORD },
+    });
+    expect(change.statusCode).toBe(400);
+    expect(change.json().code).toBe('user.sso_password');
+
     const [created] = await auditOf(t, 'user.create', 'user:olga');
     expect(created?.details).toMatchObject({ via: 'sso:test-op', after: { role: 'operator' } });
     const [attempt] = await auditOf(t, 'auth.sso');

@@ -15,6 +15,7 @@ import { sessionError } from '../sessions/sessions.errors.js';
 import type { ClientMeta, ResolvedSession, SessionsService } from '../sessions/sessions.service.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import { isThrottled, type ThrottleService } from '../throttle/throttle.service.js';
+import { userError } from '../users/users.errors.js';
 import { userTarget } from '../users/users.mapper.js';
 import type { UserReader } from '../users/users.reader.js';
 import type { PublicUser } from '../users/users.schemas.js';
@@ -286,6 +287,10 @@ export function createAuthService(deps: {
       password: string,
     ): Promise<LoginProgress | null> {
       const { username } = session.user;
+      // Refused before the throttle: no password is checked, so the attempt must neither count nor clear it.
+      if (session.user.auth_method === 'sso') {
+        throw userError('user.sso_password', 'You sign in with SSO: your provider manages your password');
+      }
       await reserve(username, ctx.ip, () =>
         db.transaction().execute((trx) =>
           audit.record(trx, ctx, {
