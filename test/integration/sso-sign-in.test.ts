@@ -240,11 +240,9 @@ describe.each(ENGINES)('signing in with SSO (%s)', (engine) => {
       ['success', 'sso:test-op', { role: 'admin', scopes: expect.arrayContaining(['user_management']) }],
     ]);
     // The first sign-in provisioned the user with the mapped role; the next two mapped it again.
-    expect((await auditOf(t, 'auth.sso')).map((event) => event.details.roleMapping ?? 'provisioned')).toEqual([
-      'changed',
-      'changed',
-      'provisioned',
-    ]);
+    expect((await auditOf(t, 'auth.sso')).map((event) => event.details.roleMapping ?? 'provisioned')).toEqual(
+      ['changed', 'changed', 'provisioned'],
+    );
   });
 
   it('a mapping that would demote the last user-managing admin is refused and audited; the admin still signs in', async () => {
