@@ -798,10 +798,8 @@ export function createUsersService(deps: UsersServiceDeps) {
       if (input.username !== undefined && input.username.toLowerCase() !== username.toLowerCase()) {
         throw userError('user.username_immutable', 'Usernames cannot be changed');
       }
-      // The one-time password of a switch to local is hashed before the transaction (argon2 work outside it).
-      const early = input.authMethod === 'local' ? await findUserByUsername(db, username) : undefined;
-      const drawn = early?.auth_method === 'sso' ? await prepareGenerated('person') : null;
-      const outcome = await write(ctx, 'user.update', username, async (trx) => {
+      /** The update under the admin-set lock; `drawn`: a one-time password hashed beforehand, if one was asked. */
+      const changeUser = async (trx: Kysely<Database>, drawn: PreparedPassword | null) => {
         const target = await mustFind(trx, username);
         if (input.username !== undefined && input.username !== target.username) {
           throw userError('user.username_immutable', 'Usernames cannot be changed');
@@ -935,7 +933,19 @@ export function createUsersService(deps: UsersServiceDeps) {
         if (changesFields) await recordChange(trx, updated, method.changes ? 'password' : 'updated');
         if (accessRolesChange) await recordChange(trx, updated, 'access_roles');
         return { user: after, row: updated, changed: true, oneTime };
-      });
+      };
+      const outcome = await audit.refusable(
+        ctx,
+        { action: 'user.update', target: userTarget(username) },
+        async () => {
+          // The one-time password of a switch to local is hashed before the transaction (argon2 work outside it),
+          // and only for a target the actor may act on (checked again under the lock).
+          const early = input.authMethod === 'local' ? await findUserByUsername(db, username) : undefined;
+          if (early) enforce(canActOn(ctx.actor, policyTarget(early)));
+          const drawn = early?.auth_method === 'sso' ? await prepareGenerated('person') : null;
+          return transaction((trx) => changeUser(trx, drawn));
+        },
+      );
       if (outcome.changed) await deps.changes.settled();
       if (outcome.oneTime) {
         await passwordCommitted(outcome.row, outcome.oneTime.password);
