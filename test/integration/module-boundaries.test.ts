@@ -32,6 +32,8 @@ const OWNERS: Record<string, string> = {
   duty_holders: 'leadership',
   api_keys: 'api-keys',
   scrape_tokens: 'metrics',
+  certificate_authorities: 'certificates',
+  issued_certificates: 'certificates',
 };
 
 /** Source files outside src/modules/ that act for a module (its engine-specific SQL helpers). */

@@ -31,6 +31,9 @@ export const AUDIT_ACTIONS = [
   'api_key.delete',
   'scrape_token.create',
   'scrape_token.delete',
+  'certificate.ca_create',
+  'certificate.issue',
+  'certificate.revoke',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
