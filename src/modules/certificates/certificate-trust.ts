@@ -39,12 +39,14 @@ export type CertificateVerdict =
       readonly serial: string;
       /** The certificate's end (epoch ms). */
       readonly notAfter: number;
+      /** Answered from memory (trusted recently), without reading the database. */
+      readonly remembered: boolean;
     }
   | { readonly ok: false; readonly reason: CertificateRefusal; readonly username: string | null };
 
-type Trusted = Extract<CertificateVerdict, { ok: true }> & {
+type Trusted = Omit<Extract<CertificateVerdict, { ok: true }>, 'remembered'> & {
   readonly fingerprint: string;
-  expiresAt: number;
+  readonly expiresAt: number;
 };
 
 /**
@@ -78,7 +80,7 @@ export class CertificateTrust {
     const now = this.deps.clock.now();
     const cached = this.#entries.get(serial);
     if (cached && cached.fingerprint === fingerprint && now < cached.expiresAt && now < cached.notAfter) {
-      return cached;
+      return { ...cached, remembered: true };
     }
     if (cached) this.#entries.delete(serial);
     const generation = this.#generation;
@@ -106,7 +108,7 @@ export class CertificateTrust {
       expiresAt: now + (this.deps.ttlMs ?? 60_000),
     };
     if (generation === this.#generation) this.#remember(trusted);
-    return trusted;
+    return { ...trusted, remembered: false };
   }
 
   /** Follows the changes that end a certificate's trust; returns the stop function. */
