@@ -45,10 +45,11 @@ describe('embedded broker: client certificates on the TLS listener', () => {
   async function deviceFiles(
     username: string,
     name = username,
+    validityDays = 30,
   ): Promise<{ cert: string; key: string; serial: string }> {
     const key = makeKey(pki.file(`${name}.key`));
     const issued = await t.services.certificates.issue(makeCsr(key, `/CN=${username}`), username, {
-      validityDays: 30,
+      validityDays,
     });
     const cert = pki.file(`${name}.crt`);
     fs.writeFileSync(cert, issued.certificatePem);
@@ -309,5 +310,16 @@ describe('embedded broker: client certificates on the TLS listener', () => {
     expect(pub.code).toBe(0);
     const wrong = await mosquittoPub(['-u', 'dev-1', '-P', 'wrong', '-t', 'dt/dev-1/up', '-m', 'x']);
     expect(wrong.code).not.toBe(0);
+  });
+
+  // Last: it moves Warden's clock a day on.
+  it("closes a connection when its certificate ends, by Warden's clock, and refuses it from then on", async () => {
+    const files = await deviceFiles('dev-3', 'dev-3-short', 1);
+    const client = await connectTls(files);
+    t.clock.advance(86_400_000);
+    await closed(client);
+    expect(await refusedWith(files)).toBe(5);
+    const audit = await t.services.audit.list({ action: 'mqtt.connect', outcome: 'failure' }, 1, 1);
+    expect(audit.items[0]?.details).toMatchObject({ reason: 'expired_certificate', serial: files.serial });
   });
 });

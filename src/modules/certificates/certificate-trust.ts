@@ -49,6 +49,11 @@ type Trusted = Omit<Extract<CertificateVerdict, { ok: true }>, 'remembered'> & {
   readonly expiresAt: number;
 };
 
+function verdictOf(entry: Trusted, remembered: boolean): CertificateVerdict {
+  const { userId, username, serial, notAfter } = entry;
+  return { ok: true, userId, username, serial, notAfter, remembered };
+}
+
 /**
  * Decides whether a client certificate authenticates a user: it chains to Warden's CA, Warden recorded its serial
  * (with the same fingerprint) for a user that still exists with that id — a user deleted and created again under
@@ -80,7 +85,7 @@ export class CertificateTrust {
     const now = this.deps.clock.now();
     const cached = this.#entries.get(serial);
     if (cached && cached.fingerprint === fingerprint && now < cached.expiresAt && now < cached.notAfter) {
-      return { ...cached, remembered: true };
+      return verdictOf(cached, true);
     }
     if (cached) this.#entries.delete(serial);
     const generation = this.#generation;
@@ -108,7 +113,7 @@ export class CertificateTrust {
       expiresAt: now + (this.deps.ttlMs ?? 60_000),
     };
     if (generation === this.#generation) this.#remember(trusted);
-    return { ...trusted, remembered: false };
+    return verdictOf(trusted, false);
   }
 
   /** Follows the changes that end a certificate's trust; returns the stop function. */
