@@ -126,6 +126,17 @@ describe.each(ENGINES)('certificates API (%s)', (engine) => {
       cookie: olga,
     });
     expect(revoke.statusCode).toBe(200);
+    // Not a certificate of a user who outranks the operator.
+    await t.createUser({ username: 'boss-dev', kind: 'device', role: 'admin' });
+    const bossCert = await t.services.certificates.issue(csr('boss-dev'), 'boss-dev', { validityDays: 30 });
+    const outranked = await t.call('POST', `/api/v1/certificates/${bossCert.serialNumber}/revoke`, {
+      cookie: olga,
+    });
+    expect(outranked.statusCode).toBe(403);
+    expect(outranked.json()).toMatchObject({ code: 'auth.target_forbidden', denial: { target: 'boss-dev' } });
+    expect((await t.services.certificates.list({ username: 'boss-dev' })).items[0]?.status).toBe('valid');
+    const refused = await t.services.audit.list({ action: 'certificate.revoke', outcome: 'failure' }, 1, 1);
+    expect(refused.items[0]).toMatchObject({ target: `certificate:${bossCert.serialNumber}` });
     const denied = await t.services.audit.list({ action: 'access.denied' }, 1, 25);
     expect(denied.items.some((event) => event.target.includes('/revoke'))).toBe(true);
   });

@@ -7,6 +7,9 @@ import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { OperationContext } from '../permissions/operation-context.js';
+import { canActOn } from '../permissions/permissions.policy.js';
+import { enforce } from '../permissions/refusal.js';
+import { policyTarget } from '../users/users.mapper.js';
 import type { UserReader } from '../users/users.reader.js';
 import { type CertificateAuthority, createCertificateAuthority } from './certificate-authority.js';
 import { CertificateTrust, type CertificateVerdict, type PresentedCertificate } from './certificate-trust.js';
@@ -22,7 +25,8 @@ export interface CertificatesService extends CertificateAuthority {
   list(input: ListCertificatesInput): Promise<CertificateList>;
   /**
    * Revokes a certificate (audited `certificate.revoke`): refused at the next CONNECT, and its live connections
-   * on the embedded broker close. 404 `certificate.not_found`, 409 `certificate.already_revoked`.
+   * on the embedded broker close. 404 `certificate.not_found`, 409 `certificate.already_revoked`, 403
+   * `auth.target_forbidden` for a certificate of a user who outranks the actor.
    */
   revoke(ctx: OperationContext, serial: string): Promise<PublicCertificate>;
   /** Whether a client certificate presented on the TLS listener authenticates a user. */
@@ -85,8 +89,12 @@ export function createCertificatesService(deps: {
       return audit.refusable(ctx, { action: 'certificate.revoke', target }, () =>
         db.transaction().execute(async (trx) => {
           const row = await findIssuedCertificate(trx, serial);
-          if (!row)
+          if (!row) {
             throw certificateError('certificate.not_found', `No certificate has the serial ${serial}`);
+          }
+          // Cutting off a user's credential is acting on that user: not on one who outranks the actor.
+          const owner = await deps.users.findRowById(row.user_id, trx);
+          if (owner) enforce(canActOn(ctx.actor, policyTarget(owner)));
           const now = clock.now();
           if (!(await markRevoked(trx, serial, now))) {
             throw certificateError('certificate.already_revoked', `${serial} was revoked before`);
