@@ -43,6 +43,8 @@ import {
   type MqttConnectionsService,
 } from './modules/mqtt/mqtt-connections.service.js';
 import { createPublishDenialsService, type PublishDenialsService } from './modules/mqtt/publish-denials.js';
+import type { MqttTokensService } from './modules/mqtt-tokens/mqtt-tokens.service.js';
+import { createMqttTokens, type ProviderKeysTuning } from './modules/mqtt-tokens/mqtt-tokens.wiring.js';
 import { createSessionsService, type SessionsService } from './modules/sessions/sessions.service.js';
 import { createSettingsService, type SettingsService } from './modules/settings/settings.service.js';
 import {
@@ -72,6 +74,8 @@ export interface Infrastructure {
   readonly locks?: LockSource;
   /** This instance's name (WARDEN_INSTANCE_ID); defaults to host name and process id. */
   readonly instance?: string;
+  /** How OpenID providers' key sets are fetched for MQTT tokens (tests shorten the waits). */
+  readonly providerKeys?: ProviderKeysTuning;
 }
 
 /** All feature services, wired once. The HTTP routes, the CLI and the broker use these same instances. */
@@ -98,6 +102,8 @@ export interface Services {
   /** Per-user compiled MQTT rules: decide, explain, effective access. */
   readonly access: AccessService;
   readonly mqttAuth: MqttAuthService;
+  /** Warden MQTT tokens, issued to users for CONNECTs with a JWT as password. */
+  readonly mqttTokens: MqttTokensService;
   /** Connections of the embedded broker (live enforcement acts on them). */
   readonly mqttConnections: MqttConnectionsService;
   /** The embedded broker's refused publishes, audited without flooding the log. */
@@ -188,6 +194,16 @@ export function createServices(infra: Infrastructure): Services {
     changes,
   });
   const access = createAccessService({ users: userReader, accessRoles });
+  const mqttTokens = createMqttTokens({
+    db,
+    clock,
+    audit,
+    throttle,
+    users: userReader,
+    ssoProviders,
+    secretKey: infra.secretKey,
+    ...(infra.providerKeys ? { providerKeys: infra.providerKeys } : {}),
+  });
   const mqttAuth = createMqttAuthService({
     db,
     clock,
@@ -197,6 +213,7 @@ export function createServices(infra: Infrastructure): Services {
     users: userReader,
     generatedSecrets: users,
     secretKey: infra.secretKey,
+    tokens: mqttTokens.authenticator,
     trustworthy: () => changes.trustworthy(),
   });
   const mqttConnections = createMqttConnectionsService({ db, audit });
@@ -270,6 +287,7 @@ export function createServices(infra: Infrastructure): Services {
     accessRoles,
     access,
     mqttAuth,
+    mqttTokens: mqttTokens.service,
     mqttConnections,
     mqttPublishDenials,
     brokers,

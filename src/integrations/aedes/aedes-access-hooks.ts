@@ -153,7 +153,7 @@ export function createAccessHooks(deps: { services: Services; logger: Logger }):
       }
       const ip = remoteAddress(client);
       mqttAuth
-        .authenticate({ username, password, clientId: client.id, ip })
+        .authenticate({ username, password, clientId: client.id, ip, usernameOptional: true })
         .then(async (result) => {
           if (!result.ok) {
             if (result.error)
@@ -173,7 +173,8 @@ export function createAccessHooks(deps: { services: Services; logger: Logger }):
           // Registered before the rules are read: a revocation emitted from here on finds the connection.
           connections.set(client, connection);
           mqttConnections.add(connection);
-          const release = mqttAuth.hold(result.credential, connection);
+          // A credential with an end (a token's expiry, a grace period) closes the connection when it ends.
+          const release = mqttAuth.hold(result.credential, connection, result.validUntil);
           client.conn.once('close', () => {
             mqttConnections.remove(connection);
             release();

@@ -24,6 +24,7 @@ export const AUDIT_ACTIONS = [
   'mqtt.disconnect',
   'mqtt.connect',
   'mqtt.publish_denied',
+  'mqtt_token.issue',
   'broker.update',
   'broker.sync',
   'api_key.create',
