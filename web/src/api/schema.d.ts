@@ -3154,6 +3154,80 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/me/mqtt-token': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** A short-lived Warden MQTT token for oneself: a JWT to send as MQTT password (shown once, never stored) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * @description How long the token is valid, in seconds; connections opened with it close when it expires
+             * @default 900
+             */
+            ttlSeconds?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The token (a JWT) to send as the MQTT password: shown this once, never stored */
+              token: string;
+              /**
+               * Format: date-time
+               * @description When the token stops being accepted
+               */
+              expiresAt: string;
+              /** @description The user the token stands for (the MQTT username to send with it) */
+              username: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/brokers': {
     parameters: {
       query?: never;
@@ -3852,6 +3926,8 @@ export interface paths {
               /** @enum {string} */
               result: 'allow' | 'deny' | 'ignore';
               is_superuser?: boolean;
+              /** @description EMQX ≥ 5.8 closes the connection then (Unix seconds): a token expiry */
+              expire_at?: number;
               acl?: {
                 permission: string;
                 action: string;

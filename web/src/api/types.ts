@@ -25,6 +25,7 @@ export type CreateUserBody = RequestOf<'/api/v1/users', 'post'>;
 export type CreatedUser = JsonOf<paths['/api/v1/users']['post']['responses'][201]>;
 export type RotateSecretBody = RequestOf<'/api/v1/users/{username}/secret', 'post'>;
 export type RotatedSecret = ResponseOf<'/api/v1/users/{username}/secret', 'post'>;
+export type IssuedMqttToken = ResponseOf<'/api/v1/me/mqtt-token', 'post'>;
 export type UpdateUserBody = RequestOf<'/api/v1/users/{username}', 'patch'>;
 export type PasswordPolicy = ResponseOf<'/api/v1/settings/password-policy', 'get'>;
 export type SecuritySettings = ResponseOf<'/api/v1/settings/security', 'get'>;

@@ -169,6 +169,19 @@ export const de: Messages = {
     'Ein Gerät kann keine API-Schlüssel besitzen. Wählen Sie eine Person oder einen Dienst.',
   'error.api_key.owner_required': 'Wählen Sie den Eigentümer des Schlüssels.',
   'error.api_key.expiry_in_past': 'Das Ablaufdatum muss in der Zukunft liegen.',
+  'mqttToken.title': 'MQTT-Token',
+  'mqttToken.explain':
+    'Ein kurzlebiges Token, um sich als Sie selbst mit MQTT zu verbinden: Senden Sie es als MQTT-Passwort. Damit geöffnete Verbindungen enden, wenn es abläuft.',
+  'mqttToken.lifetime': 'Gültig für',
+  'mqttToken.create': 'Token erstellen',
+  'mqttToken.issued.title': 'Ihr MQTT-Token',
+  'mqttToken.issued.once':
+    'Gültig bis {expiresAt}. Es wird nur jetzt angezeigt: Warden behält keine Kopie. Wer es hat, kann sich bis dahin als Sie verbinden.',
+  'mqttToken.issued.example': 'Zum Beispiel mit mosquitto_pub (-p: der MQTT-Port Ihres Brokers):',
+  'mqttToken.issued.copy': 'Token kopieren',
+  'mqttToken.issued.copyExample': 'Beispiel kopieren',
+  'error.mqtt_token.ttl_out_of_range': 'Ein Token ist 1 Minute bis 1 Stunde gültig.',
+  'error.mqtt_token.user_inactive': 'Der Benutzer ist deaktiviert und kann sich nicht mit MQTT verbinden.',
   'denial.session_only': 'API-Schlüssel können Passwort, MFA und Sitzungen ihres Eigentümers nicht ändern.',
   'notPermitted.title': 'Nicht erlaubt',
   'notPermitted.body':
