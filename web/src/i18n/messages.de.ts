@@ -514,7 +514,7 @@ export const de: Messages = {
   'security.saved': 'Sicherheitseinstellungen gespeichert.',
 
   'profile.title': 'Profil',
-  'profile.description': 'Ihr Konto, Passwort, Zwei-Faktor-Authentifizierung und Sitzungen.',
+  'profile.description': 'Ihr Konto, Passwort, Zwei-Faktor-Authentifizierung, MQTT-Token und Sitzungen.',
   'profile.details': 'Konto',
   'profile.noEmail': 'Keine E-Mail',
   'profile.permissions': 'Berechtigungen',

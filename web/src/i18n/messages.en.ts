@@ -490,7 +490,7 @@ export const en = {
   'security.saved': 'Security settings saved.',
 
   'profile.title': 'Profile',
-  'profile.description': 'Your account, password, two-factor authentication and sessions.',
+  'profile.description': 'Your account, password, two-factor authentication, MQTT token and sessions.',
   'profile.details': 'Account',
   'profile.noEmail': 'No email',
   'profile.permissions': 'Permissions',
