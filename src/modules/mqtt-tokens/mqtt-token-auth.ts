@@ -132,7 +132,7 @@ export function createMqttTokenAuthenticator(deps: MqttTokenAuthDeps): MqttToken
   async function refuse(
     attempt: MqttConnectAttempt,
     detail: RefusalDetail,
-    context: { method: TokenMethod; provider?: string; user?: string },
+    context: { method: TokenMethod; provider?: string; user?: string; error?: unknown },
   ): Promise<MqttAuthResult> {
     if (detail !== 'throttled' && detail !== 'provider_unavailable') await addressFailed(attempt.ip);
     await record(attempt, context.user ?? null, 'failure', {
@@ -146,7 +146,8 @@ export function createMqttTokenAuthenticator(deps: MqttTokenAuthDeps): MqttToken
         : detail === 'provider_unavailable'
           ? 'unavailable'
           : 'bad_credentials';
-    return { ok: false, reason };
+    // An unreachable provider is the operator's to fix: the broker logs the cause (never the token).
+    return context.error === undefined ? { ok: false, reason } : { ok: false, reason, error: context.error };
   }
 
   /** The user a verified token stands for. */
@@ -175,6 +176,7 @@ export function createMqttTokenAuthenticator(deps: MqttTokenAuthDeps): MqttToken
       return refuse(attempt, verified.reason, {
         method: verified.method,
         ...(verified.provider ? { provider: verified.provider } : {}),
+        ...(verified.error === undefined ? {} : { error: verified.error }),
       });
     }
     const method = verified.method;

@@ -64,6 +64,8 @@ export type VerifiedToken =
       readonly reason: TokenFailure;
       /** The provider whose token it claimed to be, when one was found. */
       readonly provider?: string;
+      /** Why the provider could not be asked (`provider_unavailable`), for the operations log. */
+      readonly error?: unknown;
     };
 
 /** A refusal for a jose error (or an unreachable provider); anything else is unexpected and thrown on. */
@@ -171,11 +173,12 @@ export class TokenVerifier {
   async #verifyOidc(token: string, claims: JWTPayload): Promise<VerifiedToken> {
     const provider = providerFor(await this.#enabledProviders(), claims);
     if (typeof provider === 'string') return { ok: false, method: 'oidc_token', reason: provider };
-    const refused = (reason: TokenFailure): VerifiedToken => ({
+    const refused = (reason: TokenFailure, error?: unknown): VerifiedToken => ({
       ok: false,
       method: 'oidc_token',
       reason,
       provider: provider.name,
+      ...(error === undefined ? {} : { error }),
     });
     try {
       const keys = await this.#deps.keys.keysFor(provider);
@@ -198,7 +201,8 @@ export class TokenVerifier {
         exp: payload.exp as number,
       };
     } catch (error) {
-      return refused(failureOf(error));
+      const reason = failureOf(error);
+      return reason === 'provider_unavailable' ? refused(reason, error) : refused(reason);
     }
   }
 
