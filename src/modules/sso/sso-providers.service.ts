@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import { type Clock, toIso } from '../../core/clock.js';
 import type { SecretBox } from '../../core/crypto/secret-box.js';
-import type { ProblemItem } from '../../core/errors/app-error.js';
 import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
 import type { Engine } from '../../db/database.js';
 import { lockFor } from '../../db/dialects/locks.js';
@@ -9,29 +8,23 @@ import { isUniqueViolation } from '../../db/dialects/unique-violation.js';
 import type { Database } from '../../db/schema.js';
 import { type AuditService, changedFields } from '../audit/audit.service.js';
 import type { OperationContext } from '../permissions/operation-context.js';
-import {
-  canGrant,
-  defaultScopes,
-  incompatibleScopes,
-  normalizeScopes,
-  parseRole,
-  type Role,
-  type Scope,
-} from '../permissions/permissions.policy.js';
+import { canGrant } from '../permissions/permissions.policy.js';
 import { enforce } from '../permissions/refusal.js';
 import { userError } from '../users/users.errors.js';
 import type { UserReader } from '../users/users.reader.js';
-import { discover, issuerProblem } from './oidc-discovery.js';
 import { ssoError } from './sso.errors.js';
 import type { SsoProviderRow } from './sso.table.js';
-import { presetDefinition, SSO_PRESETS } from './sso-presets.js';
+import { probe } from './sso-discovery-probe.js';
+import { SSO_PRESETS } from './sso-presets.js';
+import { clientSecretContext, type SsoProviderConfig, toProviderConfig } from './sso-provider-config.js';
 import {
-  clientSecretContext,
-  type RoleMappingEntry,
-  type SsoPreset,
-  type SsoProviderConfig,
-  toProviderConfig,
-} from './sso-provider-config.js';
+  columnsOf,
+  grantsOf,
+  type ProviderSettings,
+  settingsFrom,
+  validate,
+  validateName,
+} from './sso-provider-settings.js';
 import {
   deleteSsoProvider,
   findSsoProvider,
@@ -49,27 +42,6 @@ import type {
 } from './sso-providers.schemas.js';
 
 export type SsoProvidersService = ReturnType<typeof createSsoProvidersService>;
-
-/** A provider name: a URL segment of its sign-in routes and of the redirect URI registered at the provider. */
-const NAME = /^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$/;
-
-/** A provider's configuration as the service validates and stores it (the secret handled apart). */
-interface ProviderSettings {
-  readonly displayName: string;
-  readonly preset: SsoPreset;
-  readonly issuer: string;
-  readonly clientId: string;
-  readonly scopes: readonly string[];
-  readonly enabled: boolean;
-  readonly autoProvision: boolean;
-  readonly defaultRole: Role;
-  readonly defaultScopes: readonly Scope[] | null;
-  readonly emailClaim: string;
-  readonly groupsClaim: string;
-  readonly roleMapping: readonly RoleMappingEntry[];
-}
-
-type SettingsInput = Omit<UpdateSsoProviderInput, 'name' | 'clientSecret'>;
 
 function providerTarget(name: string): string {
   return `sso_provider:${name}`;
@@ -122,17 +94,6 @@ const AUDITED_FIELDS = [
   'roleMapping',
 ] as const;
 
-/** The rights a provider can give its users: its default role, and each role-mapping entry. */
-function grantsOf(settings: Pick<ProviderSettings, 'defaultRole' | 'defaultScopes' | 'roleMapping'>) {
-  return [
-    { role: settings.defaultRole, scopes: settings.defaultScopes ?? defaultScopes(settings.defaultRole) },
-    ...settings.roleMapping.map((entry) => ({
-      role: entry.role,
-      scopes: entry.scopes ?? defaultScopes(entry.role),
-    })),
-  ];
-}
-
 /**
  * "Nobody grants what they do not hold" for providers: whoever creates or changes a provider must hold every
  * role and scope it gives its users, before and after the change — otherwise an admin holding only
@@ -143,182 +104,6 @@ function enforceMayConfigure(
   settings: Pick<ProviderSettings, 'defaultRole' | 'defaultScopes' | 'roleMapping'>,
 ): void {
   for (const grant of grantsOf(settings)) enforce(canGrant(ctx.actor, grant.role, grant.scopes));
-}
-
-/** Refuses what the schema cannot: the issuer rule, the openid scope, role/scope fit, a usable role mapping. */
-function validate(settings: ProviderSettings): void {
-  const issuer = issuerProblem(settings.issuer);
-  if (issuer !== null) {
-    throw ssoError('sso.issuer_invalid', `The issuer ${issuer}`, {
-      errors: [{ pointer: '/body/issuer', message: issuer }],
-    });
-  }
-  if (!settings.scopes.includes('openid')) {
-    throw ssoError('sso.openid_scope_required', 'scopes must include openid', {
-      errors: [{ pointer: '/body/scopes', message: 'must include openid' }],
-    });
-  }
-  const incompatible: ProblemItem[] = [];
-  const bad = incompatibleScopes(settings.defaultRole, settings.defaultScopes ?? []);
-  if (bad.length > 0) {
-    incompatible.push({
-      pointer: '/body/defaultScopes',
-      message: `${settings.defaultRole} cannot hold ${bad.join(', ')}`,
-    });
-  }
-  settings.roleMapping.forEach((entry, index) => {
-    const wrong = incompatibleScopes(entry.role, entry.scopes ?? []);
-    if (wrong.length > 0) {
-      incompatible.push({
-        pointer: `/body/roleMapping/${index}/scopes`,
-        message: `${entry.role} cannot hold ${wrong.join(', ')}`,
-      });
-    }
-  });
-  if (incompatible.length > 0) {
-    throw ssoError('sso.scopes_incompatible', incompatible.map((item) => item.message).join('; '), {
-      errors: incompatible,
-    });
-  }
-  const mapping: ProblemItem[] = [];
-  const seen = new Set<string>();
-  settings.roleMapping.forEach((entry, index) => {
-    const pointer = `/body/roleMapping/${index}/value`;
-    if (entry.value.trim() === '') mapping.push({ pointer, message: 'must not be blank' });
-    else if (seen.has(entry.value)) mapping.push({ pointer, message: `"${entry.value}" is listed twice` });
-    seen.add(entry.value);
-  });
-  if (settings.roleMapping.length > 0 && settings.groupsClaim === '') {
-    mapping.push({ pointer: '/body/groupsClaim', message: 'a role mapping needs a groups claim to match' });
-  }
-  if (mapping.length > 0) {
-    throw ssoError('sso.role_mapping_invalid', mapping.map((item) => item.message).join('; '), {
-      errors: mapping,
-    });
-  }
-}
-
-function validateName(name: string): void {
-  if (!NAME.test(name)) {
-    throw ssoError(
-      'sso.name_invalid',
-      'A provider name is 2–40 characters of a-z, 0-9 and -, starting and ending with a letter or digit',
-      { errors: [{ pointer: '/body/name', message: 'must be 2–40 characters of a-z, 0-9 and -' }] },
-    );
-  }
-}
-
-function roleOf(value: string): Role {
-  return parseRole(value) ?? 'viewer';
-}
-
-/**
- * The settings `input` describes on top of `base` (a stored provider being changed, or null for a new one,
- * whose omitted fields come from its preset).
- */
-function settingsFrom(input: SettingsInput, base: ProviderSettings | null, name: string): ProviderSettings {
-  const preset = input.preset ?? base?.preset ?? 'generic';
-  const definition = presetDefinition(preset);
-  const issuer = input.issuer ?? base?.issuer ?? definition.issuer;
-  if (issuer === null) {
-    throw ssoError(
-      'sso.issuer_invalid',
-      `The ${definition.label} preset needs the issuer (${definition.issuerPattern})`,
-      {
-        errors: [{ pointer: '/body/issuer', message: 'is required' }],
-      },
-    );
-  }
-  const defaultRole =
-    input.defaultRole === undefined ? (base?.defaultRole ?? 'viewer') : roleOf(input.defaultRole);
-  const inputScopes = input.defaultScopes;
-  return {
-    displayName: input.displayName ?? base?.displayName ?? name,
-    preset,
-    issuer,
-    clientId: input.clientId ?? base?.clientId ?? '',
-    scopes: input.scopes ?? base?.scopes ?? definition.scopes,
-    enabled: input.enabled ?? base?.enabled ?? true,
-    autoProvision: input.autoProvision ?? base?.autoProvision ?? false,
-    defaultRole,
-    defaultScopes:
-      inputScopes === undefined
-        ? (base?.defaultScopes ?? null)
-        : inputScopes === null
-          ? null
-          : normalizeScopes(inputScopes),
-    emailClaim: input.emailClaim ?? base?.emailClaim ?? definition.emailClaim,
-    groupsClaim: input.groupsClaim ?? base?.groupsClaim ?? definition.groupsClaim,
-    roleMapping:
-      input.roleMapping?.map((entry) => ({
-        value: entry.value,
-        role: roleOf(entry.role),
-        ...(entry.scopes === undefined ? {} : { scopes: normalizeScopes(entry.scopes) }),
-      })) ??
-      base?.roleMapping ??
-      [],
-  };
-}
-
-function columnsOf(settings: ProviderSettings) {
-  return {
-    display_name: settings.displayName,
-    preset: settings.preset,
-    issuer: settings.issuer,
-    client_id: settings.clientId,
-    scopes: JSON.stringify(settings.scopes),
-    enabled: settings.enabled ? 1 : 0,
-    auto_provision: settings.autoProvision ? 1 : 0,
-    default_role: settings.defaultRole,
-    default_scopes: settings.defaultScopes === null ? null : JSON.stringify(settings.defaultScopes),
-    email_claim: settings.emailClaim,
-    groups_claim: settings.groupsClaim,
-    role_mapping: JSON.stringify(settings.roleMapping),
-  };
-}
-
-/** The error a failed discovery reports, in the provider's (and openid-client's) own words. */
-export function describeDiscoveryFailure(error: unknown): { error: string; errorCode?: string } {
-  if (!(error instanceof Error)) return { error: String(error) };
-  const { code, cause } = error as Error & { code?: unknown; cause?: unknown };
-  let message = error.message;
-  if (cause instanceof Response) {
-    message += ` (HTTP ${cause.status}${cause.statusText ? ` ${cause.statusText}` : ''})`;
-  } else if (cause instanceof Error) {
-    message += `: ${cause.message}`;
-  } else if (cause && typeof cause === 'object' && 'expected' in cause && 'attribute' in cause) {
-    // A metadata value that does not match, e.g. the issuer the provider names itself with.
-    const { expected, attribute, body } = cause as { expected: unknown; attribute: string; body?: unknown };
-    const actual =
-      body && typeof body === 'object' ? (body as Record<string, unknown>)[attribute] : undefined;
-    message += ` (${attribute}: expected ${JSON.stringify(expected)}, the provider says ${JSON.stringify(actual)})`;
-  }
-  return typeof code === 'string' ? { error: message, errorCode: code } : { error: message };
-}
-
-/** Configured scopes and claims the provider's metadata does not list (it may still honour them). */
-function discoveryWarnings(
-  settings: ProviderSettings,
-  scopesSupported: readonly string[] | undefined,
-  claimsSupported: readonly string[] | undefined,
-): string[] {
-  const warnings: string[] = [];
-  if (scopesSupported) {
-    for (const scope of settings.scopes) {
-      if (!scopesSupported.includes(scope))
-        warnings.push(`scope "${scope}" is not in the provider's scopes_supported`);
-    }
-  }
-  if (claimsSupported) {
-    for (const claim of [settings.emailClaim, settings.groupsClaim]) {
-      if (claim !== '' && !claimsSupported.includes(claim)) {
-        warnings.push(
-          `claim "${claim}" is not in the provider's claims_supported (a mapper may still add it)`,
-        );
-      }
-    }
-  }
-  return warnings;
 }
 
 /**
@@ -575,27 +360,4 @@ export function createSsoProvidersService(deps: {
       });
     },
   };
-}
-
-/** Discovery at the provider: what it advertises, or its error — a misconfiguration is an answer, not a failure. */
-async function probe(settings: ProviderSettings, config: SsoProviderConfig): Promise<SsoTestResult> {
-  try {
-    const metadata = (await discover(config)).serverMetadata();
-    const scopesSupported = metadata.scopes_supported;
-    const claimsSupported = metadata.claims_supported;
-    const warnings = discoveryWarnings(settings, scopesSupported, claimsSupported);
-    return {
-      ok: true,
-      issuer: metadata.issuer,
-      ...(metadata.authorization_endpoint ? { authorizationEndpoint: metadata.authorization_endpoint } : {}),
-      ...(metadata.token_endpoint ? { tokenEndpoint: metadata.token_endpoint } : {}),
-      ...(metadata.userinfo_endpoint ? { userinfoEndpoint: metadata.userinfo_endpoint } : {}),
-      ...(metadata.end_session_endpoint ? { endSessionEndpoint: metadata.end_session_endpoint } : {}),
-      ...(scopesSupported ? { scopesSupported: [...scopesSupported] } : {}),
-      ...(claimsSupported ? { claimsSupported: [...claimsSupported] } : {}),
-      ...(warnings.length > 0 ? { warnings } : {}),
-    };
-  } catch (error) {
-    return { ok: false, ...describeDiscoveryFailure(error) };
-  }
 }
