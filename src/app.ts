@@ -34,6 +34,7 @@ import { mqttTokensRoutes } from './modules/mqtt-tokens/mqtt-tokens.routes.js';
 import type { Requirement } from './modules/permissions/permissions.policy.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { settingsRoutes } from './modules/settings/settings.routes.js';
+import { ssoProvidersRoutes } from './modules/sso/sso-providers.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import type { Services } from './services.js';
 
@@ -67,6 +68,7 @@ const FEATURE_ROUTES: ReadonlyArray<(app: App) => Promise<void>> = [
   forwardAuthRoutes,
   metricsRoutes,
   scrapeTokensRoutes,
+  ssoProvidersRoutes,
 ];
 
 /** The methods Warden's routes use; a path that has some of them answers the others with 405. */

@@ -11,6 +11,7 @@ import { mqttError } from './modules/mqtt/mqtt.errors.js';
 import { mqttTokenError } from './modules/mqtt-tokens/mqtt-tokens.errors.js';
 import { sessionError } from './modules/sessions/sessions.errors.js';
 import { settingsError } from './modules/settings/settings.errors.js';
+import { ssoError } from './modules/sso/sso.errors.js';
 import { userError } from './modules/users/users.errors.js';
 
 /** Every feature's slice of the error catalogue; docs/errors.md is generated from this (npm run docs:errors). */
@@ -28,6 +29,7 @@ export const ERROR_CATALOG_SLICES: ReadonlyArray<{ feature: string; catalog: Err
   { feature: 'API keys', catalog: apiKeyError.catalog },
   { feature: 'Forward-auth', catalog: forwardAuthError.catalog },
   { feature: 'Metrics and scrape tokens', catalog: metricsError.catalog },
+  { feature: 'Single sign-on', catalog: ssoError.catalog },
 ];
 
 /** The catalogue rendered as the Markdown of docs/errors.md. */

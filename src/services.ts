@@ -51,6 +51,7 @@ import {
   createSsoProviderDirectory,
   type SsoProviderDirectory,
 } from './modules/sso/sso-provider-directory.js';
+import { createSsoProvidersService, type SsoProvidersService } from './modules/sso/sso-providers.service.js';
 import { createThrottleService, type ThrottleService } from './modules/throttle/throttle.service.js';
 import { createUserReader, type UserReader } from './modules/users/users.reader.js';
 import { createUsersService, type UsersService } from './modules/users/users.service.js';
@@ -94,6 +95,8 @@ export interface Services {
   readonly users: UsersService;
   /** The configured OpenID Connect providers, read by sign-in, users' authentication method and MQTT tokens. */
   readonly ssoProviders: SsoProviderDirectory;
+  /** SSO provider management: create, change, delete and test providers (the API, console and CLI). */
+  readonly ssoProviderAdmin: SsoProvidersService;
   readonly sessions: SessionsService;
   readonly throttle: ThrottleService;
   readonly auth: AuthService;
@@ -258,6 +261,15 @@ export function createServices(infra: Infrastructure): Services {
     trustworthy: () => changes.trustworthy(),
     bearer: apiKeyBearer(apiKeys),
   });
+  const ssoProviderAdmin = createSsoProvidersService({
+    db,
+    engine,
+    clock,
+    audit,
+    changes,
+    secretBox,
+    users: userReader,
+  });
   const mqttDecisions = new DecisionCounts();
   const scrapeTokens = createScrapeTokensService({ db, clock, audit, credentials: hasher });
   const metrics = createMetricsService({
@@ -280,6 +292,7 @@ export function createServices(infra: Infrastructure): Services {
     userReader,
     users,
     ssoProviders,
+    ssoProviderAdmin,
     sessions,
     throttle,
     auth,

@@ -15,6 +15,7 @@ import { SCRAPE_TOKENS, scrapeTokensCommand } from './commands/scrape-tokens.com
 import { SERVE, serveCommand } from './commands/serve.command.js';
 import { SESSIONS, sessionsCommand } from './commands/sessions.command.js';
 import { SETTINGS, settingsCommand } from './commands/settings.command.js';
+import { SSO, ssoCommand } from './commands/sso.command.js';
 import { USERS, usersCommand } from './commands/users.command.js';
 import { type CliIo, processIo, reportError, UsageError } from './output.js';
 import { commandUsage, groupUsage, mainUsage } from './usage.js';
@@ -40,6 +41,7 @@ const SERVICE_COMMANDS: Record<string, { usage: CommandSpec | CommandGroup; run:
   'api-keys': { usage: API_KEYS, run: apiKeysCommand },
   'scrape-tokens': { usage: SCRAPE_TOKENS, run: scrapeTokensCommand },
   'mqtt-token': { usage: MQTT_TOKEN, run: mqttTokenCommand },
+  sso: { usage: SSO, run: ssoCommand },
 };
 
 /** Every command in the order `warden --help` lists them. */
@@ -57,6 +59,7 @@ const USAGE = mainUsage([
   API_KEYS,
   SCRAPE_TOKENS,
   MQTT_TOKEN,
+  SSO,
 ]);
 
 /**

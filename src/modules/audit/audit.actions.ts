@@ -32,6 +32,9 @@ export const AUDIT_ACTIONS = [
   'api_key.delete',
   'scrape_token.create',
   'scrape_token.delete',
+  'sso_provider.create',
+  'sso_provider.update',
+  'sso_provider.delete',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
