@@ -14,6 +14,7 @@ import type { ScrapeTokensTable } from '../modules/metrics/scrape-tokens.table.j
 import type { RecoveryCodesTable, UserMfaTable } from '../modules/mfa/mfa.table.js';
 import type { SessionsTable } from '../modules/sessions/sessions.table.js';
 import type { SettingsTable } from '../modules/settings/settings.table.js';
+import type { SsoProvidersTable } from '../modules/sso/sso.table.js';
 import type { LoginThrottleTable } from '../modules/throttle/throttle.table.js';
 import type {
   PasswordHistoryTable,
@@ -45,6 +46,7 @@ export interface Database {
   duty_holders: DutyHoldersTable;
   api_keys: ApiKeysTable;
   scrape_tokens: ScrapeTokensTable;
+  sso_providers: SsoProvidersTable;
   certificate_authorities: CertificateAuthoritiesTable;
   issued_certificates: IssuedCertificatesTable;
 }

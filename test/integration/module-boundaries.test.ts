@@ -32,6 +32,7 @@ const OWNERS: Record<string, string> = {
   duty_holders: 'leadership',
   api_keys: 'api-keys',
   scrape_tokens: 'metrics',
+  sso_providers: 'sso',
   certificate_authorities: 'certificates',
   issued_certificates: 'certificates',
 };

@@ -9,6 +9,7 @@ import * as m007 from './007-duty-holders.js';
 import * as m008 from './008-user-secrets.js';
 import * as m009 from './009-api-keys.js';
 import * as m010 from './010-scrape-tokens.js';
+import * as m011 from './011-sso.js';
 import * as m013 from './013-certificate-authority.js';
 
 /**
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '008-user-secrets': m008,
   '009-api-keys': m009,
   '010-scrape-tokens': m010,
+  '011-sso': m011,
   '013-certificate-authority': m013,
 };
 

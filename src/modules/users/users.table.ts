@@ -16,6 +16,10 @@ export interface UsersTable {
   active: number;
   protected: Generated<number>;
   auth_method: Generated<string>;
+  /** The provider of an SSO user (migration 011); kept when the user is switched back to local. */
+  sso_provider: string | null;
+  /** The provider's `sub` for this user, linked at the first SSO login (unique per provider). */
+  sso_subject: string | null;
   /** argon2id (`$argon2id$…`) or the keyed fast hash (`$warden-hmac-sha256$…`): the record names its scheme. */
   password_hash: string | null;
   /** 'generated' (drawn by Warden), 'chosen' (typed by a person), null: set before this was recorded. */
