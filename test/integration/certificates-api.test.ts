@@ -141,11 +141,21 @@ describe.each(ENGINES)('certificates API (%s)', (engine) => {
     expect(denied.items.some((event) => event.target.includes('/revoke'))).toBe(true);
   });
 
-  it('deleting the user deletes its certificates; a new user of that name has none', async () => {
-    await t.services.certificates.issue(csr('dev-1'), 'dev-1', { validityDays: 30 });
+  it("a deleted user's certificates stay listed as user_deleted; a new user of that name has none", async () => {
+    const issued = await t.services.certificates.issue(csr('dev-1'), 'dev-1', { validityDays: 30 });
     await t.services.users.remove(CLI_CONTEXT, 'dev-1');
     await t.createUser({ username: 'dev-1', kind: 'device' });
     expect((await t.services.certificates.list({ username: 'dev-1' })).total).toBe(0);
-    expect((await t.services.certificates.list({})).total).toBe(0);
+    const all = await t.services.certificates.list({});
+    expect(all.items).toMatchObject([
+      { serialNumber: issued.serialNumber, username: 'dev-1', status: 'user_deleted' },
+    ]);
+  });
+
+  it('serves the CRL to anyone', async () => {
+    const res = await t.call('GET', '/api/v1/registry/ca.crl');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/x-pem-file/);
+    expect(res.body).toMatch(/^-----BEGIN X509 CRL-----\n[\s\S]+-----END X509 CRL-----\n$/);
   });
 });

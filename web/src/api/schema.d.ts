@@ -5644,6 +5644,60 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/registry/ca.crl': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Warden's certificate revocation list (PEM): revoked certificates and those of deleted users, valid 7 days */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The CRL, signed now */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/x-pem-file': string;
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/certificates': {
     parameters: {
       query?: never;
@@ -5689,8 +5743,8 @@ export interface paths {
                 /** Format: date-time */
                 issuedAt: string;
                 revokedAt: string | null;
-                /** @description at the time of the answer */
-                status: 'valid' | 'expired' | 'revoked';
+                /** @description at the time of the answer; `user_deleted`: its user was deleted (it is refused) */
+                status: 'valid' | 'expired' | 'revoked' | 'user_deleted';
               }[];
               total: number;
               page: number;
@@ -5770,8 +5824,8 @@ export interface paths {
               /** Format: date-time */
               issuedAt: string;
               revokedAt: string | null;
-              /** @description at the time of the answer */
-              status: 'valid' | 'expired' | 'revoked';
+              /** @description at the time of the answer; `user_deleted`: its user was deleted (it is refused) */
+              status: 'valid' | 'expired' | 'revoked' | 'user_deleted';
             };
           };
         };
