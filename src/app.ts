@@ -25,15 +25,18 @@ import { authRoutes } from './modules/auth/auth.routes.js';
 import { brokersRoutes } from './modules/brokers/brokers.routes.js';
 import { BROKER_CONFIG_COMPONENTS } from './modules/brokers/brokers.schemas.js';
 import { hooksRoutes } from './modules/brokers/hooks.routes.js';
+import { certificatesRoutes } from './modules/certificates/certificates.routes.js';
 import { forwardAuthRoutes } from './modules/forward-auth/forward-auth.routes.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { scrapeTokensRoutes } from './modules/metrics/scrape-tokens.routes.js';
 import { mfaRoutes } from './modules/mfa/mfa.routes.js';
 import { mqttClientsRoutes } from './modules/mqtt/mqtt-clients.routes.js';
+import { mqttTokensRoutes } from './modules/mqtt-tokens/mqtt-tokens.routes.js';
 import type { Requirement } from './modules/permissions/permissions.policy.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { settingsRoutes } from './modules/settings/settings.routes.js';
 import { ssoLoginRoutes } from './modules/sso/sso-login.routes.js';
+import { ssoProvidersRoutes } from './modules/sso/sso-providers.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import type { Services } from './services.js';
 
@@ -60,12 +63,15 @@ const FEATURE_ROUTES: ReadonlyArray<(app: App) => Promise<void>> = [
   accessRolesRoutes,
   accessRoutes,
   mqttClientsRoutes,
+  mqttTokensRoutes,
   brokersRoutes,
   hooksRoutes,
   apiKeysRoutes,
   forwardAuthRoutes,
   metricsRoutes,
   scrapeTokensRoutes,
+  ssoProvidersRoutes,
+  certificatesRoutes,
   ssoLoginRoutes,
 ];
 

@@ -22,6 +22,10 @@ import { type AuthService, createAuthService } from './modules/auth/auth.service
 import { createBrokerCredentials } from './modules/brokers/broker-credentials.js';
 import { createDirectory } from './modules/brokers/broker-directory.js';
 import { type BrokersService, createBrokersService } from './modules/brokers/brokers.service.js';
+import {
+  type CertificatesService,
+  createCertificatesService,
+} from './modules/certificates/certificates.service.js';
 import { apiKeyBearer } from './modules/forward-auth/api-key-bearer.js';
 import { createBasicCredentials } from './modules/forward-auth/basic-credentials.js';
 import {
@@ -43,6 +47,8 @@ import {
   type MqttConnectionsService,
 } from './modules/mqtt/mqtt-connections.service.js';
 import { createPublishDenialsService, type PublishDenialsService } from './modules/mqtt/publish-denials.js';
+import type { MqttTokensService } from './modules/mqtt-tokens/mqtt-tokens.service.js';
+import { createMqttTokens, type ProviderKeysTuning } from './modules/mqtt-tokens/mqtt-tokens.wiring.js';
 import { createSessionsService, type SessionsService } from './modules/sessions/sessions.service.js';
 import { createSettingsService, type SettingsService } from './modules/settings/settings.service.js';
 import { createSsoLoginService, type SsoLoginService } from './modules/sso/sso-login.service.js';
@@ -50,6 +56,7 @@ import {
   createSsoProviderDirectory,
   type SsoProviderDirectory,
 } from './modules/sso/sso-provider-directory.js';
+import { createSsoProvidersService, type SsoProvidersService } from './modules/sso/sso-providers.service.js';
 import { createThrottleService, type ThrottleService } from './modules/throttle/throttle.service.js';
 import { createUserReader, type UserReader } from './modules/users/users.reader.js';
 import { createUsersService, type UsersService } from './modules/users/users.service.js';
@@ -73,6 +80,8 @@ export interface Infrastructure {
   readonly locks?: LockSource;
   /** This instance's name (WARDEN_INSTANCE_ID); defaults to host name and process id. */
   readonly instance?: string;
+  /** How OpenID providers' key sets are fetched for MQTT tokens (tests shorten the waits). */
+  readonly providerKeys?: ProviderKeysTuning;
 }
 
 /** All feature services, wired once. The HTTP routes, the CLI and the broker use these same instances. */
@@ -93,6 +102,8 @@ export interface Services {
   readonly ssoProviders: SsoProviderDirectory;
   /** Signing in with an SSO provider: the start, the callback, RP-initiated logout. */
   readonly ssoLogin: SsoLoginService;
+  /** SSO provider management: create, change, delete and test providers (the API, console and CLI). */
+  readonly ssoProviderAdmin: SsoProvidersService;
   readonly sessions: SessionsService;
   readonly throttle: ThrottleService;
   readonly auth: AuthService;
@@ -101,6 +112,8 @@ export interface Services {
   /** Per-user compiled MQTT rules: decide, explain, effective access. */
   readonly access: AccessService;
   readonly mqttAuth: MqttAuthService;
+  /** Warden MQTT tokens, issued to users for CONNECTs with a JWT as password. */
+  readonly mqttTokens: MqttTokensService;
   /** Connections of the embedded broker (live enforcement acts on them). */
   readonly mqttConnections: MqttConnectionsService;
   /** The embedded broker's refused publishes, audited without flooding the log. */
@@ -117,6 +130,8 @@ export interface Services {
   readonly scrapeTokens: ScrapeTokensService;
   /** The Prometheus registry of this process (`GET /metrics`). */
   readonly metrics: MetricsService;
+  /** Warden's CA: device certificates from CSRs, their list and revocation, and their trust for MQTT over TLS. */
+  readonly certificates: CertificatesService;
 }
 
 /**
@@ -205,6 +220,24 @@ export function createServices(infra: Infrastructure): Services {
     changes,
   });
   const access = createAccessService({ users: userReader, accessRoles });
+  const certificates = createCertificatesService({
+    db,
+    clock,
+    box: secretBox,
+    audit,
+    changes,
+    users: userReader,
+  });
+  const mqttTokens = createMqttTokens({
+    db,
+    clock,
+    audit,
+    throttle,
+    users: userReader,
+    ssoProviders,
+    secretKey: infra.secretKey,
+    ...(infra.providerKeys ? { providerKeys: infra.providerKeys } : {}),
+  });
   const mqttAuth = createMqttAuthService({
     db,
     clock,
@@ -214,7 +247,9 @@ export function createServices(infra: Infrastructure): Services {
     users: userReader,
     generatedSecrets: users,
     secretKey: infra.secretKey,
+    tokens: mqttTokens.authenticator,
     trustworthy: () => changes.trustworthy(),
+    certificates,
   });
   const mqttConnections = createMqttConnectionsService({ db, audit });
   const mqttPublishDenials = createPublishDenialsService({ db, clock, audit });
@@ -258,6 +293,15 @@ export function createServices(infra: Infrastructure): Services {
     trustworthy: () => changes.trustworthy(),
     bearer: apiKeyBearer(apiKeys),
   });
+  const ssoProviderAdmin = createSsoProvidersService({
+    db,
+    engine,
+    clock,
+    audit,
+    changes,
+    secretBox,
+    users: userReader,
+  });
   const mqttDecisions = new DecisionCounts();
   const scrapeTokens = createScrapeTokensService({ db, clock, audit, credentials: hasher });
   const metrics = createMetricsService({
@@ -281,6 +325,7 @@ export function createServices(infra: Infrastructure): Services {
     users,
     ssoProviders,
     ssoLogin,
+    ssoProviderAdmin,
     sessions,
     throttle,
     auth,
@@ -288,6 +333,7 @@ export function createServices(infra: Infrastructure): Services {
     accessRoles,
     access,
     mqttAuth,
+    mqttTokens: mqttTokens.service,
     mqttConnections,
     mqttPublishDenials,
     brokers,
@@ -296,6 +342,7 @@ export function createServices(infra: Infrastructure): Services {
     mqttDecisions,
     scrapeTokens,
     metrics,
+    certificates,
   };
 }
 
@@ -314,6 +361,7 @@ export async function startServices(
   // Listeners first, so that nothing the follower delivers goes unheard.
   const stopAccess = services.access.start(events);
   const stopCredentials = services.mqttAuth.start(events);
+  const stopCertificates = services.certificates.start(events);
   const stopForwardAuth = services.forwardAuth.start(events);
   const stopSettings = await services.settings.follow(events);
   services.metrics.start();
@@ -339,6 +387,7 @@ export async function startServices(
     stopEnforcement();
     stopSettings();
     stopForwardAuth();
+    stopCertificates();
     stopCredentials();
     stopAccess();
   };

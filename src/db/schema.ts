@@ -6,6 +6,10 @@ import type {
   BrokerIntegrationsTable,
   BrokerPasswordSyncTable,
 } from '../modules/brokers/brokers.table.js';
+import type {
+  CertificateAuthoritiesTable,
+  IssuedCertificatesTable,
+} from '../modules/certificates/certificates.table.js';
 import type { ScrapeTokensTable } from '../modules/metrics/scrape-tokens.table.js';
 import type { RecoveryCodesTable, UserMfaTable } from '../modules/mfa/mfa.table.js';
 import type { SessionsTable } from '../modules/sessions/sessions.table.js';
@@ -43,4 +47,6 @@ export interface Database {
   api_keys: ApiKeysTable;
   scrape_tokens: ScrapeTokensTable;
   sso_providers: SsoProvidersTable;
+  certificate_authorities: CertificateAuthoritiesTable;
+  issued_certificates: IssuedCertificatesTable;
 }

@@ -1,21 +1,19 @@
 /**
- * Single sign-on in a real Chromium against a real Warden and a real OpenID Provider: "Sign in with Test OP" on the
- * sign-in page, the provider's own login form, landing in the console as the provisioned user with the mapped
- * role, signing out at the provider too; the error banner of a failed sign-in; and the users page's
- * authentication method (the confirmation of a switch, the one-time password of a switch back, the SSO badge).
+ * Settings › Authentication in a real Chromium against a real Warden and a real OpenID Provider: creating a
+ * provider from a preset (redirect URI shown, test connection against the provider), the provider's own error
+ * for a wrong issuer, editing with the write-only secret kept, the enabled switch, deletion with confirmation,
+ * and who may see the tab.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { startOidcProvider, type TestOidcProvider } from '../helpers/oidc-provider.js';
-import { addTestProvider } from '../helpers/sso.js';
-import { testClient } from '../helpers/sso-sign-in.js';
+import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../helpers/sso.js';
 import { chromiumAvailable, launchChromium } from './browser.js';
 import { type ConsolePages, consolePages, expectAccessible } from './console-actions.js';
 import { ensureConsoleBuilt } from './console-build.js';
-import { type ConsoleServer, ROOT_PASSWORD, startConsoleServer } from './console-server.js';
+import { type ConsoleServer, ROOT_PASSWORD, STRONG_PASSWORD, startConsoleServer } from './console-server.js';
 
-describe.skipIf(!chromiumAvailable())('console: single sign-on in Chromium', { timeout: 120_000 }, () => {
+describe.skipIf(!chromiumAvailable())('console: SSO providers in Chromium', { timeout: 120_000 }, () => {
   let server: ConsoleServer;
   let op: TestOidcProvider;
   let browser: Browser;
@@ -24,17 +22,16 @@ describe.skipIf(!chromiumAvailable())('console: single sign-on in Chromium', { t
   beforeAll(async () => {
     await ensureConsoleBuilt();
     server = await startConsoleServer();
-    op = await startOidcProvider({ clients: [testClient(server.url)] });
-    await addTestProvider(server.services, op, {
-      auto_provision: 1,
-      role_mapping: JSON.stringify([{ value: 'iot-operators', role: 'operator' }]),
+    op = await startOidcProvider({
+      clients: [
+        {
+          clientId: TEST_CLIENT_ID,
+          clientSecret: TEST_CLIENT_SECRET,
+          redirectUris: [`${server.url}/api/v1/auth/sso/corp/callback`],
+        },
+      ],
     });
-    op.setAccount('olga-at-op', {
-      email: 'olga@plant.example',
-      email_verified: true,
-      preferred_username: 'olga',
-      groups: ['iot-operators'],
-    });
+    await server.createUser({ username: 'otto', role: 'operator' });
     browser = await launchChromium();
     pages = consolePages(browser, server.url);
   }, 240_000);
@@ -49,132 +46,96 @@ describe.skipIf(!chromiumAvailable())('console: single sign-on in Chromium', { t
     await server?.close();
   });
 
-  const row = (page: Page, username: string) => page.locator(`tr[data-username="${username}"]`);
+  const row = (page: Page, name: string) => page.locator(`tr[data-provider="${name}"]`);
 
-  it('signs in with the provider’s own login page and lands as the provisioned user with the mapped role', async () => {
-    const page = await pages.newPage();
-    await page.goto(`${server.url}/access-roles`);
-    await page.waitForURL(/\/login/);
-    const button = page.getByRole('link', { name: 'Sign in with Test OP' });
-    await button.waitFor();
-    await expectAccessible(page, 'login-with-sso');
+  it('creates, tests, edits, disables and deletes a provider against a real OpenID Provider', async () => {
+    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/settings/authentication');
+    await page.getByRole('tab', { name: 'Authentication' }).waitFor();
+    await page.getByTestId('empty-state').waitFor();
+    await expectAccessible(page, 'settings-authentication-empty');
 
-    await button.click();
-    // The provider's own sign-in form, on its own origin.
-    await page.waitForURL((url) => url.href.startsWith(op.issuer));
-    await page.locator('input[name="login"]').fill('olga-at-op');
-    await page.locator('input[name="password"]').fill('any');
-    await page.locator('button[type="submit"]').click();
-
-    // Back in the console, where the sign-in started.
-    await page.waitForURL(`${server.url}/access-roles`);
-    await page.getByTestId('user-menu').waitFor();
-    expect(await page.getByTestId('user-menu').textContent()).toContain('olga');
-    await page.goto(`${server.url}/profile`);
-    await page.getByTestId('profile-auth-method').waitFor();
-    expect(await page.getByTestId('profile-auth-method').textContent()).toBe('SSO provider test-op');
-    expect(await page.getByText('operator', { exact: true }).first().isVisible()).toBe(true);
-    await page.getByTestId('sso-password-note').waitFor();
-    expect(await server.services.users.get('olga')).toMatchObject({
-      role: 'operator',
-      authMethod: 'sso',
-      ssoProvider: 'test-op',
-    });
-
-    // Signing out ends the session here and at the provider, which sends the browser back to the sign-in page.
-    await page.getByTestId('user-menu').click();
-    await page.getByRole('menuitem', { name: 'Sign out' }).click();
-    await page.waitForURL((url) => url.href.startsWith(op.issuer));
-    await page.locator('button[name="logout"][value="yes"]').click();
-    await page.waitForURL(`${server.url}/login`);
-    await page.getByRole('link', { name: 'Sign in with Test OP' }).waitFor();
-    const me = await page.evaluate(async () => (await fetch('/api/v1/me')).status);
-    expect(me).toBe(401);
-  });
-
-  it('explains a failed sign-in on the sign-in page', async () => {
-    const page = await pages.newPage();
-    await page.goto(`${server.url}/login?ssoError=sso.user_unknown`);
-    const banner = page.getByTestId('sso-error');
-    await banner.waitFor();
-    expect(await banner.textContent()).toContain('There is no Warden account for you yet');
-    await expectAccessible(page, 'login-sso-error');
-    await page.goto(`${server.url}/login?ssoError=sso.email_unverified`);
-    expect(await page.getByTestId('sso-error').textContent()).toContain('did not confirm your email address');
-  });
-
-  it('creates an SSO user, switches a local one to SSO and back with confirmation, and badges SSO users', async () => {
-    await server.createUser({ username: 'leo', email: 'leo@plant.example', role: 'viewer' });
-    const page = await pages.signedIn('admin', ROOT_PASSWORD, '/users');
-
-    await page.getByRole('button', { name: 'Create User' }).click();
-    const create = page.getByRole('dialog', { name: 'Create user' });
-    await create.getByLabel('Authentication method').selectOption('sso');
-    expect(await create.getByLabel('SSO provider').inputValue()).toBe('test-op');
-    expect(await create.getByLabel('New password').count()).toBe(0);
-    await create.getByLabel('Username').fill('sven');
-    const submit = create.getByRole('button', { name: 'Create user' });
-    // An SSO user needs an email.
-    expect(await submit.isDisabled()).toBe(true);
-    await create.getByLabel('Email').fill('sven@plant.example');
-    await expectAccessible(page, 'create-sso-user');
-    await submit.click();
-    await page.getByText('User sven created.').waitFor();
-    await row(page, 'sven').getByTestId('sso-badge').waitFor();
-    // No password to change for an SSO user.
-    expect(await row(page, 'sven').getByRole('button', { name: 'Change password: sven' }).isDisabled()).toBe(
-      true,
+    await page.getByRole('button', { name: 'New provider' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New single sign-on provider' });
+    // Keycloak is preselected; its hint says how to get groups.
+    expect(await dialog.getByTestId('preset-hint').textContent()).toContain('Group Membership');
+    await dialog.getByLabel('Preset').selectOption('generic');
+    expect(await dialog.getByLabel('Scopes').inputValue()).toBe('openid email profile');
+    expect(await dialog.getByLabel('Groups claim').inputValue()).toBe('groups');
+    await dialog.getByLabel(/^Name/).fill('corp');
+    expect(await dialog.getByTestId('redirect-uri').textContent()).toBe(
+      `${server.url}/api/v1/auth/sso/corp/callback`,
     );
-    expect(await server.services.users.get('sven')).toMatchObject({
-      authMethod: 'sso',
-      ssoProvider: 'test-op',
+    await dialog.getByLabel('Display name').fill('Corporate login');
+    await dialog.getByLabel(/^Issuer/).fill(op.issuer);
+    await dialog.getByLabel('Client ID').fill(TEST_CLIENT_ID);
+    await dialog.getByLabel(/^Client secret/).fill(TEST_CLIENT_SECRET);
+    await dialog.getByRole('button', { name: 'Add mapping' }).click();
+    await dialog.getByLabel('Group value of mapping 1').fill('plant-operators');
+    await dialog.getByLabel('Role of mapping 1').selectOption('operator');
+
+    await dialog.getByRole('button', { name: 'Test connection' }).click();
+    const result = dialog.getByTestId('test-result');
+    await result.getByText('Connection works').waitFor();
+    expect(await result.textContent()).toContain(`${op.issuer}/auth`);
+    await expectAccessible(page, 'sso-provider-form');
+    await dialog.getByRole('button', { name: 'Create provider' }).click();
+    await dialog.waitFor({ state: 'detached' });
+
+    const corp = row(page, 'corp');
+    await corp.waitFor();
+    expect(await corp.textContent()).toContain('Corporate login');
+    expect(await corp.getByTestId('mappings').textContent()).toBe('1');
+    expect(await page.content()).not.toContain(TEST_CLIENT_SECRET);
+    const stored = await server.services.ssoProviders.find('corp');
+    expect(stored).toMatchObject({
+      clientSecret: TEST_CLIENT_SECRET,
+      roleMapping: [{ value: 'plant-operators', role: 'operator' }],
+    });
+    await expectAccessible(page, 'settings-authentication');
+
+    // A wrong issuer: "Test connection" shows the provider's own error; the form is not saved.
+    await corp.locator('[data-action="edit"]').click();
+    const edit = page.getByRole('dialog', { name: 'Provider corp' });
+    expect(await edit.getByLabel(/^Name/).isDisabled()).toBe(true);
+    expect(await edit.getByLabel(/^Client secret/).inputValue()).toBe('');
+    await edit.getByText('A secret is stored').waitFor();
+    await edit.getByLabel(/^Issuer/).fill(`${op.issuer}/realms/wrong`);
+    await edit.getByRole('button', { name: 'Test connection' }).click();
+    const failure = edit.getByTestId('test-result');
+    await failure.getByText('The provider could not be used').waitFor();
+    expect(await failure.textContent()).toMatch(/unexpected HTTP response status code \(HTTP 404/);
+    await expectAccessible(page, 'sso-provider-test-failed');
+
+    // Back to the right issuer, a new display name; the secret left empty stays as stored.
+    await edit.getByLabel(/^Issuer/).fill(op.issuer);
+    await edit.getByLabel('Display name').fill('Plant SSO');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.waitFor({ state: 'detached' });
+    await expect.poll(() => corp.textContent()).toContain('Plant SSO');
+    expect(await server.services.ssoProviders.find('corp')).toMatchObject({
+      displayName: 'Plant SSO',
+      issuer: op.issuer,
+      clientSecret: TEST_CLIENT_SECRET,
     });
 
-    // local → sso, after the confirmation step.
-    await row(page, 'leo').getByRole('button', { name: 'Edit: leo' }).click();
-    const edit = page.getByRole('dialog', { name: 'Edit leo' });
-    await edit.getByLabel('Authentication method').selectOption('sso');
-    await edit.getByRole('button', { name: 'Save changes' }).click();
-    const confirmSso = page.getByRole('dialog', { name: 'Change how leo signs in?' });
-    await confirmSso.getByText('The password is kept but ignored').waitFor();
-    await expectAccessible(page, 'auth-method-confirm');
-    // Back leaves the user as it was.
-    await confirmSso.getByRole('button', { name: 'Back' }).click();
-    expect((await server.services.users.get('leo')).authMethod).toBe('local');
-    await edit.getByRole('button', { name: 'Save changes' }).click();
-    await confirmSso.getByRole('button', { name: 'Change and save' }).click();
-    await page.getByText('User leo saved.').waitFor();
-    await row(page, 'leo').getByTestId('sso-badge').waitFor();
-    expect((await server.services.users.get('leo')).authMethod).toBe('sso');
+    await corp.getByRole('switch', { name: 'Enabled: corp' }).click({ force: true });
+    await page.getByText('Provider corp disabled').waitFor();
+    expect((await server.services.ssoProviders.find('corp'))?.enabled).toBe(false);
 
-    // sso → local: confirmation, then the one-time password shown once.
-    await row(page, 'leo').getByRole('button', { name: 'Edit: leo' }).click();
-    const back = page.getByRole('dialog', { name: 'Edit leo' });
-    await back.getByLabel('Authentication method').selectOption('local');
-    await back.getByRole('button', { name: 'Save changes' }).click();
-    const confirmLocal = page.getByRole('dialog', { name: 'Change how leo signs in?' });
-    await confirmLocal.getByText('must set a new password at the next sign-in').waitFor();
-    await confirmLocal.getByRole('button', { name: 'Change and save' }).click();
-    const shown = page.getByTestId('secret-shown-once');
-    await shown.waitFor();
-    const oneTime = (await shown.textContent()) ?? '';
-    expect(oneTime.length).toBeGreaterThanOrEqual(20);
-    await page.getByRole('dialog', { name: 'Edit leo' }).getByText('One-time password of leo').waitFor();
-    await page.getByRole('button', { name: 'Done' }).click();
-    await expect.poll(() => row(page, 'leo').getByTestId('sso-badge').count()).toBe(0);
-    const login = await fetch(`${server.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'leo', password: oneTime }),
-    });
-    expect(login.status).toBe(200);
-    expect(((await login.json()) as { next: string }).next).toBe('password_change');
+    await corp.locator('[data-action="delete"]').click();
+    const confirm = page.getByRole('dialog', { name: 'Delete provider corp?' });
+    await expectAccessible(page, 'sso-provider-delete');
+    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await page.getByTestId('empty-state').waitFor();
+    expect(await server.services.ssoProviders.find('corp')).toBeUndefined();
+  });
 
-    // Root's method is fixed.
-    await page.goto(`${server.url}/users?search=admin&role=admin`);
-    await row(page, 'admin').getByRole('button', { name: 'Edit: admin' }).click();
-    const root = page.getByRole('dialog', { name: 'Edit admin' });
-    expect(await root.getByLabel('Authentication method').isDisabled()).toBe(true);
-    await server.services.users.remove(CLI_CONTEXT, 'sven');
+  it('shows the tab only to those holding sso_management', async () => {
+    const page = await pages.signedIn('otto', STRONG_PASSWORD, '/settings');
+    await page.waitForURL(/\/settings\/appearance$/);
+    await page.getByRole('tab', { name: 'Appearance' }).waitFor();
+    expect(await page.getByRole('tab', { name: 'Authentication' }).count()).toBe(0);
+    await page.goto(`${server.url}/settings/authentication`);
+    await page.getByTestId('not-permitted').waitFor();
   });
 });

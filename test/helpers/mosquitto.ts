@@ -52,6 +52,13 @@ export function mosquittoPlugin(): string | null {
 export interface MosquittoInstance {
   readonly url: string;
   readonly port: number;
+  /** The client-certificate listener's port, when started with `clientCertificates`. */
+  readonly tlsPort: number | null;
+  /**
+   * Replaces the CRL of the client-certificate listener and tells Mosquitto to reload (SIGHUP); the reload
+   * happens soon after, not before this returns.
+   */
+  replaceCrl(pem: string): void;
   readonly adminUsername: string;
   readonly adminPassword: string;
   /** The broker's log so far (for failure messages). */
@@ -87,7 +94,17 @@ async function portOpen(port: number): Promise<boolean> {
  */
 export async function startMosquitto(
   plugin: string,
-  options: { adminUsername?: string; adminPassword?: string; dynsecFile?: string } = {},
+  options: {
+    adminUsername?: string;
+    adminPassword?: string;
+    dynsecFile?: string;
+    /**
+     * A second listener for devices with client certificates (docs/certificates.md#mosquitto): TLS with this
+     * server certificate, trusting `caFile` (Warden's CA), `require_certificate true` and
+     * `use_identity_as_username true`.
+     */
+    clientCertificates?: { certFile: string; keyFile: string; caFile: string; crlPem?: string };
+  } = {},
 ): Promise<MosquittoInstance> {
   const adminUsername = options.adminUsername ?? 'dynsec-admin';
   const adminPassword = options.adminPassword ?? 'Dynsec-Adm1n!';
@@ -103,10 +120,39 @@ export async function startMosquitto(
   const logFile = path.join(dir, 'mosquitto.log');
   const port = await freePort();
   const conf = path.join(dir, 'mosquitto.conf');
+  let tlsPort: number | null = null;
+  // A port just released may be handed out again: the two listeners need two different ones.
+  while (options.clientCertificates && (tlsPort === null || tlsPort === port)) tlsPort = await freePort();
+  const crlFile = path.join(dir, 'warden-ca.crl');
+  const tlsLines: string[] = [];
+  if (options.clientCertificates) {
+    // Copied where user `mosquitto` can read them.
+    const readable = (source: string, name: string): string => {
+      const target = path.join(dir, name);
+      fs.copyFileSync(source, target);
+      fs.chmodSync(target, 0o644);
+      return target;
+    };
+    const { certFile, keyFile, caFile, crlPem } = options.clientCertificates;
+    // Listener options follow their `listener` line (before any, they would open the default port 1883).
+    tlsLines.push(
+      `listener ${tlsPort} 127.0.0.1`,
+      `certfile ${readable(certFile, 'server.pem')}`,
+      `keyfile ${readable(keyFile, 'server.key')}`,
+      `cafile ${readable(caFile, 'warden-ca.pem')}`,
+      'require_certificate true',
+      'use_identity_as_username true',
+    );
+    if (crlPem !== undefined) {
+      fs.writeFileSync(crlFile, crlPem, { mode: 0o644 });
+      tlsLines.push(`crlfile ${crlFile}`);
+    }
+  }
   fs.writeFileSync(
     conf,
     [
       'per_listener_settings false',
+      ...tlsLines,
       `listener ${port} 127.0.0.1`,
       'allow_anonymous false',
       `plugin ${plugin}`,
@@ -122,7 +168,11 @@ export async function startMosquitto(
   const child: ChildProcess = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const log = (): string => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '');
-  for (let attempt = 0; !(await portOpen(port)); attempt++) {
+  for (
+    let attempt = 0;
+    !(await portOpen(port)) || (tlsPort !== null && !(await portOpen(tlsPort)));
+    attempt++
+  ) {
     if (attempt > 200 || child.exitCode !== null) {
       child.kill('SIGTERM');
       throw new Error(`mosquitto did not start on port ${port}:\n${log()}`);
@@ -132,6 +182,11 @@ export async function startMosquitto(
   return {
     url: `mqtt://127.0.0.1:${port}`,
     port,
+    tlsPort,
+    replaceCrl(pem) {
+      fs.writeFileSync(crlFile, pem, { mode: 0o644 });
+      child.kill('SIGHUP');
+    },
     adminUsername,
     adminPassword,
     log,

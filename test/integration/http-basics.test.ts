@@ -20,6 +20,10 @@ describe('HTTP conventions', () => {
     const open = api.filter((r) => r.access.kind === 'public').map((r) => `${r.method} ${r.url}`);
     expect(open).toEqual([
       'POST /api/v1/auth/login',
+      'GET /api/v1/registry/ca.pem',
+      'HEAD /api/v1/registry/ca.pem',
+      'GET /api/v1/registry/ca.crl',
+      'HEAD /api/v1/registry/ca.crl',
       // Single sign-on: the sign-in page's list of providers, and the browser's way to and back from one.
       'GET /api/v1/auth/sso/providers',
       'HEAD /api/v1/auth/sso/providers',

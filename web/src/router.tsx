@@ -15,6 +15,7 @@ import { MqttClientsPage } from './pages/mqtt-clients/mqtt-clients-page';
 import { ProfilePage } from './pages/profile/profile-page';
 import { SessionsPage } from './pages/sessions/sessions-page';
 import { AppearanceSettings } from './pages/settings/appearance-settings';
+import { AuthenticationSettings } from './pages/settings/authentication-settings';
 import { MonitoringSettings } from './pages/settings/monitoring-settings';
 import { SecuritySettings } from './pages/settings/security-settings';
 import { SettingsLayout } from './pages/settings/settings-layout';
@@ -25,8 +26,10 @@ function Home(): ReactNode {
 }
 
 function SettingsHome(): ReactNode {
-  const canSeeSecurity = meets(useCurrentUser(), AREA_REQUIREMENTS.security);
-  return <Navigate to={canSeeSecurity ? 'security' : 'appearance'} replace />;
+  const user = useCurrentUser();
+  const canSeeSecurity = meets(user, AREA_REQUIREMENTS.security);
+  const canSeeSso = meets(user, AREA_REQUIREMENTS.sso);
+  return <Navigate to={canSeeSecurity ? 'security' : canSeeSso ? 'authentication' : 'appearance'} replace />;
 }
 
 export const router = createBrowserRouter([
@@ -98,6 +101,14 @@ export const router = createBrowserRouter([
                 element: (
                   <RequirePermission requirement={AREA_REQUIREMENTS.security}>
                     <MonitoringSettings />
+                  </RequirePermission>
+                ),
+              },
+              {
+                path: 'authentication',
+                element: (
+                  <RequirePermission requirement={AREA_REQUIREMENTS.sso}>
+                    <AuthenticationSettings />
                   </RequirePermission>
                 ),
               },

@@ -24,6 +24,7 @@ export const AUDIT_ACTIONS = [
   'mqtt.disconnect',
   'mqtt.connect',
   'mqtt.publish_denied',
+  'mqtt_token.issue',
   'broker.update',
   'broker.sync',
   'api_key.create',
@@ -31,6 +32,12 @@ export const AUDIT_ACTIONS = [
   'api_key.delete',
   'scrape_token.create',
   'scrape_token.delete',
+  'sso_provider.create',
+  'sso_provider.update',
+  'sso_provider.delete',
+  'certificate.ca_create',
+  'certificate.issue',
+  'certificate.revoke',
   'auth.sso',
 ] as const;
 

@@ -7,6 +7,11 @@ import type { DomainEventBus } from '../../core/events.js';
 import { GroupCommit } from '../../db/group-commit.js';
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
+import type { PresentedCertificate } from '../certificates/certificate-trust.js';
+import {
+  authenticateWithCertificate,
+  type CertificateLoginDeps,
+} from '../certificates/mqtt-certificate-login.js';
 import { isThrottled, type ThrottlePolicy, type ThrottleService } from '../throttle/throttle.service.js';
 import { createUnblockedMemo } from '../throttle/unblocked-memo.js';
 import { userTarget } from '../users/users.mapper.js';
@@ -20,27 +25,36 @@ export interface MqttConnectAttempt {
   readonly password: Buffer | undefined;
   readonly clientId: string;
   readonly ip: string;
+  /**
+   * The broker identifies the connection by the user Warden answers (the embedded broker), so a token may come
+   * without a username. Hook brokers name the client by its CONNECT username in every later request: there a
+   * token needs the username it stands for.
+   */
+  readonly usernameOptional?: boolean;
 }
 
 /**
  * Why a CONNECT was refused: `bad_credentials` covers unknown users, wrong passwords, deactivated users, SSO
- * users and users without a password alike (no user enumeration); `throttled` = too many failures for the account or
- * address; `unavailable` = the hasher is saturated or the database failed.
+ * users (their password) and users without a password alike (no user enumeration); `throttled` = too many
+ * failures for the account or address; `unavailable` = the hasher is saturated or the database failed;
+ * `not_authorized` = a client certificate that authenticates nobody (docs/certificates.md).
  */
-export type MqttRefusal = 'bad_credentials' | 'throttled' | 'unavailable';
+export type MqttRefusal = 'bad_credentials' | 'throttled' | 'unavailable' | 'not_authorized';
 
 export type MqttAuthResult =
   | {
       readonly ok: true;
       readonly user: VerifiedCredential;
-      readonly verified: 'password' | 'cache';
+      readonly verified: 'password' | 'token' | 'cache' | 'certificate';
       /** Opaque handle of the verified credential, for {@link MqttAuthService.hold}. */
       readonly credential: string;
       /**
        * When the credential stops being valid (epoch ms): the end of a rotation's grace period for the previous
-       * secret, null for the current one.
+       * secret, a token's expiry; null for a current password.
        */
       readonly validUntil: number | null;
+      /** With `verified: 'certificate'`: the serial of the client certificate (live revocation closes by it). */
+      readonly certificateSerial?: string;
     }
   | { readonly ok: false; readonly reason: MqttRefusal; readonly error?: unknown };
 
@@ -56,6 +70,16 @@ type FailureDetail =
   | 'throttled'
   | 'busy';
 
+/**
+ * Authenticates CONNECTs whose password is a JWT (src/modules/mqtt-tokens/, docs/mqtt-tokens.md). Verified tokens
+ * share the credential cache, with their expiry as the end of their validity.
+ */
+export interface MqttTokenAuthenticator {
+  /** The token in `password` when it has a JWT's shape (recognised without any hashing), else null. */
+  recognise(password: Buffer): string | null;
+  authenticate(attempt: MqttConnectAttempt, token: string, cache: CredentialCache): Promise<MqttAuthResult>;
+}
+
 export interface MqttAuthServiceDeps {
   db: Kysely<Database>;
   clock: Clock;
@@ -66,6 +90,8 @@ export interface MqttAuthServiceDeps {
   /** Moves a password Warden generated before it recorded so to the keyed hash (the users service). */
   generatedSecrets: { adoptGeneratedSecret(row: UserRow, cleartext: string): Promise<boolean> };
   secretKey: string;
+  /** CONNECTs with a token as password; without it every password is verified as a password. */
+  tokens?: MqttTokenAuthenticator;
   /** How long a verified credential is trusted without hashing again (default 60 s). */
   credentialTtlMs?: number;
   credentialCacheSize?: number;
@@ -75,6 +101,8 @@ export interface MqttAuthServiceDeps {
    * have been deactivated meanwhile must not let it in.
    */
   trustworthy?: () => boolean;
+  /** Client certificates issued by Warden's CA (the TLS listener's certificate logins). */
+  certificates?: CertificateLoginDeps['certificates'];
 }
 
 export type MqttAuthService = ReturnType<typeof createMqttAuthService>;
@@ -317,6 +345,8 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
         return { ok: false, reason: 'unavailable', error: new Error('not in touch with the change feed') };
       }
       try {
+        const token = attempt.password && deps.tokens ? deps.tokens.recognise(attempt.password) : null;
+        if (token !== null && deps.tokens) return await deps.tokens.authenticate(attempt, token, cache);
         if (username === '' || attempt.password === undefined) {
           return await refuse(attempt, username, 'no_credentials');
         }
@@ -347,13 +377,41 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
     },
 
     /**
+     * Decides a CONNECT that presented a client certificate on the TLS listener (docs/certificates.md). Never
+     * throws: unexpected failures answer `unavailable` with the error attached.
+     */
+    async authenticateCertificate(
+      attempt: MqttConnectAttempt,
+      presented: PresentedCertificate,
+    ): Promise<MqttAuthResult> {
+      if (deps.trustworthy && !deps.trustworthy()) {
+        return { ok: false, reason: 'unavailable', error: new Error('not in touch with the change feed') };
+      }
+      if (!deps.certificates) return { ok: false, reason: 'not_authorized' };
+      try {
+        return await authenticateWithCertificate(
+          { db, audit, certificates: deps.certificates },
+          attempt,
+          presented,
+        );
+      } catch (error) {
+        return { ok: false, reason: 'unavailable', error };
+      }
+    },
+
+    /**
      * A connection authenticated with `credential` stays open: the credential is trusted while it does and for
      * the cache's lifetime after the returned release function is called (when the connection closes). A
-     * credential with an end (a previous secret in its grace period) closes `connection` when it ends.
+     * credential with an end (a previous secret in its grace period, a token, a client certificate) closes
+     * `connection` when it ends: `validUntil` as authentication answered it (the cache may have dropped the entry
+     * since).
      */
-    hold(credential: string, connection: Pick<MqttConnection, 'close'>): () => void {
+    hold(
+      credential: string,
+      connection: Pick<MqttConnection, 'close'>,
+      validUntil: number | null = cache.validUntil(credential),
+    ): () => void {
       const release = cache.pin(credential);
-      const validUntil = cache.validUntil(credential);
       const cancel = validUntil === null ? () => {} : runAt(clock, validUntil, () => connection.close());
       return () => {
         cancel();

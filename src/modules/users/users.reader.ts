@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { userError } from './users.errors.js';
 import {
+  countSsoUsers,
+  countUserManagersSigningInWith,
   countUsersByRoleAndStatus,
   findRootUser,
   findUserById,
@@ -30,6 +32,13 @@ export interface UserReader {
   findRowsByEmail(email: string, db?: Kysely<Database>): Promise<UserRow[]>;
   /** The user linked to an SSO provider's subject (`sub`), if any. */
   findRowBySsoSubject(provider: string, subject: string, db?: Kysely<Database>): Promise<UserRow | undefined>;
+  /** How many users sign in with the SSO provider `provider` (authentication method `sso`). */
+  countSsoUsers(provider: string, db?: Kysely<Database>): Promise<number>;
+  /**
+   * Active admins holding `user_management` who can sign in when exactly `ssoProviders` are enabled: with a
+   * local password, or through one of those providers (the last-admin rule, docs/permissions.md).
+   */
+  countUserManagersSigningInWith(ssoProviders: readonly string[], db?: Kysely<Database>): Promise<number>;
 }
 
 export function createUserReader(deps: { db: Kysely<Database> }): UserReader {
@@ -40,6 +49,9 @@ export function createUserReader(deps: { db: Kysely<Database> }): UserReader {
     countByRoleAndStatus: () => countUsersByRoleAndStatus(deps.db),
     findRowsByEmail: (email, db = deps.db) => findUsersByEmail(db, email),
     findRowBySsoSubject: (provider, subject, db = deps.db) => findUserBySsoSubject(db, provider, subject),
+    countSsoUsers: (provider, db = deps.db) => countSsoUsers(db, provider),
+    countUserManagersSigningInWith: (providers, db = deps.db) =>
+      countUserManagersSigningInWith(db, providers),
     async mustFindRow(username, db = deps.db) {
       const row = await findUserByUsername(db, username);
       if (!row) throw userError('user.not_found', `No user named "${username}"`);

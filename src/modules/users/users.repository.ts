@@ -102,6 +102,28 @@ export function findUserBySsoSubject(
     .executeTakeFirst();
 }
 
+/** How many users sign in with the SSO provider `provider` (authentication method `sso`). */
+export async function countSsoUsers(db: Kysely<Database>, provider: string): Promise<number> {
+  const { n } = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('auth_method', '=', 'sso')
+    .where('sso_provider', '=', provider)
+    .executeTakeFirstOrThrow();
+  return Number(n);
+}
+
+/**
+ * Users who count towards "at least one active admin who can manage users" when exactly the providers
+ * `ssoProviders` are enabled: {@link countUserManagers} without excluding anyone.
+ */
+export function countUserManagersSigningInWith(
+  db: Kysely<Database>,
+  ssoProviders: readonly string[],
+): Promise<number> {
+  return countUserManagers(db, undefined, ssoProviders);
+}
+
 /** The root user (the one protected user), if it was created. */
 export function findRootUser(db: Kysely<Database>): Promise<UserRow | undefined> {
   return db.selectFrom('users').selectAll().where('protected', '=', 1).executeTakeFirst();

@@ -25,6 +25,7 @@ export type CreateUserBody = RequestOf<'/api/v1/users', 'post'>;
 export type CreatedUser = JsonOf<paths['/api/v1/users']['post']['responses'][201]>;
 export type RotateSecretBody = RequestOf<'/api/v1/users/{username}/secret', 'post'>;
 export type RotatedSecret = ResponseOf<'/api/v1/users/{username}/secret', 'post'>;
+export type IssuedMqttToken = ResponseOf<'/api/v1/me/mqtt-token', 'post'>;
 export type UpdateUserBody = RequestOf<'/api/v1/users/{username}', 'patch'>;
 /** An updated user, with the one-time password a switch from SSO back to local drew. */
 export type UpdatedUser = ResponseOf<'/api/v1/users/{username}', 'patch'>;
@@ -58,3 +59,10 @@ export type CreateApiKeyBody = RequestOf<'/api/v1/api-keys', 'post'>;
 export type UpdateApiKeyBody = RequestOf<'/api/v1/api-keys/{id}', 'patch'>;
 /** A created key, with the key itself (shown once). */
 export type CreatedApiKey = JsonOf<paths['/api/v1/api-keys']['post']['responses'][201]>;
+export type SsoProviderList = ResponseOf<'/api/v1/sso/providers', 'get'>;
+export type SsoProvider = SsoProviderList['items'][number];
+export type SsoPreset = ResponseOf<'/api/v1/sso/presets', 'get'>['items'][number];
+export type CreateSsoProviderBody = RequestOf<'/api/v1/sso/providers', 'post'>;
+export type UpdateSsoProviderBody = RequestOf<'/api/v1/sso/providers/{name}', 'put'>;
+export type TestSsoProviderBody = RequestOf<'/api/v1/sso/providers/test', 'post'>;
+export type SsoTestResult = ResponseOf<'/api/v1/sso/providers/test', 'post'>;
