@@ -80,7 +80,8 @@ export async function startOidcProvider(options: TestOidcProviderOptions): Promi
       jwks: await signingKeys(),
       claims: {
         openid: ['sub'],
-        email: ['email', 'email_verified'],
+        // `xms_edov`: Microsoft Entra ID's "email domain owner verified", for the `entra` preset's sign-in tests.
+        email: ['email', 'email_verified', 'xms_edov'],
         profile: ['name', 'preferred_username'],
         groups: ['groups'],
       },
@@ -115,7 +116,7 @@ export async function startOidcProvider(options: TestOidcProviderOptions): Promi
           accountId: oidc.session?.accountId,
         });
         grant.addOIDCScope('openid email profile groups');
-        grant.addOIDCClaims(['email', 'email_verified', 'groups', 'name', 'preferred_username']);
+        grant.addOIDCClaims(['email', 'email_verified', 'xms_edov', 'groups', 'name', 'preferred_username']);
         await grant.save();
         return grant;
       },

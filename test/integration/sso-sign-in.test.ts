@@ -337,7 +337,9 @@ describe('the sign-in protocol’s defences (sqlite)', () => {
   let t: TestContext;
 
   beforeAll(async () => {
-    op = await startOidcProvider({ clients: [testClient(`http://${SIGN_IN_HOST}`)] });
+    op = await startOidcProvider({
+      clients: [testClient(`http://${SIGN_IN_HOST}`, ['test-op', 'entra-op'])],
+    });
   });
   afterAll(async () => {
     await op?.stop();
@@ -524,6 +526,32 @@ describe('the sign-in protocol’s defences (sqlite)', () => {
       headers: { 'sec-fetch-mode': 'navigate' },
     });
     expect(browser.headers.location).toBe('/login?ssoError=sso.provider_unavailable');
+  });
+
+  it('Entra ID (no email_verified): its verified-domain claim xms_edov counts, for the entra preset only', async () => {
+    await addTestProvider(t.services, op, { name: 'entra-op', preset: 'entra' });
+    for (const name of ['erin', 'emil']) {
+      await t.services.users.createSso(CLI_CONTEXT, {
+        username: name,
+        email: `${name}@corp.example`,
+        role: 'viewer',
+        authMethod: 'sso',
+        ssoProvider: name === 'erin' ? 'entra-op' : 'test-op',
+      });
+    }
+    const erin = account();
+    op.setAccount(erin, { email: 'erin@corp.example', xms_edov: true });
+    const entra = await ssoSignIn(t, op, erin, { provider: 'entra-op' });
+    expect(entra.error).toBeNull();
+    expect((await t.services.userReader.findRow('erin'))?.sso_subject).toBe(erin);
+    // Another preset does not read Microsoft's claim.
+    const emil = account();
+    op.setAccount(emil, { email: 'emil@corp.example', xms_edov: true });
+    expect((await ssoSignIn(t, op, emil)).error).toBe('sso.email_unverified');
+    // Nor does Entra without it.
+    const eve = account();
+    op.setAccount(eve, { email: 'erin@corp.example' });
+    expect((await ssoSignIn(t, op, eve, { provider: 'entra-op' })).error).toBe('sso.email_unverified');
   });
 
   it('the callback is a cross-site top-level GET: the cross-site check (for state changes) does not block it', async () => {

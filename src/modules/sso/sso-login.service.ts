@@ -117,6 +117,19 @@ function isUnreachable(error: unknown): boolean {
   return false;
 }
 
+const TRUE_CLAIM = new Set<unknown>([true, 'true']);
+
+/**
+ * Whether the provider vouches for the email it asserts: `email_verified` (a string in some providers, e.g. AWS
+ * Cognito). Microsoft Entra ID sends no `email_verified` — its `email` is an attribute a tenant can set to anything
+ * — but, as its optional claim `xms_edov`, whether the address's domain is verified by the user's tenant: for the
+ * `entra` preset that counts as verified (docs/sso.md#which-user-signs-in).
+ */
+function emailVerified(provider: SsoProviderConfig, claims: Record<string, unknown>): boolean {
+  if (TRUE_CLAIM.has(claims.email_verified)) return true;
+  return provider.preset === 'entra' && TRUE_CLAIM.has(claims.xms_edov);
+}
+
 /** What the audit log records of a protocol failure: the provider's error or openid-client's code, no secrets. */
 function protocolReason(error: unknown): string {
   if (error instanceof oidc.ResponseBodyError) return `token_error:${error.error}`;
@@ -210,8 +223,7 @@ export function createSsoLoginService(deps: SsoLoginServiceDeps) {
     return {
       subject: String(claims.sub),
       email: typeof email === 'string' && email.length > 0 && email.length <= 254 ? email : null,
-      // Some providers send the flag as a string.
-      emailVerified: claims.email_verified === true || claims.email_verified === 'true',
+      emailVerified: emailVerified(provider, claims),
       preferredUsername: claims.preferred_username,
       groups: groupsOf(claims, provider.groupsClaim),
     };
