@@ -34,6 +34,11 @@ export interface DomainEvents {
   /** A broker integration's settings changed (created, updated, enabled, disabled, deleted). */
   'broker.changed': { id: string; name: string; change: 'created' | 'updated' | 'deleted' };
   /**
+   * A device's registration request was approved or rejected (docs/registry.md): the embedded broker answers a
+   * device that waits for it over MQTT on whichever instance holds its connection.
+   */
+  'registry.decided': { requestId: string; username: string; decision: 'approved' | 'rejected' };
+  /**
    * This process may have missed changes (it fell further behind than the feed keeps): every cache must be
    * dropped and live state re-checked. Emitted by the follower, never written to the feed.
    */

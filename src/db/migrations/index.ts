@@ -10,6 +10,7 @@ import * as m008 from './008-user-secrets.js';
 import * as m009 from './009-api-keys.js';
 import * as m010 from './010-scrape-tokens.js';
 import * as m011 from './011-sso.js';
+import * as m012 from './012-client-registry.js';
 
 /**
  * The one migration set for both engines, listed statically so it works the same from `src` (tsx, tests) and
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '009-api-keys': m009,
   '010-scrape-tokens': m010,
   '011-sso': m011,
+  '012-client-registry': m012,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -31,6 +31,15 @@ export const AUDIT_ACTIONS = [
   'api_key.delete',
   'scrape_token.create',
   'scrape_token.delete',
+  'registry.request',
+  'registry.approve',
+  'registry.reject',
+  'registry.unlock',
+  'registry.lock',
+  'registry.limits_update',
+  'registry.token_create',
+  'registry.token_delete',
+  'registry.credentials_delivered',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

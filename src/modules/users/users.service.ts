@@ -38,6 +38,7 @@ import {
   countUserManagers,
   deleteUserRow,
   findRootUser,
+  findUserById,
   findUserByUsername,
   insertPasswordHistory,
   insertUser,
@@ -384,6 +385,81 @@ export function createUsersService(deps: UsersServiceDeps) {
     return { password: prepared.password, graceUntil };
   }
 
+  /** The role and scopes of a new user, checked: compatible, and only what the actor holds itself. */
+  function newUserRights(ctx: OperationContext, input: NewUserInput): { role: Role; scopes: Scope[] } {
+    const role = roleOf(input.role);
+    const scopes = normalizeScopes(input.scopes ?? defaultScopes(role));
+    const bad = incompatibleScopes(role, scopes);
+    if (bad.length > 0) {
+      throw userError('user.scopes_incompatible', `Role ${role} cannot hold ${bad.join(', ')}`);
+    }
+    enforce(canGrant(ctx.actor, role, scopes));
+    return { role, scopes };
+  }
+
+  /**
+   * Inserts a new user in `trx`, which holds the admin-set lock, with the `prepared` password or none yet: its
+   * access roles, its audit event and its change-feed record, in that transaction.
+   */
+  async function insertIn(
+    trx: Kysely<Database>,
+    ctx: OperationContext,
+    input: NewUserInput,
+    rights: { role: Role; scopes: Scope[] },
+    prepared: PreparedPassword | null,
+    options: { protected?: boolean; mustChangePassword?: boolean },
+  ): Promise<{ row: UserRow; user: PublicUser }> {
+    if (await findUserByUsername(trx, input.username)) {
+      throw userError('user.exists', `A user named "${input.username}" already exists`);
+    }
+    const now = clock.now();
+    const id = randomUUID();
+    const accessRoles = await deps.accessRoles.resolveForAssignment(trx, input.accessRoles ?? []);
+    await insertUser(trx, {
+      id,
+      username: input.username,
+      username_lower: input.username.toLowerCase(),
+      email: input.email ?? null,
+      email_lower: input.email?.toLowerCase() ?? null,
+      description: input.description ?? '',
+      kind: input.kind ?? 'person',
+      role: rights.role,
+      scopes: JSON.stringify(rights.scopes),
+      active: 1,
+      protected: options.protected ? 1 : 0,
+      ...(prepared
+        ? storedPassword(prepared, null)
+        : {
+            password_hash: null,
+            password_origin: null,
+            previous_password_hash: null,
+            previous_valid_until: null,
+          }),
+      password_changed_at: prepared ? now : null,
+      must_change_password: options.mustChangePassword ? 1 : 0,
+      session_timeout_minutes: input.sessionTimeoutMinutes ?? 0,
+      last_login_at: null,
+      created_at: now,
+      updated_at: now,
+    });
+    if (prepared) await recordPassword(trx, id, prepared.hash);
+    await deps.accessRoles.assign(
+      trx,
+      id,
+      accessRoles.map((accessRole) => accessRole.id),
+    );
+    const created = await mustFind(trx, input.username);
+    const user = await publicUser(trx, created);
+    const { createdAt: _c, updatedAt: _u, lastLoginAt: _l, ...snapshot } = user;
+    await audit.record(trx, ctx, {
+      action: 'user.create',
+      target: userTarget(input.username),
+      details: { after: snapshot },
+    });
+    await recordChange(trx, created, 'created');
+    return { row: created, user };
+  }
+
   /**
    * Creates a user with the password `prepare` yields (hashed after every other check passed, outside the
    * transaction); the cleartext goes to the password sink after commit.
@@ -398,61 +474,15 @@ export function createUsersService(deps: UsersServiceDeps) {
       ctx,
       { action: 'user.create', target: userTarget(input.username) },
       async () => {
-        const role = roleOf(input.role);
-        const scopes = normalizeScopes(input.scopes ?? defaultScopes(role));
-        const bad = incompatibleScopes(role, scopes);
-        if (bad.length > 0) {
-          throw userError('user.scopes_incompatible', `Role ${role} cannot hold ${bad.join(', ')}`);
-        }
-        enforce(canGrant(ctx.actor, role, scopes));
+        const rights = newUserRights(ctx, input);
         if (await findUserByUsername(db, input.username)) {
           throw userError('user.exists', `A user named "${input.username}" already exists`);
         }
         const prepared = await prepare();
-        const now = clock.now();
-        const id = randomUUID();
-        return transaction(async (trx) => {
-          if (await findUserByUsername(trx, input.username)) {
-            throw userError('user.exists', `A user named "${input.username}" already exists`);
-          }
-          const accessRoles = await deps.accessRoles.resolveForAssignment(trx, input.accessRoles ?? []);
-          await insertUser(trx, {
-            id,
-            username: input.username,
-            username_lower: input.username.toLowerCase(),
-            email: input.email ?? null,
-            email_lower: input.email?.toLowerCase() ?? null,
-            description: input.description ?? '',
-            kind: input.kind ?? 'person',
-            role,
-            scopes: JSON.stringify(scopes),
-            active: 1,
-            protected: options.protected ? 1 : 0,
-            ...storedPassword(prepared, null),
-            password_changed_at: now,
-            must_change_password: options.mustChangePassword ? 1 : 0,
-            session_timeout_minutes: input.sessionTimeoutMinutes ?? 0,
-            last_login_at: null,
-            created_at: now,
-            updated_at: now,
-          });
-          await recordPassword(trx, id, prepared.hash);
-          await deps.accessRoles.assign(
-            trx,
-            id,
-            accessRoles.map((accessRole) => accessRole.id),
-          );
-          const created = await mustFind(trx, input.username);
-          const user = await publicUser(trx, created);
-          const { createdAt: _c, updatedAt: _u, lastLoginAt: _l, ...snapshot } = user;
-          await audit.record(trx, ctx, {
-            action: 'user.create',
-            target: userTarget(input.username),
-            details: { after: snapshot },
-          });
-          await recordChange(trx, created, 'created');
-          return { row: created, user, prepared };
-        });
+        return transaction(async (trx) => ({
+          ...(await insertIn(trx, ctx, input, rights, prepared, options)),
+          prepared,
+        }));
       },
     );
     await deps.changes.settled();
@@ -516,6 +546,65 @@ export function createUsersService(deps: UsersServiceDeps) {
         mustChangePassword: !isMachineKind(kind),
       });
       return { user, password: prepared.password };
+    },
+
+    /**
+     * Creates a device or service without a credential yet, inside the caller's transaction: the client registry
+     * creates the user of an approved request in the approval's own transaction (docs/registry.md). The same
+     * checks, `user.create` audit event and change-feed record as `create`; a refusal throws and rolls the
+     * caller's transaction back (the caller audits it). The caller settles the change feed after commit; the
+     * first secret comes from {@link issueGeneratedSecretWithin} (or the user signs in with a certificate).
+     */
+    async createMachineWithin(
+      trx: Kysely<Database>,
+      ctx: OperationContext,
+      input: NewUserInput,
+    ): Promise<{ userId: string; user: PublicUser }> {
+      if (!isMachineKind(input.kind ?? 'person')) {
+        throw new Error('createMachineWithin creates devices and services only');
+      }
+      const rights = newUserRights(ctx, input);
+      await lockFor(trx, deps.engine, 'admin-set');
+      const { row, user } = await insertIn(trx, ctx, input, rights, null, {});
+      return { userId: row.id, user };
+    },
+
+    /**
+     * Draws a device's or service's secret and stores it (keyed fast hash, origin `generated`) inside the
+     * caller's transaction, recorded as a password change; refused (409 `user.not_machine`) for a person. The
+     * caller audits why; `committed` settles the change feed and hands the secret to the password sink, and must
+     * be called only after the transaction committed.
+     */
+    async issueGeneratedSecretWithin(
+      trx: Kysely<Database>,
+      userId: string,
+    ): Promise<{ secret: string; committed: () => Promise<void> }> {
+      const target = await findUserById(trx, userId);
+      if (!target) throw userError('user.not_found', 'The user of this request no longer exists');
+      if (!isMachineKind(target.kind)) {
+        throw userError(
+          'user.not_machine',
+          `${target.username} is a person: only machines get a generated secret`,
+        );
+      }
+      const prepared = await prepareGenerated(target.kind);
+      const now = clock.now();
+      await updateUser(trx, target.id, {
+        ...storedPassword(prepared, null),
+        password_changed_at: now,
+        must_change_password: 0,
+        updated_at: now,
+      });
+      await recordPassword(trx, target.id, prepared.hash);
+      const updated = await mustFind(trx, target.username);
+      await recordChange(trx, updated, 'password');
+      return {
+        secret: prepared.password,
+        committed: async () => {
+          await deps.changes.settled();
+          await passwordCommitted(updated, prepared.password);
+        },
+      };
     },
 
     async update(ctx: OperationContext, username: string, input: UpdateUserInput): Promise<PublicUser> {
