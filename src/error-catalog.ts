@@ -4,6 +4,7 @@ import { accessRoleError } from './modules/access-roles/access-roles.errors.js';
 import { apiKeyError } from './modules/api-keys/api-keys.errors.js';
 import { authError } from './modules/auth/auth.errors.js';
 import { brokerError } from './modules/brokers/brokers.errors.js';
+import { certificateError } from './modules/certificates/certificates.errors.js';
 import { forwardAuthError } from './modules/forward-auth/forward-auth.errors.js';
 import { metricsError } from './modules/metrics/metrics.errors.js';
 import { mfaError } from './modules/mfa/mfa.errors.js';
@@ -26,6 +27,7 @@ export const ERROR_CATALOG_SLICES: ReadonlyArray<{ feature: string; catalog: Err
   { feature: 'API keys', catalog: apiKeyError.catalog },
   { feature: 'Forward-auth', catalog: forwardAuthError.catalog },
   { feature: 'Metrics and scrape tokens', catalog: metricsError.catalog },
+  { feature: 'Certificates', catalog: certificateError.catalog },
 ];
 
 /** The catalogue rendered as the Markdown of docs/errors.md. */

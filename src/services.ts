@@ -22,6 +22,10 @@ import { type AuthService, createAuthService } from './modules/auth/auth.service
 import { createBrokerCredentials } from './modules/brokers/broker-credentials.js';
 import { createDirectory } from './modules/brokers/broker-directory.js';
 import { type BrokersService, createBrokersService } from './modules/brokers/brokers.service.js';
+import {
+  type CertificatesService,
+  createCertificatesService,
+} from './modules/certificates/certificates.service.js';
 import { apiKeyBearer } from './modules/forward-auth/api-key-bearer.js';
 import { createBasicCredentials } from './modules/forward-auth/basic-credentials.js';
 import {
@@ -108,6 +112,8 @@ export interface Services {
   readonly scrapeTokens: ScrapeTokensService;
   /** The Prometheus registry of this process (`GET /metrics`). */
   readonly metrics: MetricsService;
+  /** Warden's CA: device certificates from CSRs, their list and revocation, and their trust for MQTT over TLS. */
+  readonly certificates: CertificatesService;
 }
 
 /**
@@ -181,6 +187,14 @@ export function createServices(infra: Infrastructure): Services {
     changes,
   });
   const access = createAccessService({ users: userReader, accessRoles });
+  const certificates = createCertificatesService({
+    db,
+    clock,
+    box: secretBox,
+    audit,
+    changes,
+    users: userReader,
+  });
   const mqttAuth = createMqttAuthService({
     db,
     clock,
@@ -270,6 +284,7 @@ export function createServices(infra: Infrastructure): Services {
     mqttDecisions,
     scrapeTokens,
     metrics,
+    certificates,
   };
 }
 
@@ -288,6 +303,7 @@ export async function startServices(
   // Listeners first, so that nothing the follower delivers goes unheard.
   const stopAccess = services.access.start(events);
   const stopCredentials = services.mqttAuth.start(events);
+  const stopCertificates = services.certificates.start(events);
   const stopForwardAuth = services.forwardAuth.start(events);
   const stopSettings = await services.settings.follow(events);
   services.metrics.start();
@@ -313,6 +329,7 @@ export async function startServices(
     stopEnforcement();
     stopSettings();
     stopForwardAuth();
+    stopCertificates();
     stopCredentials();
     stopAccess();
   };

@@ -6,6 +6,10 @@ import type {
   BrokerIntegrationsTable,
   BrokerPasswordSyncTable,
 } from '../modules/brokers/brokers.table.js';
+import type {
+  CertificateAuthoritiesTable,
+  IssuedCertificatesTable,
+} from '../modules/certificates/certificates.table.js';
 import type { ScrapeTokensTable } from '../modules/metrics/scrape-tokens.table.js';
 import type { RecoveryCodesTable, UserMfaTable } from '../modules/mfa/mfa.table.js';
 import type {
@@ -51,4 +55,6 @@ export interface Database {
   registry_state: RegistryStateTable;
   registry_requests: RegistryRequestsTable;
   registry_tokens: RegistryTokensTable;
+  certificate_authorities: CertificateAuthoritiesTable;
+  issued_certificates: IssuedCertificatesTable;
 }

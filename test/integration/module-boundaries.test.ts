@@ -33,6 +33,8 @@ const OWNERS: Record<string, string> = {
   api_keys: 'api-keys',
   scrape_tokens: 'metrics',
   sso_providers: 'sso',
+  certificate_authorities: 'certificates',
+  issued_certificates: 'certificates',
 };
 
 /** Source files outside src/modules/ that act for a module (its engine-specific SQL helpers). */

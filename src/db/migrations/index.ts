@@ -11,6 +11,7 @@ import * as m009 from './009-api-keys.js';
 import * as m010 from './010-scrape-tokens.js';
 import * as m011 from './011-sso.js';
 import * as m012 from './012-client-registry.js';
+import * as m013 from './013-certificate-authority.js';
 
 /**
  * The one migration set for both engines, listed statically so it works the same from `src` (tsx, tests) and
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '010-scrape-tokens': m010,
   '011-sso': m011,
   '012-client-registry': m012,
+  '013-certificate-authority': m013,
 };
 
 export const migrationProvider: MigrationProvider = {

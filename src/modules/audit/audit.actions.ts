@@ -40,6 +40,9 @@ export const AUDIT_ACTIONS = [
   'registry.token_create',
   'registry.token_delete',
   'registry.credentials_delivered',
+  'certificate.ca_create',
+  'certificate.issue',
+  'certificate.revoke',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
