@@ -31,6 +31,7 @@ import { scrapeTokensRoutes } from './modules/metrics/scrape-tokens.routes.js';
 import { mfaRoutes } from './modules/mfa/mfa.routes.js';
 import { mqttClientsRoutes } from './modules/mqtt/mqtt-clients.routes.js';
 import type { Requirement } from './modules/permissions/permissions.policy.js';
+import { registryRoutes } from './modules/registry/registry.routes.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { settingsRoutes } from './modules/settings/settings.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
@@ -65,6 +66,7 @@ const FEATURE_ROUTES: ReadonlyArray<(app: App) => Promise<void>> = [
   forwardAuthRoutes,
   metricsRoutes,
   scrapeTokensRoutes,
+  registryRoutes,
 ];
 
 /** The methods Warden's routes use; a path that has some of them answers the others with 405. */

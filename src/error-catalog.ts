@@ -9,6 +9,7 @@ import { forwardAuthError } from './modules/forward-auth/forward-auth.errors.js'
 import { metricsError } from './modules/metrics/metrics.errors.js';
 import { mfaError } from './modules/mfa/mfa.errors.js';
 import { mqttError } from './modules/mqtt/mqtt.errors.js';
+import { registryError } from './modules/registry/registry.errors.js';
 import { sessionError } from './modules/sessions/sessions.errors.js';
 import { settingsError } from './modules/settings/settings.errors.js';
 import { userError } from './modules/users/users.errors.js';
@@ -27,6 +28,7 @@ export const ERROR_CATALOG_SLICES: ReadonlyArray<{ feature: string; catalog: Err
   { feature: 'API keys', catalog: apiKeyError.catalog },
   { feature: 'Forward-auth', catalog: forwardAuthError.catalog },
   { feature: 'Metrics and scrape tokens', catalog: metricsError.catalog },
+  { feature: 'Client registry', catalog: registryError.catalog },
   { feature: 'Certificates', catalog: certificateError.catalog },
 ];
 

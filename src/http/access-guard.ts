@@ -12,8 +12,8 @@ import {
   type Requirement,
 } from '../modules/permissions/permissions.policy.js';
 import { refusal } from '../modules/permissions/refusal.js';
-import { isDeviceRegistration } from '../modules/registry/registry-admission.js';
 import { registryThrottled } from '../modules/registry/registry.errors.js';
+import { isDeviceRegistration } from '../modules/registry/registry-admission.js';
 import { apiAllowList, isManagementApi } from './api-allow-list.js';
 import { SESSION_COOKIE } from './session-cookie.js';
 

@@ -2,7 +2,6 @@ import { Type } from 'typebox';
 import { operationContext } from '../../http/access-guard.js';
 import { NoContent } from '../../http/common-schemas.js';
 import type { App } from '../../http/fastify-types.js';
-import { pollSecretOf } from './registry-admission.js';
 import {
   ApproveBody,
   CreatedTokenSchema,
@@ -21,6 +20,7 @@ import {
   TokenParams,
   UnlockBody,
 } from './registry.schemas.js';
+import { pollSecretOf } from './registry-admission.js';
 
 const tags = ['client registry'];
 /** Registry decisions are asset management (docs/permissions.md); its limits are system configuration. */

@@ -4,8 +4,6 @@ import { UsernameSchema } from '../users/users.schemas.js';
 
 /** The most an unlock lasts, in minutes. */
 export const MAX_UNLOCK_MINUTES = 60;
-/** The largest CSR accepted, in bytes of PEM (docs/registry.md#certificates). */
-export const MAX_CSR_BYTES = 8192;
 /** `metadata` as JSON is at most this long, with at most {@link MAX_METADATA_MEMBERS} members. */
 export const MAX_METADATA_BYTES = 2048;
 export const MAX_METADATA_MEMBERS = 32;
@@ -31,9 +29,8 @@ export const RegistrationBody = Type.Object(
     csr: Type.Optional(
       Type.String({
         minLength: 1,
-        maxLength: MAX_CSR_BYTES,
         description:
-          'A PEM certificate signing request with CN = username: the device then receives a certificate instead of a password',
+          'A PEM certificate signing request (at most 8 KiB, else 400 certificate.csr_too_large) with CN = username: the device then receives a certificate instead of a password',
       }),
     ),
     token: Type.Optional(

@@ -9,6 +9,7 @@ import type { Engine } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/dialects/unique-violation.js';
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
+import type { CertificateAuthority } from '../certificates/certificate-authority.js';
 import type { OperationContext } from '../permissions/operation-context.js';
 import { actorName } from '../permissions/permissions.policy.js';
 import type { UserReader } from '../users/users.reader.js';
@@ -52,7 +53,6 @@ import type {
   RequestSource,
 } from './registry.table.js';
 import { createRegistryAdmission } from './registry-admission.js';
-import type { RegistryCertificates } from './registry-certificates.js';
 import { POLL_SECRET } from './registry-tokens.js';
 import type { RegistryTokensService } from './registry-tokens.service.js';
 
@@ -140,7 +140,8 @@ export function createRegistryService(deps: {
   users: Pick<UsersService, 'createMachineWithin' | 'issueGeneratedSecretWithin'>;
   userReader: Pick<UserReader, 'findRow'>;
   tokens: Pick<RegistryTokensService, 'verify' | 'consume'>;
-  certificates: Pick<RegistryCertificates, 'checkCsr' | 'issue'>;
+  /** Warden's CA: a request's CSR is checked when it arrives and signed at approval. */
+  certificates: Pick<CertificateAuthority, 'checkCsr' | 'issue'>;
 }) {
   const { db, engine, clock, audit, credentials } = deps;
   /** An unknown request id is verified against this, so it costs what a known one does. */
