@@ -128,7 +128,7 @@ export function installAccessGuard(app: FastifyInstance, options: AccessGuardOpt
     // poll secret is the route's to check); an administrator's request to such a route meets its `staff` requirement.
     if (requirement?.kind === 'registration') {
       if (isDeviceRegistration(request, requirement)) {
-        const wait = app.services.registry.admit(request.ip, request.method === 'GET' ? 'poll' : 'request');
+        const wait = app.services.registry.admit(request.ip, request.method === 'POST' ? 'request' : 'poll');
         if (wait > 0) throw registryThrottled(wait);
         return;
       }

@@ -432,7 +432,7 @@ describe.each(ENGINES)('device client registry API (%s)', (engine) => {
       expect(row?.password_hash).toMatch(/^\$warden-hmac-sha256\$/);
       const mqtt = await t.services.mqttAuth.authenticate({
         username: 'plc-1',
-        password,
+        password: Buffer.from(password),
         clientId: 'plc-1',
         ip: '203.0.113.9',
       });

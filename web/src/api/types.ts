@@ -54,3 +54,11 @@ export type CreateApiKeyBody = RequestOf<'/api/v1/api-keys', 'post'>;
 export type UpdateApiKeyBody = RequestOf<'/api/v1/api-keys/{id}', 'patch'>;
 /** A created key, with the key itself (shown once). */
 export type CreatedApiKey = JsonOf<paths['/api/v1/api-keys']['post']['responses'][201]>;
+export type RegistryState = ResponseOf<'/api/v1/registry', 'get'>;
+export type RegistryRequestList = ResponseOf<'/api/v1/registry/requests', 'get'>;
+export type RegistryRequest = RegistryRequestList['items'][number];
+export type EnrolmentTokenList = ResponseOf<'/api/v1/registry/tokens', 'get'>;
+export type EnrolmentToken = EnrolmentTokenList['items'][number];
+export type CreateEnrolmentTokenBody = RequestOf<'/api/v1/registry/tokens', 'post'>;
+/** A created enrolment token, with the token itself (shown once). */
+export type CreatedEnrolmentToken = JsonOf<paths['/api/v1/registry/tokens']['post']['responses'][201]>;

@@ -82,4 +82,5 @@ export const AREA_REQUIREMENTS = {
   security: { kind: 'read', scope: 'system_config' },
   brokers: { kind: 'read', scope: 'system_config' },
   apiKeys: { kind: 'read', scope: 'api_key_management' },
+  registry: { kind: 'read', scope: 'asset_management' },
 } as const satisfies Record<string, Requirement>;
