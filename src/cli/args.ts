@@ -9,6 +9,8 @@ export interface OptionSpec {
   readonly description: string;
   /** Shown without brackets in the synopsis; the command checks it (parseArgs has no required options). */
   readonly required?: boolean;
+  /** May be given several times (`--access-role a --access-role b`); read with {@link optionalStrings}. */
+  readonly multiple?: boolean;
 }
 
 /**
@@ -76,10 +78,15 @@ function refuseOptions(argv: readonly string[], spec: CommandSpec): void {
 export function parse(
   argv: readonly string[],
   spec: CommandSpec,
-): { values: Record<string, string | boolean | undefined>; positionals: string[]; json: boolean } {
+): {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+  json: boolean;
+} {
   refuseOptions(argv, spec);
   const options: NonNullable<ParseArgsConfig['options']> = { json: { type: 'boolean' } };
-  for (const [name, option] of Object.entries(spec.options ?? {})) options[name] = { type: option.type };
+  for (const [name, option] of Object.entries(spec.options ?? {}))
+    options[name] = { type: option.type, ...(option.multiple ? { multiple: true } : {}) };
   try {
     const { values, positionals } = parseArgs({
       args: [...argv],
@@ -88,7 +95,7 @@ export function parse(
       strict: true,
     });
     return {
-      values: values as Record<string, string | boolean | undefined>,
+      values: values as Record<string, string | boolean | string[] | undefined>,
       positionals,
       json: (values as Record<string, unknown>).json === true,
     };
@@ -118,6 +125,12 @@ export function optionalList(values: Record<string, unknown>, name: string): str
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean);
+}
+
+/** The values of a `multiple` option in the order given; none = the empty list. */
+export function optionalStrings(values: Record<string, unknown>, name: string): string[] {
+  const value = values[name];
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
 export function optionalInteger(values: Record<string, unknown>, name: string): number | undefined {

@@ -10,6 +10,7 @@ import { API_KEYS, apiKeysCommand } from './commands/api-keys.command.js';
 import { BROKERS, brokersCommand } from './commands/brokers.command.js';
 import { MOSQUITTO, mosquittoCommand } from './commands/mosquitto.command.js';
 import { RECOVER_ADMIN, recoverAdminCommand } from './commands/recover-admin.command.js';
+import { REGISTRY, registryCommand } from './commands/registry.command.js';
 import { SCRAPE_TOKENS, scrapeTokensCommand } from './commands/scrape-tokens.command.js';
 import { SERVE, serveCommand } from './commands/serve.command.js';
 import { SESSIONS, sessionsCommand } from './commands/sessions.command.js';
@@ -38,6 +39,7 @@ const SERVICE_COMMANDS: Record<string, { usage: CommandSpec | CommandGroup; run:
   mosquitto: { usage: MOSQUITTO, run: mosquittoCommand },
   'api-keys': { usage: API_KEYS, run: apiKeysCommand },
   'scrape-tokens': { usage: SCRAPE_TOKENS, run: scrapeTokensCommand },
+  registry: { usage: REGISTRY, run: registryCommand },
 };
 
 /** Every command in the order `warden --help` lists them. */
@@ -54,6 +56,7 @@ const USAGE = mainUsage([
   MOSQUITTO,
   API_KEYS,
   SCRAPE_TOKENS,
+  REGISTRY,
 ]);
 
 /**
