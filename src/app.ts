@@ -25,6 +25,7 @@ import { authRoutes } from './modules/auth/auth.routes.js';
 import { brokersRoutes } from './modules/brokers/brokers.routes.js';
 import { BROKER_CONFIG_COMPONENTS } from './modules/brokers/brokers.schemas.js';
 import { hooksRoutes } from './modules/brokers/hooks.routes.js';
+import { certificatesRoutes } from './modules/certificates/certificates.routes.js';
 import { forwardAuthRoutes } from './modules/forward-auth/forward-auth.routes.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { scrapeTokensRoutes } from './modules/metrics/scrape-tokens.routes.js';
@@ -67,6 +68,7 @@ const FEATURE_ROUTES: ReadonlyArray<(app: App) => Promise<void>> = [
   metricsRoutes,
   scrapeTokensRoutes,
   registryRoutes,
+  certificatesRoutes,
 ];
 
 /** The methods Warden's routes use; a path that has some of them answers the others with 405. */

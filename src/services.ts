@@ -214,6 +214,7 @@ export function createServices(infra: Infrastructure): Services {
     generatedSecrets: users,
     secretKey: infra.secretKey,
     trustworthy: () => changes.trustworthy(),
+    certificates,
   });
   const mqttConnections = createMqttConnectionsService({ db, audit });
   const mqttPublishDenials = createPublishDenialsService({ db, clock, audit });

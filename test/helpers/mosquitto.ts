@@ -52,6 +52,8 @@ export function mosquittoPlugin(): string | null {
 export interface MosquittoInstance {
   readonly url: string;
   readonly port: number;
+  /** The client-certificate listener's port, when started with `clientCertificates`. */
+  readonly tlsPort: number | null;
   readonly adminUsername: string;
   readonly adminPassword: string;
   /** The broker's log so far (for failure messages). */
@@ -87,7 +89,17 @@ async function portOpen(port: number): Promise<boolean> {
  */
 export async function startMosquitto(
   plugin: string,
-  options: { adminUsername?: string; adminPassword?: string; dynsecFile?: string } = {},
+  options: {
+    adminUsername?: string;
+    adminPassword?: string;
+    dynsecFile?: string;
+    /**
+     * A second listener for devices with client certificates (docs/certificates.md#mosquitto): TLS with this
+     * server certificate, trusting `caFile` (Warden's CA), `require_certificate true` and
+     * `use_identity_as_username true`.
+     */
+    clientCertificates?: { certFile: string; keyFile: string; caFile: string };
+  } = {},
 ): Promise<MosquittoInstance> {
   const adminUsername = options.adminUsername ?? 'dynsec-admin';
   const adminPassword = options.adminPassword ?? 'Dynsec-Adm1n!';
@@ -103,10 +115,31 @@ export async function startMosquitto(
   const logFile = path.join(dir, 'mosquitto.log');
   const port = await freePort();
   const conf = path.join(dir, 'mosquitto.conf');
+  const tlsPort = options.clientCertificates ? await freePort() : null;
+  const tlsLines: string[] = [];
+  if (options.clientCertificates) {
+    // Copied where user `mosquitto` can read them.
+    const readable = (source: string, name: string): string => {
+      const target = path.join(dir, name);
+      fs.copyFileSync(source, target);
+      fs.chmodSync(target, 0o644);
+      return target;
+    };
+    const { certFile, keyFile, caFile } = options.clientCertificates;
+    tlsLines.push(
+      `listener ${tlsPort} 127.0.0.1`,
+      `certfile ${readable(certFile, 'server.pem')}`,
+      `keyfile ${readable(keyFile, 'server.key')}`,
+      `cafile ${readable(caFile, 'warden-ca.pem')}`,
+      'require_certificate true',
+      'use_identity_as_username true',
+    );
+  }
   fs.writeFileSync(
     conf,
     [
       'per_listener_settings false',
+      ...tlsLines,
       `listener ${port} 127.0.0.1`,
       'allow_anonymous false',
       `plugin ${plugin}`,
@@ -122,7 +155,11 @@ export async function startMosquitto(
   const child: ChildProcess = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const log = (): string => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '');
-  for (let attempt = 0; !(await portOpen(port)); attempt++) {
+  for (
+    let attempt = 0;
+    !(await portOpen(port)) || (tlsPort !== null && !(await portOpen(tlsPort)));
+    attempt++
+  ) {
     if (attempt > 200 || child.exitCode !== null) {
       child.kill('SIGTERM');
       throw new Error(`mosquitto did not start on port ${port}:\n${log()}`);
@@ -132,6 +169,7 @@ export async function startMosquitto(
   return {
     url: `mqtt://127.0.0.1:${port}`,
     port,
+    tlsPort,
     adminUsername,
     adminPassword,
     log,

@@ -18,7 +18,11 @@ describe('HTTP conventions', () => {
     expect(api.length).toBeGreaterThan(40);
     for (const route of api) expect(route.access, `${route.method} ${route.url}`).toBeDefined();
     const open = api.filter((r) => r.access.kind === 'public').map((r) => `${r.method} ${r.url}`);
-    expect(open).toEqual(['POST /api/v1/auth/login']);
+    expect(open).toEqual([
+      'POST /api/v1/auth/login',
+      'GET /api/v1/registry/ca.pem',
+      'HEAD /api/v1/registry/ca.pem',
+    ]);
     for (const r of api.filter((r) => r.access.kind === 'hook')) expect(r.url).toMatch(/^\/api\/v1\/hooks\//);
     const forwarded = api.filter((r) => r.access.kind === 'forwarded').map((r) => `${r.method} ${r.url}`);
     expect(forwarded).toEqual(['GET /api/v1/forward-auth', 'HEAD /api/v1/forward-auth']);

@@ -7,6 +7,7 @@ import type { DecisionAction } from '../../modules/mqtt/decision-counts.js';
 import type { MqttRefusal } from '../../modules/mqtt/mqtt-auth.service.js';
 import type { Services } from '../../services.js';
 import { AedesConnection } from './aedes-connection.js';
+import { presentedCertificate } from './client-certificates.js';
 
 type Hooks = Required<
   Pick<
@@ -28,6 +29,7 @@ const RETURN_CODES: Record<MqttRefusal, number> = {
   bad_credentials: BAD_USERNAME_OR_PASSWORD,
   throttled: NOT_AUTHORIZED,
   unavailable: SERVER_UNAVAILABLE,
+  not_authorized: NOT_AUTHORIZED,
 };
 
 /**
@@ -152,8 +154,10 @@ export function createAccessHooks(deps: { services: Services; logger: Logger }):
         return done(refusal(IDENTIFIER_REJECTED, 'identifier rejected'), false);
       }
       const ip = remoteAddress(client);
-      mqttAuth
-        .authenticate({ username, password, clientId: client.id, ip })
+      const attempt = { username, password, clientId: client.id, ip };
+      // A client certificate (TLS listener) is judged by itself; without one, the password decides.
+      const presented = presentedCertificate(client.conn);
+      (presented ? mqttAuth.authenticateCertificate(attempt, presented) : mqttAuth.authenticate(attempt))
         .then(async (result) => {
           if (!result.ok) {
             if (result.error)
@@ -169,11 +173,16 @@ export function createAccessHooks(deps: { services: Services; logger: Logger }):
             ip,
             client.conn instanceof TLSSocket ? 'mqtts' : 'mqtt',
             infra.clock.now(),
+            result.certificateSerial ?? null,
           );
           // Registered before the rules are read: a revocation emitted from here on finds the connection.
           connections.set(client, connection);
           mqttConnections.add(connection);
-          const release = mqttAuth.hold(result.credential, connection);
+          const release = mqttAuth.hold(
+            result.credential,
+            connection,
+            result.verified === 'certificate' ? result.validUntil : undefined,
+          );
           client.conn.once('close', () => {
             mqttConnections.remove(connection);
             release();

@@ -28,6 +28,7 @@ export class AedesConnection implements MqttConnection {
     readonly ip: string,
     readonly listener: 'mqtt' | 'mqtts',
     readonly connectedAt: number,
+    readonly certificateSerial: string | null = null,
   ) {
     this.identity = { username, clientid: client.id };
     this.memo = new DecisionMemo(this.identity);

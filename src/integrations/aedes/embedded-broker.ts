@@ -14,6 +14,7 @@ import {
   type ProtocolRefusal,
   ProtocolViolation,
 } from './aedes-packet-guard.js';
+import { clientCertificateOptions } from './client-certificates.js';
 import { type BrokerClusterOptions, connectRedisBackplane, type RedisBackplane } from './redis-backplane.js';
 
 export type { ProtocolRefusal } from './aedes-packet-guard.js';
@@ -166,6 +167,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     ? {
         cert: readPem(options.tls.certPath, 'WARDEN_MQTT_TLS_CERT'),
         key: readPem(options.tls.keyPath, 'WARDEN_MQTT_TLS_KEY'),
+        // Client certificates issued by Warden's CA authenticate their user (docs/certificates.md).
+        ...clientCertificateOptions(await options.services.certificates.caCertificatePem()),
       }
     : null;
   const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MQTT_MAX_PACKET_BYTES;

@@ -136,20 +136,28 @@ describe('users and roles as dynsec clients and roles', () => {
   });
 
   it('a user holding a placeholder role gets one per-user role with all its rules, in order', () => {
-    const desired = desiredUser(
-      user('dev-2', ['mine', 'plain'], { active: false }),
-      indexRoles(roles),
-      options,
-      () => {},
-    );
+    const desired = desiredUser(user('dev-2', ['mine', 'plain']), indexRoles(roles), options, () => {});
     expect(desired?.client.roles).toEqual([{ rolename: 'warden-user-dev-2', priority: 1 }]);
-    expect(desired?.client.disabled).toBe(true);
+    expect(desired?.client.disabled).toBe(false);
     expect(desired?.userRole?.acls.map((acl) => `${acl.acltype} ${acl.topic}`)).toEqual([
       'subscribePattern u/dev-2/#',
       'subscribePattern $share/+/u/dev-2/#',
       'publishClientReceive u/dev-2/#',
       'publishClientSend p/#',
     ]);
+  });
+
+  it('an inactive user is a disabled client without roles (a certificate login skips the disabled flag)', () => {
+    for (const held of [['plain'], ['mine', 'plain']]) {
+      const desired = desiredUser(
+        user('dev-4', held, { active: false }),
+        indexRoles(roles),
+        options,
+        () => {},
+      );
+      expect(desired?.client).toMatchObject({ disabled: true, roles: [] });
+      expect(desired?.userRole).toBeNull();
+    }
   });
 
   it('binds the client id to the username when asked', () => {

@@ -8,6 +8,7 @@
  *   order, as client roles with descending priorities;
  * - a user holding any role with `${username}` / `${clientid}` gets one per-user role `warden-user-<name>`
  *   holding all its rules, expanded (2.0 has no `%u`/`%c`), instead of the shared roles;
+ * - an inactive user → a disabled client without roles;
  * - `publish` → publishClientSend; `subscribe` → subscribePattern (plus `$share/+/<filter>`, since Mosquitto
  *   checks shared subscriptions on the full string) and publishClientReceive; `all` → all of them;
  * - rule order → unique descending ACL priorities; conditions dynsec cannot check (QoS lists, retain) fail
@@ -216,7 +217,10 @@ export function desiredUser(
     note(`user ${user.username} has the dynsec admin's name and is not mirrored`);
     return null;
   }
-  const held = user.accessRoles.flatMap((name) => {
+  // An inactive user's client is disabled and holds no roles: Mosquitto skips the password check — and with it
+  // the disabled flag — for a listener with `use_identity_as_username` (docs/certificates.md#mosquitto), where
+  // a roleless client gets only the default access, which denies everything.
+  const held = (user.active ? user.accessRoles : []).flatMap((name) => {
     const role = rolesByName.get(name.toLowerCase());
     return role ? [role] : [];
   });

@@ -39,13 +39,20 @@ export type CertificateVerdict =
       readonly serial: string;
       /** The certificate's end (epoch ms). */
       readonly notAfter: number;
+      /** Answered from memory (trusted recently), without reading the database. */
+      readonly remembered: boolean;
     }
   | { readonly ok: false; readonly reason: CertificateRefusal; readonly username: string | null };
 
-type Trusted = Extract<CertificateVerdict, { ok: true }> & {
+type Trusted = Omit<Extract<CertificateVerdict, { ok: true }>, 'remembered'> & {
   readonly fingerprint: string;
-  expiresAt: number;
+  readonly expiresAt: number;
 };
+
+function verdictOf(entry: Trusted, remembered: boolean): CertificateVerdict {
+  const { userId, username, serial, notAfter } = entry;
+  return { ok: true, userId, username, serial, notAfter, remembered };
+}
 
 /**
  * Decides whether a client certificate authenticates a user: it chains to Warden's CA, Warden recorded its serial
@@ -78,7 +85,7 @@ export class CertificateTrust {
     const now = this.deps.clock.now();
     const cached = this.#entries.get(serial);
     if (cached && cached.fingerprint === fingerprint && now < cached.expiresAt && now < cached.notAfter) {
-      return cached;
+      return verdictOf(cached, true);
     }
     if (cached) this.#entries.delete(serial);
     const generation = this.#generation;
@@ -106,7 +113,7 @@ export class CertificateTrust {
       expiresAt: now + (this.deps.ttlMs ?? 60_000),
     };
     if (generation === this.#generation) this.#remember(trusted);
-    return trusted;
+    return verdictOf(trusted, false);
   }
 
   /** Follows the changes that end a certificate's trust; returns the stop function. */

@@ -64,6 +64,10 @@ export function startLiveEnforcement(deps: {
     });
     deadlines.add(cancel);
   });
+  // A revoked client certificate closes the connections made with it (docs/certificates.md#revocation).
+  const offRevoked = deps.events.on('certificate.revoked', ({ serial, username }) => {
+    closeAll(deps.connections.ofUser(username).filter((c) => c.certificateSerial === serial));
+  });
   const apply = async (
     connections: readonly MqttConnection[],
     subject: AccessSubject | null,
@@ -93,6 +97,7 @@ export function startLiveEnforcement(deps: {
     for (const cancel of deadlines) cancel();
     deadlines.clear();
     offEvents();
+    offRevoked();
     offSubjects();
     offReset();
   };

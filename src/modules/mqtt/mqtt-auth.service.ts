@@ -7,6 +7,11 @@ import type { DomainEventBus } from '../../core/events.js';
 import { GroupCommit } from '../../db/group-commit.js';
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
+import type { PresentedCertificate } from '../certificates/certificate-trust.js';
+import {
+  authenticateWithCertificate,
+  type CertificateLoginDeps,
+} from '../certificates/mqtt-certificate-login.js';
 import { isThrottled, type ThrottlePolicy, type ThrottleService } from '../throttle/throttle.service.js';
 import { createUnblockedMemo } from '../throttle/unblocked-memo.js';
 import { userTarget } from '../users/users.mapper.js';
@@ -25,15 +30,16 @@ export interface MqttConnectAttempt {
 /**
  * Why a CONNECT was refused: `bad_credentials` covers unknown users, wrong passwords, deactivated users and
  * users without a password alike (no user enumeration); `throttled` = too many failures for the account or
- * address; `unavailable` = the hasher is saturated or the database failed.
+ * address; `unavailable` = the hasher is saturated or the database failed; `not_authorized` = a client
+ * certificate that authenticates nobody (docs/certificates.md).
  */
-export type MqttRefusal = 'bad_credentials' | 'throttled' | 'unavailable';
+export type MqttRefusal = 'bad_credentials' | 'throttled' | 'unavailable' | 'not_authorized';
 
 export type MqttAuthResult =
   | {
       readonly ok: true;
       readonly user: VerifiedCredential;
-      readonly verified: 'password' | 'cache';
+      readonly verified: 'password' | 'cache' | 'certificate';
       /** Opaque handle of the verified credential, for {@link MqttAuthService.hold}. */
       readonly credential: string;
       /**
@@ -41,6 +47,8 @@ export type MqttAuthResult =
        * secret, null for the current one.
        */
       readonly validUntil: number | null;
+      /** With `verified: 'certificate'`: the serial of the client certificate (live revocation closes by it). */
+      readonly certificateSerial?: string;
     }
   | { readonly ok: false; readonly reason: MqttRefusal; readonly error?: unknown };
 
@@ -74,6 +82,8 @@ export interface MqttAuthServiceDeps {
    * have been deactivated meanwhile must not let it in.
    */
   trustworthy?: () => boolean;
+  /** Client certificates issued by Warden's CA (the TLS listener's certificate logins). */
+  certificates?: CertificateLoginDeps['certificates'];
 }
 
 export type MqttAuthService = ReturnType<typeof createMqttAuthService>;
@@ -344,14 +354,42 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
     },
 
     /**
+     * Decides a CONNECT that presented a client certificate on the TLS listener (docs/certificates.md). Never
+     * throws: unexpected failures answer `unavailable` with the error attached.
+     */
+    async authenticateCertificate(
+      attempt: MqttConnectAttempt,
+      presented: PresentedCertificate,
+    ): Promise<MqttAuthResult> {
+      if (deps.trustworthy && !deps.trustworthy()) {
+        return { ok: false, reason: 'unavailable', error: new Error('not in touch with the change feed') };
+      }
+      if (!deps.certificates) return { ok: false, reason: 'not_authorized' };
+      try {
+        return await authenticateWithCertificate(
+          { db, audit, certificates: deps.certificates },
+          attempt,
+          presented,
+        );
+      } catch (error) {
+        return { ok: false, reason: 'unavailable', error };
+      }
+    },
+
+    /**
      * A connection authenticated with `credential` stays open: the credential is trusted while it does and for
      * the cache's lifetime after the returned release function is called (when the connection closes). A
-     * credential with an end (a previous secret in its grace period) closes `connection` when it ends.
+     * credential with an end (a previous secret in its grace period, or `validUntil`: a client certificate's
+     * end) closes `connection` when it ends.
      */
-    hold(credential: string, connection: Pick<MqttConnection, 'close'>): () => void {
+    hold(
+      credential: string,
+      connection: Pick<MqttConnection, 'close'>,
+      validUntil?: number | null,
+    ): () => void {
       const release = cache.pin(credential);
-      const validUntil = cache.validUntil(credential);
-      const cancel = validUntil === null ? () => {} : runAt(clock, validUntil, () => connection.close());
+      const end = validUntil ?? cache.validUntil(credential);
+      const cancel = end === null ? () => {} : runAt(clock, end, () => connection.close());
       return () => {
         cancel();
         release();

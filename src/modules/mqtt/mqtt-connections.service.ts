@@ -19,6 +19,8 @@ export interface MqttConnection {
   /** Epoch ms. */
   readonly connectedAt: number;
   readonly listener: 'mqtt' | 'mqtts';
+  /** The serial of the client certificate it authenticated with (docs/certificates.md); absent: a password. */
+  readonly certificateSerial?: string | null;
   /** The filters granted to this connection, with their QoS. */
   subscriptions(): ReadonlyMap<string, QoS>;
   /** Removes subscriptions on the broker's side, as if the client had unsubscribed. */

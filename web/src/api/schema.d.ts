@@ -5649,6 +5649,217 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/registry/ca.pem': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Warden's CA certificate (PEM): the issuer of device client certificates */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The CA certificate */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/x-pem-file': string;
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/certificates': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List the certificates Warden issued, newest first, optionally of one user */
+    get: {
+      parameters: {
+        query?: {
+          /** @description only the certificates of this username */
+          username?: string;
+          page?: number;
+          pageSize?: 25 | 50 | 100 | 250;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                /** @description lower-case hex, no leading zero bytes */
+                serialNumber: string;
+                /** @description the certificate's CN */
+                username: string;
+                /** @description `EC P-256`, `EC P-384` or `RSA <bits>` */
+                keyType: string;
+                /** @description SHA-256 of the DER certificate, lower-case hex */
+                fingerprintSha256: string;
+                /** Format: date-time */
+                notBefore: string;
+                /** Format: date-time */
+                notAfter: string;
+                /** Format: date-time */
+                issuedAt: string;
+                revokedAt: string | null;
+                /** @description at the time of the answer */
+                status: 'valid' | 'expired' | 'revoked';
+              }[];
+              total: number;
+              page: number;
+              pageSize: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/certificates/{serial}/revoke': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Revoke a certificate: refused at the next CONNECT, its live MQTT connections close */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description hex serial number (colons and case do not matter) */
+          serial: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description lower-case hex, no leading zero bytes */
+              serialNumber: string;
+              /** @description the certificate's CN */
+              username: string;
+              /** @description `EC P-256`, `EC P-384` or `RSA <bits>` */
+              keyType: string;
+              /** @description SHA-256 of the DER certificate, lower-case hex */
+              fingerprintSha256: string;
+              /** Format: date-time */
+              notBefore: string;
+              /** Format: date-time */
+              notAfter: string;
+              /** Format: date-time */
+              issuedAt: string;
+              revokedAt: string | null;
+              /** @description at the time of the answer */
+              status: 'valid' | 'expired' | 'revoked';
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
