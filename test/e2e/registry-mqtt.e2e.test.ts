@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DomainEventBus } from '../../src/core/events.js';
@@ -12,6 +14,8 @@ import { createTestContext, ROOT_PASSWORD, STRONG_PASSWORD, type TestContext } f
 /** Waits for something the broker does asynchronously; never asserts on time. */
 const until = (condition: () => void | Promise<void>): Promise<void> =>
   vi.waitFor(condition, { timeout: 5_000, interval: 5 });
+
+const run = promisify(execFile);
 
 const request = (clientId: string): string => `$warden/registry/${clientId}/request`;
 const response = (clientId: string): string => `$warden/registry/${clientId}/response`;
@@ -45,6 +49,8 @@ describe('client registry over MQTT on the embedded broker (real mqtt.js clients
     open.push(client);
     return client;
   }
+
+  const brokerPort = (): number => broker.port as number;
 
   /** The CONNACK return code of a refused CONNECT (throws when it was accepted). */
   async function refusal(username: string, password: string, options: IClientOptions = {}): Promise<number> {
@@ -284,6 +290,70 @@ describe('client registry over MQTT on the embedded broker (real mqtt.js clients
     await until(() => expect(third.answers()).toHaveLength(1));
     expect(third.answers()[0]).toMatchObject({ status: 'approved', credentialsDelivered: true });
     expect(third.answers()[0]?.credentials).toBeUndefined();
+  });
+
+  it('works with mosquitto_rr and mosquitto_sub as docs/registry.md shows', async () => {
+    await unlock();
+    const broker = [
+      '-V',
+      'mqttv311',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(brokerPort()),
+      '-i',
+      'plc-0042',
+      '-q',
+      '1',
+    ];
+    const asked = await run('mosquitto_rr', [
+      ...at,
+      '-u',
+      '$registry',
+      '-t',
+      request('plc-0042'),
+      '-e',
+      response('plc-0042'),
+      '-W',
+      '10',
+      '-m',
+      JSON.stringify({ username: 'plc-0042', metadata: { model: 'X1' } }),
+    ]);
+    const ack = JSON.parse(asked.stdout) as { requestId: string; pollSecret: string; status: string };
+    expect(ack.status).toBe('pending');
+    const waiting = run('mosquitto_sub', [
+      ...at,
+      '-u',
+      '$registry',
+      '-P',
+      ack.pollSecret,
+      '-t',
+      response('plc-0042'),
+      '-C',
+      '1',
+      '-W',
+      '10',
+    ]);
+    await approve(ack.requestId, ['sensor']);
+    const answer = JSON.parse((await waiting).stdout) as {
+      credentials: { username: string; password: string };
+    };
+    expect(answer).toMatchObject({ status: 'approved', credentialsDelivered: false });
+    const watcher = await connect('watcher', STRONG_PASSWORD);
+    const seen = inbox(watcher);
+    await subackCodes(watcher, 'dt/#', 1);
+    await run('mosquitto_pub', [
+      ...at,
+      '-u',
+      answer.credentials.username,
+      '-P',
+      answer.credentials.password,
+      '-t',
+      'dt/plc-0042/up',
+      '-m',
+      '21.5',
+    ]);
+    await until(() => expect(seen.map((m) => m.payload)).toEqual(['21.5']));
   });
 
   it('tells a waiting device of a rejection decided by another instance (through the change feed)', async () => {

@@ -48,6 +48,10 @@ interface Registration {
   readonly token: string | null;
   /** Requests made on this connection, or named by the poll secret it connected with. */
   readonly requests: Set<string>;
+  /** Requests whose final answer this connection got: it gets each once. */
+  readonly answered: Set<string>;
+  /** Requests being answered now, and whether to look again once done (something happened meanwhile). */
+  readonly answering: Map<string, boolean>;
   subscribed: boolean;
 }
 
@@ -138,22 +142,44 @@ export function withMqttRegistration<H extends BrokerHooks>(
   }
 
   /**
-   * Sends the current answer of a request this connection may receive; an approved one claims the credentials
-   * (one transaction: of all connections and polls, exactly one gets them).
+   * Sends the answer of a decided (or expired) request this connection may receive; an approved one claims the
+   * credentials (one transaction: of all connections and polls, exactly one gets them). A request still waiting
+   * has no answer yet: its device hears nothing until there is one.
    */
   async function answer(client: Client, registration: Registration, requestId: string): Promise<void> {
     const row = await registry.reread(requestId);
     if (!row || client.closed || !registration.subscribed) return;
     const status = await registry.answer(row, { ip: registration.ip, requestId: '' }, 'mqtt');
+    if (status.status === 'pending') return;
+    registration.answered.add(requestId);
     send(client, registration, status);
   }
 
-  function answerAll(client: Client, registration: Registration): void {
-    for (const requestId of registration.requests) {
-      answer(client, registration, requestId).catch((error: unknown) =>
-        logger.error({ err: error, requestId }, 'registry: answering over MQTT failed'),
-      );
+  /**
+   * Answers one request on this connection, one look at a time: a decision arriving while its SUBACK is being
+   * answered makes one more look, so the device gets its final answer once and never a "delivered before"
+   * ahead of its own credentials.
+   */
+  function answerSoon(client: Client, registration: Registration, requestId: string): void {
+    const { answering, answered } = registration;
+    if (answered.has(requestId)) return;
+    if (answering.has(requestId)) {
+      answering.set(requestId, true);
+      return;
     }
+    answering.set(requestId, false);
+    void (async () => {
+      try {
+        do {
+          answering.set(requestId, false);
+          await answer(client, registration, requestId);
+        } while (answering.get(requestId) === true && !answered.has(requestId));
+      } catch (error) {
+        logger.error({ err: error, requestId }, 'registry: answering over MQTT failed');
+      } finally {
+        answering.delete(requestId);
+      }
+    })();
   }
 
   async function submit(client: Client, registration: Registration, payload: Buffer): Promise<void> {
@@ -205,7 +231,14 @@ export function withMqttRegistration<H extends BrokerHooks>(
     const will = (client as unknown as { _will?: unknown })._will;
     if (!CLIENT_ID.test(client.id)) return IDENTIFIER_REJECTED;
     if (will || !client.clean || registry.admit(ip, 'poll') > 0) return NOT_AUTHORIZED;
-    const registration = { clientId: client.id, ip, requests: new Set<string>(), subscribed: false };
+    const registration = {
+      clientId: client.id,
+      ip,
+      requests: new Set<string>(),
+      answered: new Set<string>(),
+      answering: new Map<string, boolean>(),
+      subscribed: false,
+    };
     if (password === '') {
       return (await registry.isUnlocked()) ? { ...registration, token: null } : NOT_AUTHORIZED;
     }
@@ -301,15 +334,12 @@ export function withMqttRegistration<H extends BrokerHooks>(
         // aedes reports a refused filter with the granted code 128 in place of its QoS.
         if (!subscriptions.some((sub) => sub.topic === topic && (sub.qos as number) !== 128)) return;
         registration.subscribed = true;
-        answerAll(client, registration);
+        for (const requestId of registration.requests) answerSoon(client, registration, requestId);
       });
       const stop = deps.services.infra.events.on('registry.decided', ({ requestId }) => {
         for (const client of waiting.get(requestId) ?? []) {
           const registration = registrations.get(client);
-          if (!registration?.subscribed) continue;
-          answer(client, registration, requestId).catch((error: unknown) =>
-            logger.error({ err: error, requestId }, 'registry: answering over MQTT failed'),
-          );
+          if (registration?.subscribed) answerSoon(client, registration, requestId);
         }
       });
       broker.once('closed', stop);
