@@ -294,18 +294,7 @@ describe('client registry over MQTT on the embedded broker (real mqtt.js clients
 
   it('works with mosquitto_rr and mosquitto_sub as docs/registry.md shows', async () => {
     await unlock();
-    const broker = [
-      '-V',
-      'mqttv311',
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(brokerPort()),
-      '-i',
-      'plc-0042',
-      '-q',
-      '1',
-    ];
+    const at = ['-V', 'mqttv311', '-h', '127.0.0.1', '-p', String(brokerPort()), '-i', 'plc-0042', '-q', '1'];
     const asked = await run('mosquitto_rr', [
       ...at,
       '-u',
