@@ -292,6 +292,23 @@ describe('client registry over MQTT on the embedded broker (real mqtt.js clients
     expect(third.answers()[0]?.credentials).toBeUndefined();
   });
 
+  it('answers a connection only while it is subscribed: a decision made while it was not arrives at its SUBACK', async () => {
+    await unlock();
+    const device = await registrant('plc-u1');
+    await device.client.publishAsync(request('plc-u1'), JSON.stringify({ username: 'plc-u1' }), { qos: 1 });
+    await until(() => expect(device.answers()).toHaveLength(1));
+    const { requestId } = device.answers()[0] as { requestId: string };
+    await device.client.unsubscribeAsync(response('plc-u1'));
+    await approve(requestId);
+    // Nothing is claimed for a connection that does not listen.
+    const row = (await t.call('GET', `/api/v1/registry/requests/${requestId}`, { cookie: root })).json();
+    expect(row).toMatchObject({ status: 'approved', credentialsDelivered: false });
+    expect(device.answers()).toHaveLength(1);
+    expect(await subackCodes(device.client, response('plc-u1'), 1)).toEqual([1]);
+    await until(() => expect(device.answers()).toHaveLength(2));
+    expect(device.answers()[1]).toMatchObject({ status: 'approved', credentials: { username: 'plc-u1' } });
+  });
+
   it('works with mosquitto_rr and mosquitto_sub as docs/registry.md shows', async () => {
     await unlock();
     const at = ['-V', 'mqttv311', '-h', '127.0.0.1', '-p', String(brokerPort()), '-i', 'plc-0042', '-q', '1'];

@@ -408,6 +408,13 @@ describe.each(ENGINES)('device client registry API (%s)', (engine) => {
         active: true,
       });
 
+      // A HEAD would claim the credentials and send nothing: there is none.
+      const head = await t.app.inject({
+        method: 'HEAD',
+        url: `/api/v1/registry/requests/${requestId}`,
+        headers: { authorization: `Bearer ${pollSecret}` },
+      });
+      expect(head.statusCode).toBe(405);
       const polls = await Promise.all([poll(requestId, pollSecret), poll(requestId, pollSecret)]);
       const bodies = polls.map((res) => res.json());
       const winners = bodies.filter((body) => body.credentials);

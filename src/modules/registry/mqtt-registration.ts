@@ -336,13 +336,27 @@ export function withMqttRegistration<H extends BrokerHooks>(
         registration.subscribed = true;
         for (const requestId of registration.requests) answerSoon(client, registration, requestId);
       });
-      const stop = deps.services.infra.events.on('registry.decided', ({ requestId }) => {
+      broker.on('unsubscribe', (filters, client) => {
+        const registration = registrations.get(client);
+        if (registration && filters.includes(responseTopic(registration.clientId)))
+          registration.subscribed = false;
+      });
+      const lookAgain = (requestId: string): void => {
         for (const client of waiting.get(requestId) ?? []) {
           const registration = registrations.get(client);
           if (registration?.subscribed) answerSoon(client, registration, requestId);
         }
+      };
+      const events = deps.services.infra.events;
+      const stopDecided = events.on('registry.decided', ({ requestId }) => lookAgain(requestId));
+      // This instance may have missed decisions: every waiting connection looks again.
+      const stopReset = events.on('feed.reset', () => {
+        for (const requestId of waiting.keys()) lookAgain(requestId);
       });
-      broker.once('closed', stop);
+      broker.once('closed', () => {
+        stopDecided();
+        stopReset();
+      });
     },
   };
 }

@@ -132,6 +132,8 @@ export async function registryRoutes(app: App): Promise<void> {
   app.get(
     '/api/v1/registry/requests/:id',
     {
+      // A poll may deliver the credentials, once: a HEAD would claim them and send nothing.
+      exposeHeadRoute: false,
       config: deviceOrStaff,
       schema: {
         tags,
@@ -164,7 +166,7 @@ export async function registryRoutes(app: App): Promise<void> {
         response: { 200: RegistryRequestSchema },
       },
     },
-    (request) => registry.approve(operationContext(request), request.params.id, request.body ?? {}),
+    (request) => registry.approve(operationContext(request), request.params.id, request.body),
   );
 
   app.post(
@@ -179,7 +181,7 @@ export async function registryRoutes(app: App): Promise<void> {
         response: { 200: RegistryRequestSchema },
       },
     },
-    (request) => registry.reject(operationContext(request), request.params.id, request.body ?? {}),
+    (request) => registry.reject(operationContext(request), request.params.id, request.body),
   );
 
   app.get(
@@ -207,7 +209,7 @@ export async function registryRoutes(app: App): Promise<void> {
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await registryTokens.create(operationContext(request), request.body ?? {})),
+      reply.status(201).send(await registryTokens.create(operationContext(request), request.body)),
   );
 
   app.delete(
