@@ -31,10 +31,12 @@ import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { scrapeTokensRoutes } from './modules/metrics/scrape-tokens.routes.js';
 import { mfaRoutes } from './modules/mfa/mfa.routes.js';
 import { mqttClientsRoutes } from './modules/mqtt/mqtt-clients.routes.js';
+import { mqttTokensRoutes } from './modules/mqtt-tokens/mqtt-tokens.routes.js';
 import type { Requirement } from './modules/permissions/permissions.policy.js';
 import { registryRoutes } from './modules/registry/registry.routes.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { settingsRoutes } from './modules/settings/settings.routes.js';
+import { ssoProvidersRoutes } from './modules/sso/sso-providers.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import type { Services } from './services.js';
 
@@ -61,12 +63,14 @@ const FEATURE_ROUTES: ReadonlyArray<(app: App) => Promise<void>> = [
   accessRolesRoutes,
   accessRoutes,
   mqttClientsRoutes,
+  mqttTokensRoutes,
   brokersRoutes,
   hooksRoutes,
   apiKeysRoutes,
   forwardAuthRoutes,
   metricsRoutes,
   scrapeTokensRoutes,
+  ssoProvidersRoutes,
   registryRoutes,
   certificatesRoutes,
 ];

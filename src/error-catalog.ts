@@ -9,9 +9,11 @@ import { forwardAuthError } from './modules/forward-auth/forward-auth.errors.js'
 import { metricsError } from './modules/metrics/metrics.errors.js';
 import { mfaError } from './modules/mfa/mfa.errors.js';
 import { mqttError } from './modules/mqtt/mqtt.errors.js';
+import { mqttTokenError } from './modules/mqtt-tokens/mqtt-tokens.errors.js';
 import { registryError } from './modules/registry/registry.errors.js';
 import { sessionError } from './modules/sessions/sessions.errors.js';
 import { settingsError } from './modules/settings/settings.errors.js';
+import { ssoError } from './modules/sso/sso.errors.js';
 import { userError } from './modules/users/users.errors.js';
 
 /** Every feature's slice of the error catalogue; docs/errors.md is generated from this (npm run docs:errors). */
@@ -24,10 +26,12 @@ export const ERROR_CATALOG_SLICES: ReadonlyArray<{ feature: string; catalog: Err
   { feature: 'Passwords and settings', catalog: settingsError.catalog },
   { feature: 'Access roles', catalog: accessRoleError.catalog },
   { feature: 'MQTT clients', catalog: mqttError.catalog },
+  { feature: 'MQTT tokens', catalog: mqttTokenError.catalog },
   { feature: 'Broker integrations and hooks', catalog: brokerError.catalog },
   { feature: 'API keys', catalog: apiKeyError.catalog },
   { feature: 'Forward-auth', catalog: forwardAuthError.catalog },
   { feature: 'Metrics and scrape tokens', catalog: metricsError.catalog },
+  { feature: 'Single sign-on', catalog: ssoError.catalog },
   { feature: 'Client registry', catalog: registryError.catalog },
   { feature: 'Certificates', catalog: certificateError.catalog },
 ];

@@ -47,6 +47,8 @@ import {
   type MqttConnectionsService,
 } from './modules/mqtt/mqtt-connections.service.js';
 import { createPublishDenialsService, type PublishDenialsService } from './modules/mqtt/publish-denials.js';
+import type { MqttTokensService } from './modules/mqtt-tokens/mqtt-tokens.service.js';
+import { createMqttTokens, type ProviderKeysTuning } from './modules/mqtt-tokens/mqtt-tokens.wiring.js';
 import { createRegistryService, type RegistryService } from './modules/registry/registry.service.js';
 import {
   createRegistryTokensService,
@@ -54,6 +56,11 @@ import {
 } from './modules/registry/registry-tokens.service.js';
 import { createSessionsService, type SessionsService } from './modules/sessions/sessions.service.js';
 import { createSettingsService, type SettingsService } from './modules/settings/settings.service.js';
+import {
+  createSsoProviderDirectory,
+  type SsoProviderDirectory,
+} from './modules/sso/sso-provider-directory.js';
+import { createSsoProvidersService, type SsoProvidersService } from './modules/sso/sso-providers.service.js';
 import { createThrottleService, type ThrottleService } from './modules/throttle/throttle.service.js';
 import { createUserReader, type UserReader } from './modules/users/users.reader.js';
 import { createUsersService, type UsersService } from './modules/users/users.service.js';
@@ -77,6 +84,8 @@ export interface Infrastructure {
   readonly locks?: LockSource;
   /** This instance's name (WARDEN_INSTANCE_ID); defaults to host name and process id. */
   readonly instance?: string;
+  /** How OpenID providers' key sets are fetched for MQTT tokens (tests shorten the waits). */
+  readonly providerKeys?: ProviderKeysTuning;
 }
 
 /** All feature services, wired once. The HTTP routes, the CLI and the broker use these same instances. */
@@ -93,6 +102,10 @@ export interface Services {
   /** Read-only user rows for the modules that decide about users. */
   readonly userReader: UserReader;
   readonly users: UsersService;
+  /** The configured OpenID Connect providers, read by sign-in, users' authentication method and MQTT tokens. */
+  readonly ssoProviders: SsoProviderDirectory;
+  /** SSO provider management: create, change, delete and test providers (the API, console and CLI). */
+  readonly ssoProviderAdmin: SsoProvidersService;
   readonly sessions: SessionsService;
   readonly throttle: ThrottleService;
   readonly auth: AuthService;
@@ -101,6 +114,8 @@ export interface Services {
   /** Per-user compiled MQTT rules: decide, explain, effective access. */
   readonly access: AccessService;
   readonly mqttAuth: MqttAuthService;
+  /** Warden MQTT tokens, issued to users for CONNECTs with a JWT as password. */
+  readonly mqttTokens: MqttTokensService;
   /** Connections of the embedded broker (live enforcement acts on them). */
   readonly mqttConnections: MqttConnectionsService;
   /** The embedded broker's refused publishes, audited without flooding the log. */
@@ -152,6 +167,7 @@ export function createServices(infra: Infrastructure): Services {
   const audit = createAuditService({ db, clock, observe: outcomes.observe });
   const settings = createSettingsService({ db, clock, audit, changes });
   const userReader = createUserReader({ db });
+  const ssoProviders = createSsoProviderDirectory({ db, secretBox });
   const accessRoles = createAccessRolesService({ db, engine, clock, audit, changes });
   const sessions = createSessionsService({ db, clock, settings, audit, users: userReader, changes });
   const throttle = createThrottleService({ db, engine, clock, settings });
@@ -204,6 +220,16 @@ export function createServices(infra: Infrastructure): Services {
     changes,
     users: userReader,
   });
+  const mqttTokens = createMqttTokens({
+    db,
+    clock,
+    audit,
+    throttle,
+    users: userReader,
+    ssoProviders,
+    secretKey: infra.secretKey,
+    ...(infra.providerKeys ? { providerKeys: infra.providerKeys } : {}),
+  });
   const mqttAuth = createMqttAuthService({
     db,
     clock,
@@ -213,6 +239,7 @@ export function createServices(infra: Infrastructure): Services {
     users: userReader,
     generatedSecrets: users,
     secretKey: infra.secretKey,
+    tokens: mqttTokens.authenticator,
     trustworthy: () => changes.trustworthy(),
     certificates,
   });
@@ -258,6 +285,15 @@ export function createServices(infra: Infrastructure): Services {
     trustworthy: () => changes.trustworthy(),
     bearer: apiKeyBearer(apiKeys),
   });
+  const ssoProviderAdmin = createSsoProvidersService({
+    db,
+    engine,
+    clock,
+    audit,
+    changes,
+    secretBox,
+    users: userReader,
+  });
   const mqttDecisions = new DecisionCounts();
   const scrapeTokens = createScrapeTokensService({ db, clock, audit, credentials: hasher });
   const metrics = createMetricsService({
@@ -292,6 +328,8 @@ export function createServices(infra: Infrastructure): Services {
     settings,
     userReader,
     users,
+    ssoProviders,
+    ssoProviderAdmin,
     sessions,
     throttle,
     auth,
@@ -299,6 +337,7 @@ export function createServices(infra: Infrastructure): Services {
     accessRoles,
     access,
     mqttAuth,
+    mqttTokens: mqttTokens.service,
     mqttConnections,
     mqttPublishDenials,
     brokers,

@@ -9,7 +9,7 @@ export interface OptionSpec {
   readonly description: string;
   /** Shown without brackets in the synopsis; the command checks it (parseArgs has no required options). */
   readonly required?: boolean;
-  /** May be given several times (`--access-role a --access-role b`); read with {@link optionalStrings}. */
+  /** A string option that may be given several times (`--map-group a=viewer --map-group b=operator`). */
   readonly multiple?: boolean;
 }
 
@@ -78,11 +78,7 @@ function refuseOptions(argv: readonly string[], spec: CommandSpec): void {
 export function parse(
   argv: readonly string[],
   spec: CommandSpec,
-): {
-  values: Record<string, string | boolean | string[] | undefined>;
-  positionals: string[];
-  json: boolean;
-} {
+): { values: Record<string, string | string[] | boolean | undefined>; positionals: string[]; json: boolean } {
   refuseOptions(argv, spec);
   const options: NonNullable<ParseArgsConfig['options']> = { json: { type: 'boolean' } };
   for (const [name, option] of Object.entries(spec.options ?? {}))
@@ -95,7 +91,7 @@ export function parse(
       strict: true,
     });
     return {
-      values: values as Record<string, string | boolean | string[] | undefined>,
+      values: values as Record<string, string | string[] | boolean | undefined>,
       positionals,
       json: (values as Record<string, unknown>).json === true,
     };
@@ -127,8 +123,8 @@ export function optionalList(values: Record<string, unknown>, name: string): str
         .filter(Boolean);
 }
 
-/** The values of a `multiple` option in the order given; none = the empty list. */
-export function optionalStrings(values: Record<string, unknown>, name: string): string[] {
+/** Every value of a `multiple` option, in the order given (none: the empty list). */
+export function repeatedStrings(values: Record<string, unknown>, name: string): string[] {
   const value = values[name];
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }

@@ -9,12 +9,14 @@ import { ACCESS_ROLES, accessRolesCommand } from './commands/access-roles.comman
 import { API_KEYS, apiKeysCommand } from './commands/api-keys.command.js';
 import { BROKERS, brokersCommand } from './commands/brokers.command.js';
 import { MOSQUITTO, mosquittoCommand } from './commands/mosquitto.command.js';
+import { MQTT_TOKEN, mqttTokenCommand } from './commands/mqtt-token.command.js';
 import { RECOVER_ADMIN, recoverAdminCommand } from './commands/recover-admin.command.js';
 import { REGISTRY, registryCommand } from './commands/registry.command.js';
 import { SCRAPE_TOKENS, scrapeTokensCommand } from './commands/scrape-tokens.command.js';
 import { SERVE, serveCommand } from './commands/serve.command.js';
 import { SESSIONS, sessionsCommand } from './commands/sessions.command.js';
 import { SETTINGS, settingsCommand } from './commands/settings.command.js';
+import { SSO, ssoCommand } from './commands/sso.command.js';
 import { USERS, usersCommand } from './commands/users.command.js';
 import { type CliIo, processIo, reportError, UsageError } from './output.js';
 import { commandUsage, groupUsage, mainUsage } from './usage.js';
@@ -39,6 +41,8 @@ const SERVICE_COMMANDS: Record<string, { usage: CommandSpec | CommandGroup; run:
   mosquitto: { usage: MOSQUITTO, run: mosquittoCommand },
   'api-keys': { usage: API_KEYS, run: apiKeysCommand },
   'scrape-tokens': { usage: SCRAPE_TOKENS, run: scrapeTokensCommand },
+  'mqtt-token': { usage: MQTT_TOKEN, run: mqttTokenCommand },
+  sso: { usage: SSO, run: ssoCommand },
   registry: { usage: REGISTRY, run: registryCommand },
 };
 
@@ -56,6 +60,8 @@ const USAGE = mainUsage([
   MOSQUITTO,
   API_KEYS,
   SCRAPE_TOKENS,
+  MQTT_TOKEN,
+  SSO,
   REGISTRY,
 ]);
 

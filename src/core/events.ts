@@ -33,6 +33,8 @@ export interface DomainEvents {
   'session.ended': { userId: string; sessionIds: string[] };
   /** A broker integration's settings changed (created, updated, enabled, disabled, deleted). */
   'broker.changed': { id: string; name: string; change: 'created' | 'updated' | 'deleted' };
+  /** An SSO provider was created, changed (enabled, disabled, its issuer, client or mapping) or deleted. */
+  'sso_provider.changed': { name: string; change: 'created' | 'updated' | 'deleted' };
   /** A certificate Warden's CA issued was revoked (`serial`: lower-case hex): connections made with it close. */
   'certificate.revoked': { serial: string; username: string };
   /**

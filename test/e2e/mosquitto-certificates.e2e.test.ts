@@ -116,7 +116,12 @@ describe.skipIf(plugin === null)('Mosquitto with Warden-issued client certificat
     // Before the integration exists: Warden knows no Mosquitto password for it, as for a certificate-only device.
     await t.createUser({ username: 'dev-1', kind: 'device', accessRoles: ['sensor'] });
     mosquitto = await startMosquitto(plugin as string, {
-      clientCertificates: { certFile: server.certFile, keyFile: server.keyFile, caFile },
+      clientCertificates: {
+        certFile: server.certFile,
+        keyFile: server.keyFile,
+        caFile,
+        crlPem: await t.services.certificates.revocationListPem(),
+      },
     });
     const root = await t.login('admin', ROOT_PASSWORD);
     const created = await t.call('POST', '/api/v1/brokers', {
@@ -219,5 +224,27 @@ describe.skipIf(plugin === null)('Mosquitto with Warden-issued client certificat
     await synced();
     await publish(device, 'dt/dev-1/up', 'back');
     expect(await deliveredUpToMarker()).toEqual(['back']);
+  });
+
+  it('a revocation reaches Mosquitto through the CRL it reloads', async () => {
+    const key = makeKey(pki.file('dev-1-second.key'));
+    const second = await t.services.certificates.issue(makeCsr(key, '/CN=dev-1'), 'dev-1', {
+      validityDays: 30,
+    });
+    const secondFiles = { cert: pki.file('dev-1-second.crt'), key };
+    fs.writeFileSync(secondFiles.cert, second.certificatePem);
+    expect(await publish(secondFiles, 'dt/dev-1/up', 'second')).toMatchObject({ code: 0 });
+    expect(await deliveredUpToMarker()).toEqual(['second']);
+    await t.services.certificates.revoke(CLI_CONTEXT, second.serialNumber);
+    // What an operator's job does: fetch GET /api/v1/registry/ca.crl, put it in place, reload Mosquitto.
+    const crl = await t.call('GET', '/api/v1/registry/ca.crl');
+    mosquitto.replaceCrl(crl.body);
+    await until(async () => expect((await publish(secondFiles, 'dt/dev-1/up', 'probe')).code).not.toBe(0));
+    // Probes sent before the reload took effect were delivered; none after.
+    await deliveredUpToMarker();
+    expect((await publish(secondFiles, 'dt/dev-1/up', 'revoked')).code).not.toBe(0);
+    // The device's other certificate is untouched.
+    expect(await publish(device, 'dt/dev-1/up', 'first')).toMatchObject({ code: 0 });
+    expect(await deliveredUpToMarker()).toEqual(['first']);
   });
 });

@@ -54,6 +54,11 @@ export interface MosquittoInstance {
   readonly port: number;
   /** The client-certificate listener's port, when started with `clientCertificates`. */
   readonly tlsPort: number | null;
+  /**
+   * Replaces the CRL of the client-certificate listener and tells Mosquitto to reload (SIGHUP); the reload
+   * happens soon after, not before this returns.
+   */
+  replaceCrl(pem: string): void;
   readonly adminUsername: string;
   readonly adminPassword: string;
   /** The broker's log so far (for failure messages). */
@@ -98,7 +103,7 @@ export async function startMosquitto(
      * server certificate, trusting `caFile` (Warden's CA), `require_certificate true` and
      * `use_identity_as_username true`.
      */
-    clientCertificates?: { certFile: string; keyFile: string; caFile: string };
+    clientCertificates?: { certFile: string; keyFile: string; caFile: string; crlPem?: string };
   } = {},
 ): Promise<MosquittoInstance> {
   const adminUsername = options.adminUsername ?? 'dynsec-admin';
@@ -115,7 +120,10 @@ export async function startMosquitto(
   const logFile = path.join(dir, 'mosquitto.log');
   const port = await freePort();
   const conf = path.join(dir, 'mosquitto.conf');
-  const tlsPort = options.clientCertificates ? await freePort() : null;
+  let tlsPort: number | null = null;
+  // A port just released may be handed out again: the two listeners need two different ones.
+  while (options.clientCertificates && (tlsPort === null || tlsPort === port)) tlsPort = await freePort();
+  const crlFile = path.join(dir, 'warden-ca.crl');
   const tlsLines: string[] = [];
   if (options.clientCertificates) {
     // Copied where user `mosquitto` can read them.
@@ -125,7 +133,8 @@ export async function startMosquitto(
       fs.chmodSync(target, 0o644);
       return target;
     };
-    const { certFile, keyFile, caFile } = options.clientCertificates;
+    const { certFile, keyFile, caFile, crlPem } = options.clientCertificates;
+    // Listener options follow their `listener` line (before any, they would open the default port 1883).
     tlsLines.push(
       `listener ${tlsPort} 127.0.0.1`,
       `certfile ${readable(certFile, 'server.pem')}`,
@@ -134,6 +143,10 @@ export async function startMosquitto(
       'require_certificate true',
       'use_identity_as_username true',
     );
+    if (crlPem !== undefined) {
+      fs.writeFileSync(crlFile, crlPem, { mode: 0o644 });
+      tlsLines.push(`crlfile ${crlFile}`);
+    }
   }
   fs.writeFileSync(
     conf,
@@ -170,6 +183,10 @@ export async function startMosquitto(
     url: `mqtt://127.0.0.1:${port}`,
     port,
     tlsPort,
+    replaceCrl(pem) {
+      fs.writeFileSync(crlFile, pem, { mode: 0o644 });
+      child.kill('SIGHUP');
+    },
     adminUsername,
     adminPassword,
     log,

@@ -10,7 +10,7 @@ import type { Engine } from '../../src/db/database.js';
 import { totpCodeAt, totpStep } from '../../src/modules/mfa/mfa.crypto.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import type { CreateUserInput } from '../../src/modules/users/users.schemas.js';
-import { createServices, type Services, startServices } from '../../src/services.js';
+import { createServices, type Infrastructure, type Services, startServices } from '../../src/services.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
 
 export const ROOT_PASSWORD = 'Root-Passw0rd!';
@@ -44,6 +44,8 @@ export async function createTestContext(
     hasher?: PasswordHasherOptions;
     /** App options besides the services (e.g. `metricsAllowFrom`). */
     app?: Omit<BuildAppOptions, 'services'>;
+    /** How OpenID providers' key sets are fetched for MQTT tokens (shorter waits). */
+    providerKeys?: Infrastructure['providerKeys'];
   } = {},
 ): Promise<TestContext> {
   const database = await createTestDatabase(options.engine ?? 'sqlite');
@@ -60,6 +62,7 @@ export async function createTestContext(
     secretKey: randomBytes(32).toString('base64url'),
     ...(database.notifications ? { notifications: database.notifications } : {}),
     ...(database.locks ? { locks: database.locks } : {}),
+    ...(options.providerKeys ? { providerKeys: options.providerKeys } : {}),
   });
   await ensureRootUser(services, ROOT_PASSWORD);
   // As the server does: caches follow changes and live enforcement runs.

@@ -126,15 +126,36 @@ describe.each(ENGINES)('certificates API (%s)', (engine) => {
       cookie: olga,
     });
     expect(revoke.statusCode).toBe(200);
+    // Not a certificate of a user who outranks the operator.
+    await t.createUser({ username: 'boss-dev', kind: 'device', role: 'admin' });
+    const bossCert = await t.services.certificates.issue(csr('boss-dev'), 'boss-dev', { validityDays: 30 });
+    const outranked = await t.call('POST', `/api/v1/certificates/${bossCert.serialNumber}/revoke`, {
+      cookie: olga,
+    });
+    expect(outranked.statusCode).toBe(403);
+    expect(outranked.json()).toMatchObject({ code: 'auth.target_forbidden', denial: { target: 'boss-dev' } });
+    expect((await t.services.certificates.list({ username: 'boss-dev' })).items[0]?.status).toBe('valid');
+    const refused = await t.services.audit.list({ action: 'certificate.revoke', outcome: 'failure' }, 1, 1);
+    expect(refused.items[0]).toMatchObject({ target: `certificate:${bossCert.serialNumber}` });
     const denied = await t.services.audit.list({ action: 'access.denied' }, 1, 25);
     expect(denied.items.some((event) => event.target.includes('/revoke'))).toBe(true);
   });
 
-  it('deleting the user deletes its certificates; a new user of that name has none', async () => {
-    await t.services.certificates.issue(csr('dev-1'), 'dev-1', { validityDays: 30 });
+  it("a deleted user's certificates stay listed as user_deleted; a new user of that name has none", async () => {
+    const issued = await t.services.certificates.issue(csr('dev-1'), 'dev-1', { validityDays: 30 });
     await t.services.users.remove(CLI_CONTEXT, 'dev-1');
     await t.createUser({ username: 'dev-1', kind: 'device' });
     expect((await t.services.certificates.list({ username: 'dev-1' })).total).toBe(0);
-    expect((await t.services.certificates.list({})).total).toBe(0);
+    const all = await t.services.certificates.list({});
+    expect(all.items).toMatchObject([
+      { serialNumber: issued.serialNumber, username: 'dev-1', status: 'user_deleted' },
+    ]);
+  });
+
+  it('serves the CRL to anyone', async () => {
+    const res = await t.call('GET', '/api/v1/registry/ca.crl');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/x-pem-file/);
+    expect(res.body).toMatch(/^-----BEGIN X509 CRL-----\n[\s\S]+-----END X509 CRL-----\n$/);
   });
 });

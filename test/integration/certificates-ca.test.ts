@@ -263,6 +263,46 @@ describe.each(ENGINES)('certificate authority (%s)', (engine) => {
     expect(await t.database.db.selectFrom('issued_certificates').selectAll().execute()).toHaveLength(1);
   });
 
+  it('signs a CRL of revoked certificates and those of deleted users, until they expire, that openssl checks', async () => {
+    await t.createUser({ username: 'dev-2', kind: 'device' });
+    const keep = await t.services.certificates.issue(ecCsr, 'dev-1', { validityDays: 30 });
+    const revoked = await t.services.certificates.issue(ecCsr, 'dev-1', { validityDays: 30 });
+    const short = await t.services.certificates.issue(ecCsr, 'dev-1', { validityDays: 1 });
+    const orphan = await t.services.certificates.issue(makeCsr(ecKey, '/CN=dev-2'), 'dev-2', {
+      validityDays: 30,
+    });
+    await t.services.certificates.revoke(CLI_CONTEXT, revoked.serialNumber);
+    await t.services.certificates.revoke(CLI_CONTEXT, short.serialNumber);
+    await t.services.users.remove(CLI_CONTEXT, 'dev-2');
+    const write = (name: string, pem: string): string => {
+      const file = pki.file(`${name}-${engine}.pem`);
+      fs.writeFileSync(file, pem);
+      return file;
+    };
+    const caFile = write('crl-ca', await t.services.certificates.caCertificatePem());
+    const crlFile = write('crl', await t.services.certificates.revocationListPem());
+    expect(openssl(['crl', '-in', crlFile, '-CAfile', caFile, '-noout'], {}).trim()).toBe('');
+    const text = openssl(['crl', '-in', crlFile, '-noout', '-text']);
+    const listed = [...text.matchAll(/Serial Number: ([0-9A-F]+)/g)].map((m) =>
+      (m[1] as string).toLowerCase(),
+    );
+    expect(listed.sort()).toEqual([orphan.serialNumber, revoked.serialNumber, short.serialNumber].sort());
+    expect(text).toContain('Cessation Of Operation');
+    expect(text).toMatch(/Next Update: /);
+    const verify = (name: string, pem: string) =>
+      openssl(['verify', '-crl_check', '-CRLfile', crlFile, '-CAfile', caFile, write(name, pem)]);
+    expect(verify('keep', keep.certificatePem)).toMatch(/: OK/);
+    expect(() => verify('revoked', revoked.certificatePem)).toThrow(/certificate revoked/);
+    expect(() => verify('orphan', orphan.certificatePem)).toThrow(/certificate revoked/);
+    // Once expired, a certificate leaves the list.
+    t.clock.advance(2 * DAY);
+    const later = openssl(['crl', '-noout', '-text'], {
+      input: await t.services.certificates.revocationListPem(),
+    });
+    expect(later).not.toContain(short.serialNumber.toUpperCase());
+    expect(later).toContain(revoked.serialNumber.toUpperCase());
+  });
+
   it('refuses to open the CA key with another secret key', async () => {
     await t.services.certificates.caCertificatePem();
     const other = createCertificateAuthority({

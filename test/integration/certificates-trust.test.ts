@@ -114,7 +114,7 @@ describe.each(ENGINES)('trust in presented client certificates (%s)', (engine) =
     await t.createUser({ username: 'dev-1', kind: 'device' });
     expect(await verify(presented(second.certificatePem))).toMatchObject({
       ok: false,
-      reason: 'unknown_certificate',
+      reason: 'unknown_user',
     });
   });
 

@@ -22,6 +22,8 @@ describe('HTTP conventions', () => {
       'POST /api/v1/auth/login',
       'GET /api/v1/registry/ca.pem',
       'HEAD /api/v1/registry/ca.pem',
+      'GET /api/v1/registry/ca.crl',
+      'HEAD /api/v1/registry/ca.crl',
     ]);
     for (const r of api.filter((r) => r.access.kind === 'hook')) expect(r.url).toMatch(/^\/api\/v1\/hooks\//);
     const forwarded = api.filter((r) => r.access.kind === 'forwarded').map((r) => `${r.method} ${r.url}`);

@@ -16,6 +16,7 @@ import { ProfilePage } from './pages/profile/profile-page';
 import { RegistryPage } from './pages/registry/registry-page';
 import { SessionsPage } from './pages/sessions/sessions-page';
 import { AppearanceSettings } from './pages/settings/appearance-settings';
+import { AuthenticationSettings } from './pages/settings/authentication-settings';
 import { MonitoringSettings } from './pages/settings/monitoring-settings';
 import { SecuritySettings } from './pages/settings/security-settings';
 import { SettingsLayout } from './pages/settings/settings-layout';
@@ -26,8 +27,10 @@ function Home(): ReactNode {
 }
 
 function SettingsHome(): ReactNode {
-  const canSeeSecurity = meets(useCurrentUser(), AREA_REQUIREMENTS.security);
-  return <Navigate to={canSeeSecurity ? 'security' : 'appearance'} replace />;
+  const user = useCurrentUser();
+  const canSeeSecurity = meets(user, AREA_REQUIREMENTS.security);
+  const canSeeSso = meets(user, AREA_REQUIREMENTS.sso);
+  return <Navigate to={canSeeSecurity ? 'security' : canSeeSso ? 'authentication' : 'appearance'} replace />;
 }
 
 export const router = createBrowserRouter([
@@ -107,6 +110,14 @@ export const router = createBrowserRouter([
                 element: (
                   <RequirePermission requirement={AREA_REQUIREMENTS.security}>
                     <MonitoringSettings />
+                  </RequirePermission>
+                ),
+              },
+              {
+                path: 'authentication',
+                element: (
+                  <RequirePermission requirement={AREA_REQUIREMENTS.sso}>
+                    <AuthenticationSettings />
                   </RequirePermission>
                 ),
               },

@@ -15,8 +15,8 @@ import {
   defineGroup,
   optionalInteger,
   optionalString,
-  optionalStrings,
   parse,
+  repeatedStrings,
   requirePositional,
 } from '../args.js';
 import { type CliIo, emit, formatTable, UsageError } from '../output.js';
@@ -172,7 +172,7 @@ export async function registryCommand(
     case 'approve': {
       const { values, positionals, json } = parse(rest, specs.approve);
       const id = requirePositional(positionals, 0, 'id');
-      const input = parseWith(ApproveBody, { accessRoles: optionalStrings(values, 'access-role') });
+      const input = parseWith(ApproveBody, { accessRoles: repeatedStrings(values, 'access-role') });
       showRequest(io, json, await registry.approve(CLI_CONTEXT, id, input));
       return 0;
     }

@@ -5,8 +5,9 @@ import type { Kysely } from 'kysely';
 // `slot` (only `default` is used): instances that create the CA at the same moment insert into the same slot,
 // one insert wins and every instance reads the winner back. `sealed_key` is the CA's PKCS#8 private key sealed
 // with the secret box. `issued_certificates` records every certificate issued (by serial, lower-case hex); an
-// MQTT client certificate is trusted only while its row exists for the same user id and is not revoked, so
-// deleting the user deletes its rows. Times are epoch ms.
+// MQTT client certificate is trusted only while its row names an existing user id and is not revoked. Deleting
+// the user keeps its rows with `user_id` null: they are refused, and listed in the CRL like revoked ones.
+// Times are epoch ms.
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations are written against an untyped schema on purpose.
 export async function up(db: Kysely<any>): Promise<void> {
@@ -22,7 +23,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable('issued_certificates')
     .addColumn('serial', 'text', (c) => c.primaryKey())
     .addColumn('ca_id', 'text', (c) => c.notNull())
-    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+    .addColumn('user_id', 'text', (c) => c.references('users.id').onDelete('set null'))
     .addColumn('username', 'text', (c) => c.notNull())
     .addColumn('fingerprint_sha256', 'text', (c) => c.notNull())
     .addColumn('key_type', 'text', (c) => c.notNull())

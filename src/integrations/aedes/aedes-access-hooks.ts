@@ -154,8 +154,8 @@ export function createAccessHooks(deps: { services: Services; logger: Logger }):
         return done(refusal(IDENTIFIER_REJECTED, 'identifier rejected'), false);
       }
       const ip = remoteAddress(client);
-      const attempt = { username, password, clientId: client.id, ip };
-      // A client certificate (TLS listener) is judged by itself; without one, the password decides.
+      const attempt = { username, password, clientId: client.id, ip, usernameOptional: true };
+      // A client certificate (TLS listener) is judged by itself; without one, the password (or token) decides.
       const presented = presentedCertificate(client.conn);
       (presented ? mqttAuth.authenticateCertificate(attempt, presented) : mqttAuth.authenticate(attempt))
         .then(async (result) => {
@@ -178,11 +178,8 @@ export function createAccessHooks(deps: { services: Services; logger: Logger }):
           // Registered before the rules are read: a revocation emitted from here on finds the connection.
           connections.set(client, connection);
           mqttConnections.add(connection);
-          const release = mqttAuth.hold(
-            result.credential,
-            connection,
-            result.verified === 'certificate' ? result.validUntil : undefined,
-          );
+          // A credential with an end (a token's expiry, a grace period) closes the connection when it ends.
+          const release = mqttAuth.hold(result.credential, connection, result.validUntil);
           client.conn.once('close', () => {
             mqttConnections.remove(connection);
             release();

@@ -44,6 +44,9 @@ const ResultSchema = Type.Enum(['allow', 'deny', 'ignore'], { type: 'string' });
 export const EmqxAuthnReply = Type.Object({
   result: ResultSchema,
   is_superuser: Type.Optional(Type.Boolean()),
+  expire_at: Type.Optional(
+    Type.Integer({ description: 'EMQX ≥ 5.8 closes the connection then (Unix seconds): a token expiry' }),
+  ),
   acl: Type.Optional(
     Type.Array(
       Type.Object({
@@ -59,6 +62,7 @@ export const EmqxAuthnReply = Type.Object({
 export type EmqxAuthnResult = {
   result: 'allow' | 'deny' | 'ignore';
   is_superuser?: boolean;
+  expire_at?: number;
   acl?: EmqxAclRule[];
 };
 
@@ -79,8 +83,9 @@ const IGNORE: EmqxAuthzResult = Object.freeze({ result: 'ignore' });
 
 /**
  * `POST /api/v1/hooks/emqx/authn`: verifies the password like the embedded broker (argon2 pool, credential
- * cache, throttling, audit). Success answers `allow` with `is_superuser: false` (Warden has no MQTT superusers)
- * and, when enabled, the `acl`; any refusal answers `deny` (unknown users: per `unknownUser`).
+ * cache, throttling, audit), or the JWT in the password field (docs/mqtt-tokens.md). Success answers `allow` with
+ * `is_superuser: false` (Warden has no MQTT superusers), `expire_at` for a credential with an end (a token's
+ * expiry) and, when enabled, the `acl`; any refusal answers `deny` (unknown users: per `unknownUser`).
  */
 export async function emqxAuthenticate(
   services: HookServices,
@@ -96,14 +101,17 @@ export async function emqxAuthenticate(
     ip: body.peerhost ?? '',
   });
   if (!result.ok) return { result: 'deny' };
-  if (!settings.authnAcl) return { result: 'allow', is_superuser: false };
+  // A credential with an end (a token, a previous secret in its grace period): EMQX closes the connection then.
+  const allow: EmqxAuthnResult =
+    result.validUntil === null
+      ? { result: 'allow', is_superuser: false }
+      : { result: 'allow', is_superuser: false, expire_at: Math.floor(result.validUntil / 1000) };
+  if (!settings.authnAcl) return allow;
   const acl = emqxAcl(await services.access.effectiveAccess(result.user.username, body.clientid), {
     username: body.username,
     clientid: body.clientid,
   });
-  return acl === null
-    ? { result: 'allow', is_superuser: false }
-    : { result: 'allow', is_superuser: false, acl };
+  return acl === null ? allow : { ...allow, acl };
 }
 
 /** What an authorization request asks about (`${action}`, or the legacy `${access}`); null when unreadable. */

@@ -58,6 +58,24 @@ export interface CertificateAuthority {
   issue(csrPem: string, username: string, options: IssueOptions): Promise<IssuedCertificate>;
 }
 
+/** One certificate the CRL lists. */
+export interface RevocationEntry {
+  readonly serial: string;
+  /** Epoch ms. */
+  readonly revokedAt: number;
+  /** `user_deleted`: the certificate's user no longer exists (listed with reason cessationOfOperation). */
+  readonly reason: 'revoked' | 'user_deleted';
+}
+
+/** Signs the CA's certificate revocation list (docs/certificates.md#certificate-revocation-list). */
+export interface RevocationListSigner {
+  /** A CRL (PEM) listing `entries`, issued at `now`, valid for {@link CRL_VALIDITY_DAYS} days. */
+  revocationListPem(entries: readonly RevocationEntry[], now: number): Promise<string>;
+}
+
+/** How long a CRL is valid: a broker that has not fetched a newer one by then refuses every certificate. */
+export const CRL_VALIDITY_DAYS = 7;
+
 /** The slot of the one CA (the table allows more for a later rotation). */
 const SLOT = 'default';
 const CA_VALIDITY_DAYS = 3650;
@@ -105,7 +123,7 @@ export function createCertificateAuthority(deps: {
   box: SecretBox;
   audit: AuditService;
   users: Pick<UserReader, 'mustFindRow'>;
-}): CertificateAuthority {
+}): CertificateAuthority & RevocationListSigner {
   const { db, clock, box, audit } = deps;
   /** The committed CA once known; a CA read or made by a caller's transaction is kept only when seen committed. */
   let opened: OpenedAuthority | null = null;
@@ -292,6 +310,26 @@ export function createCertificateAuthority(deps: {
   return {
     async caCertificatePem() {
       return (await committed()).pem;
+    },
+
+    async revocationListPem(entries, now) {
+      const authority = await committed();
+      const thisUpdate = seconds(now);
+      const crl = await x509.X509CrlGenerator.create({
+        issuer: authority.certificate.subjectName,
+        thisUpdate: new Date(thisUpdate),
+        nextUpdate: new Date(thisUpdate + CRL_VALIDITY_DAYS * DAY_MS),
+        signingKey: authority.privateKey,
+        signingAlgorithm: SIGNING,
+        extensions: [await x509.AuthorityKeyIdentifierExtension.create(authority.certificate.publicKey)],
+        entries: entries.map((entry) => ({
+          serialNumber: entry.serial,
+          revocationDate: new Date(seconds(entry.revokedAt)),
+          ...(entry.reason === 'user_deleted' ? { reason: x509.X509CrlReason.cessationOfOperation } : {}),
+        })),
+      });
+      // The library labels the block `CRL`; OpenSSL (and so Mosquitto's `crlfile`) reads only `X509 CRL`.
+      return withNewline(x509.PemConverter.encode(crl.rawData, 'X509 CRL'));
     },
 
     async checkCsr(csrPem, username) {

@@ -97,7 +97,7 @@ export class CertificateTrust {
     if (now < row.not_before || now >= row.not_after) {
       return { ok: false, reason: 'expired_certificate', username: row.username };
     }
-    const user = await this.deps.users.findRowById(row.user_id);
+    const user = row.user_id === null ? undefined : await this.deps.users.findRowById(row.user_id);
     // The CN is the name Warden wrote into it; anything else was not issued by this row.
     if (!user || claimed === null || claimed.toLowerCase() !== user.username.toLowerCase()) {
       return { ok: false, reason: 'unknown_user', username: row.username };

@@ -64,6 +64,23 @@ export async function listIssuedCertificates(
   return { rows: items, total: Number(total.total) };
 }
 
+/**
+ * What the CRL lists: certificates revoked or whose user was deleted, and not yet expired (an expired
+ * certificate is refused anyway; RFC 5280 lets a CRL drop it).
+ */
+export function listRevocations(
+  db: Kysely<Database>,
+  now: number,
+): Promise<Pick<IssuedCertificateRow, 'serial' | 'revoked_at' | 'user_id' | 'issued_at'>[]> {
+  return db
+    .selectFrom('issued_certificates')
+    .select(['serial', 'revoked_at', 'user_id', 'issued_at'])
+    .where((eb) => eb.or([eb('revoked_at', 'is not', null), eb('user_id', 'is', null)]))
+    .where('not_after', '>', now)
+    .orderBy('serial')
+    .execute();
+}
+
 /** Marks a certificate revoked; one conditional UPDATE, so of two concurrent revocations exactly one wins. */
 export async function markRevoked(db: Kysely<Database>, serial: string, at: number): Promise<boolean> {
   const result = await db

@@ -39,6 +39,27 @@ export async function certificatesRoutes(app: App): Promise<void> {
   );
 
   app.get(
+    '/api/v1/registry/ca.crl',
+    {
+      config: anyone,
+      schema: {
+        tags,
+        summary:
+          "Warden's certificate revocation list (PEM): revoked certificates and those of deleted users, valid 7 days",
+        security: [],
+        response: {
+          200: {
+            description: 'The CRL, signed now',
+            content: { 'application/x-pem-file': { schema: Type.String() } },
+          },
+        },
+      },
+    },
+    async (_request, reply) =>
+      reply.type('application/x-pem-file').send(await certificates.revocationListPem()),
+  );
+
+  app.get(
     '/api/v1/certificates',
     {
       config: read,

@@ -18,9 +18,10 @@ export const CertificateSchema = Type.Object({
   notAfter: Type.String({ format: 'date-time' }),
   issuedAt: Type.String({ format: 'date-time' }),
   revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  status: Type.Union([Type.Literal('valid'), Type.Literal('expired'), Type.Literal('revoked')], {
-    description: 'at the time of the answer',
-  }),
+  status: Type.Union(
+    [Type.Literal('valid'), Type.Literal('expired'), Type.Literal('revoked'), Type.Literal('user_deleted')],
+    { description: 'at the time of the answer; `user_deleted`: its user was deleted (it is refused)' },
+  ),
 });
 export type PublicCertificate = Static<typeof CertificateSchema>;
 

@@ -7,11 +7,19 @@ import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { OperationContext } from '../permissions/operation-context.js';
+import { canActOn } from '../permissions/permissions.policy.js';
+import { enforce } from '../permissions/refusal.js';
+import { policyTarget } from '../users/users.mapper.js';
 import type { UserReader } from '../users/users.reader.js';
 import { type CertificateAuthority, createCertificateAuthority } from './certificate-authority.js';
 import { CertificateTrust, type CertificateVerdict, type PresentedCertificate } from './certificate-trust.js';
 import { certificateError } from './certificates.errors.js';
-import { findIssuedCertificate, listIssuedCertificates, markRevoked } from './certificates.repository.js';
+import {
+  findIssuedCertificate,
+  listIssuedCertificates,
+  listRevocations,
+  markRevoked,
+} from './certificates.repository.js';
 import type { CertificateList, ListCertificatesInput, PublicCertificate } from './certificates.schemas.js';
 import type { IssuedCertificateRow } from './certificates.table.js';
 import { canonicalSerial } from './serial-number.js';
@@ -22,9 +30,15 @@ export interface CertificatesService extends CertificateAuthority {
   list(input: ListCertificatesInput): Promise<CertificateList>;
   /**
    * Revokes a certificate (audited `certificate.revoke`): refused at the next CONNECT, and its live connections
-   * on the embedded broker close. 404 `certificate.not_found`, 409 `certificate.already_revoked`.
+   * on the embedded broker close. 404 `certificate.not_found`, 409 `certificate.already_revoked`, 403
+   * `auth.target_forbidden` for a certificate of a user who outranks the actor.
    */
   revoke(ctx: OperationContext, serial: string): Promise<PublicCertificate>;
+  /**
+   * The CRL (PEM): certificates revoked or whose user was deleted, until they expire; signed now, valid for 7
+   * days (docs/certificates.md#certificate-revocation-list).
+   */
+  revocationListPem(): Promise<string>;
   /** Whether a client certificate presented on the TLS listener authenticates a user. */
   verifyPresented(presented: PresentedCertificate): Promise<CertificateVerdict>;
   /** Follows revocations and user changes for {@link verifyPresented}'s memory; returns the stop function. */
@@ -41,7 +55,14 @@ function toPublic(row: IssuedCertificateRow, now: number): PublicCertificate {
     notAfter: toIso(row.not_after),
     issuedAt: toIso(row.issued_at),
     revokedAt: toIso(row.revoked_at),
-    status: row.revoked_at !== null ? 'revoked' : now >= row.not_after ? 'expired' : 'valid',
+    status:
+      row.revoked_at !== null
+        ? 'revoked'
+        : row.user_id === null
+          ? 'user_deleted'
+          : now >= row.not_after
+            ? 'expired'
+            : 'valid',
   };
 }
 
@@ -85,8 +106,12 @@ export function createCertificatesService(deps: {
       return audit.refusable(ctx, { action: 'certificate.revoke', target }, () =>
         db.transaction().execute(async (trx) => {
           const row = await findIssuedCertificate(trx, serial);
-          if (!row)
+          if (!row) {
             throw certificateError('certificate.not_found', `No certificate has the serial ${serial}`);
+          }
+          // Cutting off a user's credential is acting on that user: not on one who outranks the actor.
+          const owner = row.user_id === null ? undefined : await deps.users.findRowById(row.user_id, trx);
+          if (owner) enforce(canActOn(ctx.actor, policyTarget(owner)));
           const now = clock.now();
           if (!(await markRevoked(trx, serial, now))) {
             throw certificateError('certificate.already_revoked', `${serial} was revoked before`);
@@ -99,6 +124,20 @@ export function createCertificatesService(deps: {
           await changes.record(trx, 'certificate.revoked', { serial, username: row.username });
           return toPublic({ ...row, revoked_at: now }, now);
         }),
+      );
+    },
+
+    async revocationListPem() {
+      const now = clock.now();
+      const rows = await listRevocations(db, now);
+      return authority.revocationListPem(
+        rows.map((row) =>
+          row.revoked_at !== null
+            ? { serial: row.serial, revokedAt: row.revoked_at, reason: 'revoked' }
+            : // Warden does not know when the user was deleted: the certificate counts as revoked from its issue.
+              { serial: row.serial, revokedAt: row.issued_at, reason: 'user_deleted' },
+        ),
+        now,
       );
     },
 

@@ -15,12 +15,13 @@ export interface CertificateAuthoritiesTable {
 
 /**
  * Row of `issued_certificates` (migration 013): every certificate the CA issued, by serial number (lower-case hex
- * of the DER integer, no leading zero bytes). Deleting the user deletes its rows. Times are epoch ms.
+ * of the DER integer, no leading zero bytes). Times are epoch ms.
  */
 export interface IssuedCertificatesTable {
   serial: string;
   ca_id: string;
-  user_id: string;
+  /** Null once the user is deleted (the database sets it): such a certificate is refused and in the CRL. */
+  user_id: string | null;
   /** The user's stored spelling at issue (usernames are immutable): the certificate's CN. */
   username: string;
   /** SHA-256 of the DER certificate, lower-case hex. */

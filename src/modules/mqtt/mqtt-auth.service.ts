@@ -25,6 +25,12 @@ export interface MqttConnectAttempt {
   readonly password: Buffer | undefined;
   readonly clientId: string;
   readonly ip: string;
+  /**
+   * The broker identifies the connection by the user Warden answers (the embedded broker), so a token may come
+   * without a username. Hook brokers name the client by its CONNECT username in every later request: there a
+   * token needs the username it stands for.
+   */
+  readonly usernameOptional?: boolean;
 }
 
 /**
@@ -39,12 +45,12 @@ export type MqttAuthResult =
   | {
       readonly ok: true;
       readonly user: VerifiedCredential;
-      readonly verified: 'password' | 'cache' | 'certificate';
+      readonly verified: 'password' | 'token' | 'cache' | 'certificate';
       /** Opaque handle of the verified credential, for {@link MqttAuthService.hold}. */
       readonly credential: string;
       /**
        * When the credential stops being valid (epoch ms): the end of a rotation's grace period for the previous
-       * secret, null for the current one.
+       * secret, a token's expiry; null for a current password.
        */
       readonly validUntil: number | null;
       /** With `verified: 'certificate'`: the serial of the client certificate (live revocation closes by it). */
@@ -63,6 +69,16 @@ type FailureDetail =
   | 'throttled'
   | 'busy';
 
+/**
+ * Authenticates CONNECTs whose password is a JWT (src/modules/mqtt-tokens/, docs/mqtt-tokens.md). Verified tokens
+ * share the credential cache, with their expiry as the end of their validity.
+ */
+export interface MqttTokenAuthenticator {
+  /** The token in `password` when it has a JWT's shape (recognised without any hashing), else null. */
+  recognise(password: Buffer): string | null;
+  authenticate(attempt: MqttConnectAttempt, token: string, cache: CredentialCache): Promise<MqttAuthResult>;
+}
+
 export interface MqttAuthServiceDeps {
   db: Kysely<Database>;
   clock: Clock;
@@ -73,6 +89,8 @@ export interface MqttAuthServiceDeps {
   /** Moves a password Warden generated before it recorded so to the keyed hash (the users service). */
   generatedSecrets: { adoptGeneratedSecret(row: UserRow, cleartext: string): Promise<boolean> };
   secretKey: string;
+  /** CONNECTs with a token as password; without it every password is verified as a password. */
+  tokens?: MqttTokenAuthenticator;
   /** How long a verified credential is trusted without hashing again (default 60 s). */
   credentialTtlMs?: number;
   credentialCacheSize?: number;
@@ -324,6 +342,8 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
         return { ok: false, reason: 'unavailable', error: new Error('not in touch with the change feed') };
       }
       try {
+        const token = attempt.password && deps.tokens ? deps.tokens.recognise(attempt.password) : null;
+        if (token !== null && deps.tokens) return await deps.tokens.authenticate(attempt, token, cache);
         if (username === '' || attempt.password === undefined) {
           return await refuse(attempt, username, 'no_credentials');
         }
@@ -379,17 +399,17 @@ export function createMqttAuthService(deps: MqttAuthServiceDeps) {
     /**
      * A connection authenticated with `credential` stays open: the credential is trusted while it does and for
      * the cache's lifetime after the returned release function is called (when the connection closes). A
-     * credential with an end (a previous secret in its grace period, or `validUntil`: a client certificate's
-     * end) closes `connection` when it ends.
+     * credential with an end (a previous secret in its grace period, a token, a client certificate) closes
+     * `connection` when it ends: `validUntil` as authentication answered it (the cache may have dropped the entry
+     * since).
      */
     hold(
       credential: string,
       connection: Pick<MqttConnection, 'close'>,
-      validUntil?: number | null,
+      validUntil: number | null = cache.validUntil(credential),
     ): () => void {
       const release = cache.pin(credential);
-      const end = validUntil ?? cache.validUntil(credential);
-      const cancel = end === null ? () => {} : runAt(clock, end, () => connection.close());
+      const cancel = validUntil === null ? () => {} : runAt(clock, validUntil, () => connection.close());
       return () => {
         cancel();
         release();

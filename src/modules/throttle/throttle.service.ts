@@ -296,12 +296,12 @@ export function createThrottleService(deps: {
 
     /**
      * One failed attempt from `ip` at a credential that names no account to charge (an API key,
-     * docs/api-keys.md), counted against the address's own budget for `purpose`: `throttle.maxAttemptsPerIp`
+     * docs/api-keys.md; a token presented to MQTT, docs/mqtt-tokens.md), counted against the address's own budget for `purpose`: `throttle.maxAttemptsPerIp`
      * failures per window, apart from the login budget, so a script with a stale key never locks the people
      * behind the same address out of the console. 429 auth.throttled when the budget was spent already;
      * otherwise when the address's budget ends if this attempt spent it (epoch ms), else 0.
      */
-    async addressFailed(purpose: 'api_key', ip: string): Promise<number> {
+    async addressFailed(purpose: 'api_key' | 'mqtt_token', ip: string): Promise<number> {
       const { throttle } = await deps.settings.getSecurity();
       const windowMs = throttle.windowMinutes * 60_000;
       const key = `${purpose}:${ipKey(ip)}`;

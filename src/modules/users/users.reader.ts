@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { userError } from './users.errors.js';
 import {
+  countSsoUsers,
+  countUserManagersSigningInWith,
   countUsersByRoleAndStatus,
   findRootUser,
   findUserById,
@@ -24,6 +26,13 @@ export interface UserReader {
   findRoot(db?: Kysely<Database>): Promise<UserRow | undefined>;
   /** How many users each role has, active and inactive (the metrics' `warden_users`). */
   countByRoleAndStatus(): Promise<Array<{ role: string; active: boolean; n: number }>>;
+  /** How many users sign in with the SSO provider `provider` (authentication method `sso`). */
+  countSsoUsers(provider: string, db?: Kysely<Database>): Promise<number>;
+  /**
+   * Active admins holding `user_management` who can sign in when exactly `ssoProviders` are enabled: with a
+   * local password, or through one of those providers (the last-admin rule, docs/permissions.md).
+   */
+  countUserManagersSigningInWith(ssoProviders: readonly string[], db?: Kysely<Database>): Promise<number>;
 }
 
 export function createUserReader(deps: { db: Kysely<Database> }): UserReader {
@@ -32,6 +41,9 @@ export function createUserReader(deps: { db: Kysely<Database> }): UserReader {
     findRowById: (id, db = deps.db) => findUserById(db, id),
     findRoot: (db = deps.db) => findRootUser(db),
     countByRoleAndStatus: () => countUsersByRoleAndStatus(deps.db),
+    countSsoUsers: (provider, db = deps.db) => countSsoUsers(db, provider),
+    countUserManagersSigningInWith: (providers, db = deps.db) =>
+      countUserManagersSigningInWith(db, providers),
     async mustFindRow(username, db = deps.db) {
       const row = await findUserByUsername(db, username);
       if (!row) throw userError('user.not_found', `No user named "${username}"`);

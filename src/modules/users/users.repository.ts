@@ -66,6 +66,46 @@ export async function countUserManagers(db: Kysely<Database>, excludingId?: stri
   return Number(n);
 }
 
+/** How many users sign in with the SSO provider `provider` (authentication method `sso`). */
+export async function countSsoUsers(db: Kysely<Database>, provider: string): Promise<number> {
+  const { n } = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('auth_method', '=', 'sso')
+    .where('sso_provider', '=', provider)
+    .executeTakeFirstOrThrow();
+  return Number(n);
+}
+
+/**
+ * Users who count towards "at least one active admin who can manage users" when exactly the providers
+ * `ssoProviders` are enabled: the rule of {@link countUserManagers}, where an SSO user of one of those providers
+ * can sign in as well as a local user with a password.
+ */
+export async function countUserManagersSigningInWith(
+  db: Kysely<Database>,
+  ssoProviders: readonly string[],
+): Promise<number> {
+  const { n } = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('role', '=', 'admin')
+    .where('active', '=', 1)
+    .where('kind', '=', 'person')
+    .where('scopes', 'like', '%"user_management"%')
+    .where((eb) => {
+      const local = eb.and([eb('auth_method', '=', 'local'), eb('password_hash', 'is not', null)]);
+      return ssoProviders.length === 0
+        ? local
+        : eb.or([
+            local,
+            eb.and([eb('auth_method', '=', 'sso'), eb('sso_provider', 'in', [...ssoProviders])]),
+          ]);
+    })
+    .executeTakeFirstOrThrow();
+  return Number(n);
+}
+
 /** The root user (the one protected user), if it was created. */
 export function findRootUser(db: Kysely<Database>): Promise<UserRow | undefined> {
   return db.selectFrom('users').selectAll().where('protected', '=', 1).executeTakeFirst();

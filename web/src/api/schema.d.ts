@@ -3154,6 +3154,80 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/me/mqtt-token': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** A short-lived Warden MQTT token for oneself: a JWT to send as MQTT password (shown once, never stored) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * @description How long the token is valid, in seconds; connections opened with it close when it expires
+             * @default 900
+             */
+            ttlSeconds?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The token (a JWT) to send as the MQTT password: shown this once, never stored */
+              token: string;
+              /**
+               * Format: date-time
+               * @description When the token stops being accepted
+               */
+              expiresAt: string;
+              /** @description The user the token stands for (the MQTT username to send with it) */
+              username: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/brokers': {
     parameters: {
       query?: never;
@@ -3852,6 +3926,8 @@ export interface paths {
               /** @enum {string} */
               result: 'allow' | 'deny' | 'ignore';
               is_superuser?: boolean;
+              /** @description EMQX ≥ 5.8 closes the connection then (Unix seconds): a token expiry */
+              expire_at?: number;
               acl?: {
                 permission: string;
                 action: string;
@@ -4733,6 +4809,782 @@ export interface paths {
         };
       };
     };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/sso/presets': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The provider presets (Keycloak, Microsoft Entra ID, Google, any OpenID Connect) and what they fill in */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                /** @enum {string} */
+                preset: 'keycloak' | 'entra' | 'google' | 'generic';
+                label: string;
+                issuer: string | null;
+                issuerPattern: string;
+                scopes: string[];
+                emailClaim: string;
+                groupsClaim: string;
+                hint: string;
+                docs: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/sso/providers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List the SSO providers, by name (client secrets are never answered) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                name: string;
+                displayName: string;
+                /** @enum {string} */
+                preset: 'keycloak' | 'entra' | 'google' | 'generic';
+                issuer: string;
+                clientId: string;
+                /** @description the secret itself is never answered */
+                hasClientSecret: boolean;
+                /** @description a secret is stored but does not open with this WARDEN_SECRET_KEY: enter it again */
+                clientSecretUnreadable: boolean;
+                scopes: string[];
+                enabled: boolean;
+                autoProvision: boolean;
+                /** @enum {string} */
+                defaultRole: 'viewer' | 'operator' | 'admin';
+                defaultScopes:
+                  | (
+                      | 'system_config'
+                      | 'asset_management'
+                      | 'user_management'
+                      | 'log_management'
+                      | 'api_key_management'
+                      | 'sso_management'
+                    )[]
+                  | null;
+                emailClaim: string;
+                groupsClaim: string;
+                roleMapping: {
+                  value: string;
+                  /** @enum {string} */
+                  role: 'viewer' | 'operator' | 'admin';
+                  scopes?: (
+                    | 'system_config'
+                    | 'asset_management'
+                    | 'user_management'
+                    | 'log_management'
+                    | 'api_key_management'
+                    | 'sso_management'
+                  )[];
+                }[];
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                updatedAt: string;
+              }[];
+              total: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Create an SSO provider; omitted fields come from its preset */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description the URL segment of its sign-in routes: 2–40 characters of a-z, 0-9 and -; never changes */
+            name: string;
+            /** @description default: the name */
+            displayName?: string;
+            /** @enum {string} */
+            preset?: 'keycloak' | 'entra' | 'google' | 'generic';
+            /** @description https:// (http:// only on a loopback host); the Google preset's is filled in when omitted */
+            issuer?: string;
+            clientId: string;
+            /** @description write-only: never answered. Omitted on update: the stored one is kept; null: none (a public client) */
+            clientSecret?: string | null;
+            /** @description must include openid; default: the preset's */
+            scopes?: string[];
+            /** @description default true */
+            enabled?: boolean;
+            /** @description create unknown users at their first sign-in (default false) */
+            autoProvision?: boolean;
+            /** @enum {string} */
+            defaultRole?: 'viewer' | 'operator' | 'admin' | 'editor';
+            /** @description null or omitted: the default role's defaults */
+            defaultScopes?:
+              | (
+                  | 'system_config'
+                  | 'asset_management'
+                  | 'user_management'
+                  | 'log_management'
+                  | 'api_key_management'
+                  | 'sso_management'
+                )[]
+              | null;
+            emailClaim?: string;
+            /** @description '' = the provider sends no groups (no role mapping) */
+            groupsClaim?: string;
+            /** @description the highest role among all matching entries wins, their scopes united (docs/sso.md) */
+            roleMapping?: {
+              /** @description a value of the groups claim */
+              value: string;
+              /** @enum {string} */
+              role: 'viewer' | 'operator' | 'admin' | 'editor';
+              /** @description omitted: the role's default scopes */
+              scopes?: (
+                | 'system_config'
+                | 'asset_management'
+                | 'user_management'
+                | 'log_management'
+                | 'api_key_management'
+                | 'sso_management'
+              )[];
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              name: string;
+              displayName: string;
+              /** @enum {string} */
+              preset: 'keycloak' | 'entra' | 'google' | 'generic';
+              issuer: string;
+              clientId: string;
+              /** @description the secret itself is never answered */
+              hasClientSecret: boolean;
+              /** @description a secret is stored but does not open with this WARDEN_SECRET_KEY: enter it again */
+              clientSecretUnreadable: boolean;
+              scopes: string[];
+              enabled: boolean;
+              autoProvision: boolean;
+              /** @enum {string} */
+              defaultRole: 'viewer' | 'operator' | 'admin';
+              defaultScopes:
+                | (
+                    | 'system_config'
+                    | 'asset_management'
+                    | 'user_management'
+                    | 'log_management'
+                    | 'api_key_management'
+                    | 'sso_management'
+                  )[]
+                | null;
+              emailClaim: string;
+              groupsClaim: string;
+              roleMapping: {
+                value: string;
+                /** @enum {string} */
+                role: 'viewer' | 'operator' | 'admin';
+                scopes?: (
+                  | 'system_config'
+                  | 'asset_management'
+                  | 'user_management'
+                  | 'log_management'
+                  | 'api_key_management'
+                  | 'sso_management'
+                )[];
+              }[];
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/sso/providers/test': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Test an unsaved provider form by discovery; with a stored provider's name its secret stands in for an omitted one */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description the URL segment of its sign-in routes: 2–40 characters of a-z, 0-9 and -; never changes */
+            name?: string;
+            /** @description default: the name */
+            displayName?: string;
+            /** @enum {string} */
+            preset?: 'keycloak' | 'entra' | 'google' | 'generic';
+            /** @description https:// (http:// only on a loopback host); the Google preset's is filled in when omitted */
+            issuer?: string;
+            clientId?: string;
+            /** @description write-only: never answered. Omitted on update: the stored one is kept; null: none (a public client) */
+            clientSecret?: string | null;
+            /** @description must include openid; default: the preset's */
+            scopes?: string[];
+            /** @description default true */
+            enabled?: boolean;
+            /** @description create unknown users at their first sign-in (default false) */
+            autoProvision?: boolean;
+            /** @enum {string} */
+            defaultRole?: 'viewer' | 'operator' | 'admin' | 'editor';
+            /** @description null or omitted: the default role's defaults */
+            defaultScopes?:
+              | (
+                  | 'system_config'
+                  | 'asset_management'
+                  | 'user_management'
+                  | 'log_management'
+                  | 'api_key_management'
+                  | 'sso_management'
+                )[]
+              | null;
+            emailClaim?: string;
+            /** @description '' = the provider sends no groups (no role mapping) */
+            groupsClaim?: string;
+            /** @description the highest role among all matching entries wins, their scopes united (docs/sso.md) */
+            roleMapping?: {
+              /** @description a value of the groups claim */
+              value: string;
+              /** @enum {string} */
+              role: 'viewer' | 'operator' | 'admin' | 'editor';
+              /** @description omitted: the role's default scopes */
+              scopes?: (
+                | 'system_config'
+                | 'asset_management'
+                | 'user_management'
+                | 'log_management'
+                | 'api_key_management'
+                | 'sso_management'
+              )[];
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              ok: boolean;
+              issuer?: string;
+              authorizationEndpoint?: string;
+              tokenEndpoint?: string;
+              userinfoEndpoint?: string;
+              endSessionEndpoint?: string;
+              scopesSupported?: string[];
+              claimsSupported?: string[];
+              warnings?: string[];
+              /** @description ok false: the provider's error as openid-client reports it */
+              error?: string;
+              /** @description openid-client's code for it, when it has one */
+              errorCode?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/sso/providers/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get an SSO provider */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              name: string;
+              displayName: string;
+              /** @enum {string} */
+              preset: 'keycloak' | 'entra' | 'google' | 'generic';
+              issuer: string;
+              clientId: string;
+              /** @description the secret itself is never answered */
+              hasClientSecret: boolean;
+              /** @description a secret is stored but does not open with this WARDEN_SECRET_KEY: enter it again */
+              clientSecretUnreadable: boolean;
+              scopes: string[];
+              enabled: boolean;
+              autoProvision: boolean;
+              /** @enum {string} */
+              defaultRole: 'viewer' | 'operator' | 'admin';
+              defaultScopes:
+                | (
+                    | 'system_config'
+                    | 'asset_management'
+                    | 'user_management'
+                    | 'log_management'
+                    | 'api_key_management'
+                    | 'sso_management'
+                  )[]
+                | null;
+              emailClaim: string;
+              groupsClaim: string;
+              roleMapping: {
+                value: string;
+                /** @enum {string} */
+                role: 'viewer' | 'operator' | 'admin';
+                scopes?: (
+                  | 'system_config'
+                  | 'asset_management'
+                  | 'user_management'
+                  | 'log_management'
+                  | 'api_key_management'
+                  | 'sso_management'
+                )[];
+              }[];
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    /** Change the fields sent (a clientSecret omitted is kept, null removes it); disabling cannot lock out the last admin */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description only accepted when equal to the URL's */
+            name?: string;
+            /** @description default: the name */
+            displayName?: string;
+            /** @enum {string} */
+            preset?: 'keycloak' | 'entra' | 'google' | 'generic';
+            /** @description https:// (http:// only on a loopback host); the Google preset's is filled in when omitted */
+            issuer?: string;
+            clientId?: string;
+            /** @description write-only: never answered. Omitted on update: the stored one is kept; null: none (a public client) */
+            clientSecret?: string | null;
+            /** @description must include openid; default: the preset's */
+            scopes?: string[];
+            /** @description default true */
+            enabled?: boolean;
+            /** @description create unknown users at their first sign-in (default false) */
+            autoProvision?: boolean;
+            /** @enum {string} */
+            defaultRole?: 'viewer' | 'operator' | 'admin' | 'editor';
+            /** @description null or omitted: the default role's defaults */
+            defaultScopes?:
+              | (
+                  | 'system_config'
+                  | 'asset_management'
+                  | 'user_management'
+                  | 'log_management'
+                  | 'api_key_management'
+                  | 'sso_management'
+                )[]
+              | null;
+            emailClaim?: string;
+            /** @description '' = the provider sends no groups (no role mapping) */
+            groupsClaim?: string;
+            /** @description the highest role among all matching entries wins, their scopes united (docs/sso.md) */
+            roleMapping?: {
+              /** @description a value of the groups claim */
+              value: string;
+              /** @enum {string} */
+              role: 'viewer' | 'operator' | 'admin' | 'editor';
+              /** @description omitted: the role's default scopes */
+              scopes?: (
+                | 'system_config'
+                | 'asset_management'
+                | 'user_management'
+                | 'log_management'
+                | 'api_key_management'
+                | 'sso_management'
+              )[];
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              name: string;
+              displayName: string;
+              /** @enum {string} */
+              preset: 'keycloak' | 'entra' | 'google' | 'generic';
+              issuer: string;
+              clientId: string;
+              /** @description the secret itself is never answered */
+              hasClientSecret: boolean;
+              /** @description a secret is stored but does not open with this WARDEN_SECRET_KEY: enter it again */
+              clientSecretUnreadable: boolean;
+              scopes: string[];
+              enabled: boolean;
+              autoProvision: boolean;
+              /** @enum {string} */
+              defaultRole: 'viewer' | 'operator' | 'admin';
+              defaultScopes:
+                | (
+                    | 'system_config'
+                    | 'asset_management'
+                    | 'user_management'
+                    | 'log_management'
+                    | 'api_key_management'
+                    | 'sso_management'
+                  )[]
+                | null;
+              emailClaim: string;
+              groupsClaim: string;
+              roleMapping: {
+                value: string;
+                /** @enum {string} */
+                role: 'viewer' | 'operator' | 'admin';
+                scopes?: (
+                  | 'system_config'
+                  | 'asset_management'
+                  | 'user_management'
+                  | 'log_management'
+                  | 'api_key_management'
+                  | 'sso_management'
+                )[];
+              }[];
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    post?: never;
+    /** Delete an SSO provider no user signs in with */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description No content */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/sso/providers/{name}/test': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Test a stored provider by discovery: 200 with ok true and its endpoints, or ok false and the provider's error */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              ok: boolean;
+              issuer?: string;
+              authorizationEndpoint?: string;
+              tokenEndpoint?: string;
+              userinfoEndpoint?: string;
+              endSessionEndpoint?: string;
+              scopesSupported?: string[];
+              claimsSupported?: string[];
+              warnings?: string[];
+              /** @description ok false: the provider's error as openid-client reports it */
+              error?: string;
+              /** @description openid-client's code for it, when it has one */
+              errorCode?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -5703,6 +6555,60 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/registry/ca.crl': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Warden's certificate revocation list (PEM): revoked certificates and those of deleted users, valid 7 days */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The CRL, signed now */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/x-pem-file': string;
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/certificates': {
     parameters: {
       query?: never;
@@ -5748,8 +6654,8 @@ export interface paths {
                 /** Format: date-time */
                 issuedAt: string;
                 revokedAt: string | null;
-                /** @description at the time of the answer */
-                status: 'valid' | 'expired' | 'revoked';
+                /** @description at the time of the answer; `user_deleted`: its user was deleted (it is refused) */
+                status: 'valid' | 'expired' | 'revoked' | 'user_deleted';
               }[];
               total: number;
               page: number;
@@ -5829,8 +6735,8 @@ export interface paths {
               /** Format: date-time */
               issuedAt: string;
               revokedAt: string | null;
-              /** @description at the time of the answer */
-              status: 'valid' | 'expired' | 'revoked';
+              /** @description at the time of the answer; `user_deleted`: its user was deleted (it is refused) */
+              status: 'valid' | 'expired' | 'revoked' | 'user_deleted';
             };
           };
         };

@@ -82,5 +82,6 @@ export const AREA_REQUIREMENTS = {
   security: { kind: 'read', scope: 'system_config' },
   brokers: { kind: 'read', scope: 'system_config' },
   apiKeys: { kind: 'read', scope: 'api_key_management' },
+  sso: { kind: 'read', scope: 'sso_management' },
   registry: { kind: 'read', scope: 'asset_management' },
 } as const satisfies Record<string, Requirement>;

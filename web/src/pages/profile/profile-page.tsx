@@ -6,11 +6,13 @@ import { PageHeader } from '../../components/page-header';
 import { ChangePasswordModal } from '../../components/password/change-password-modal';
 import { useI18n } from '../../i18n/i18n';
 import { MfaCard } from './mfa-card';
+import { MqttTokenCard } from './mqtt-token-card';
 import { OwnSessionsCard } from './own-sessions-card';
 import { ProfileDetails } from './profile-details';
 
 /**
- * Self-service, always allowed (docs/permissions.md#who-may-do-what): my details, password, MFA and sessions.
+ * Self-service, always allowed (docs/permissions.md#who-may-do-what): my details, password, MFA, an MQTT token
+ * and sessions.
  */
 export function ProfilePage(): ReactNode {
   const { t } = useI18n();
@@ -38,6 +40,7 @@ export function ProfilePage(): ReactNode {
             </Button>
           </Card>
           <MfaCard user={user} />
+          <MqttTokenCard />
         </Group>
         <OwnSessionsCard />
       </Stack>

@@ -1,5 +1,5 @@
 import { Tabs } from '@mantine/core';
-import { IconChartLine, IconPalette, IconShieldLock } from '@tabler/icons-react';
+import { IconChartLine, IconKey, IconPalette, IconShieldLock } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 import { Outlet, useLocation, useNavigate } from 'react-router';
 import { AREA_REQUIREMENTS, meets } from '../../auth/permissions';
@@ -8,7 +8,8 @@ import { PageHeader } from '../../components/page-header';
 import { useI18n } from '../../i18n/i18n';
 
 /**
- * Settings: Security and Monitoring (system_config) and Appearance (everyone's own console preferences).
+ * Settings: Security and Monitoring (system_config), Authentication (sso_management: single sign-on providers) and
+ * Appearance (everyone's own console preferences).
  */
 export function SettingsLayout(): ReactNode {
   const { t } = useI18n();
@@ -16,9 +17,11 @@ export function SettingsLayout(): ReactNode {
   const navigate = useNavigate();
   const location = useLocation();
   const tab = location.pathname.split('/')[2] ?? '';
-  const tabs = meets(user, AREA_REQUIREMENTS.security)
-    ? ['security', 'monitoring', 'appearance']
-    : ['appearance'];
+  const tabs = [
+    ...(meets(user, AREA_REQUIREMENTS.security) ? ['security', 'monitoring'] : []),
+    ...(meets(user, AREA_REQUIREMENTS.sso) ? ['authentication'] : []),
+    'appearance',
+  ];
 
   // A tab this user does not get (or the index redirect) renders without the tab bar.
   if (!tabs.includes(tab)) {
@@ -42,6 +45,11 @@ export function SettingsLayout(): ReactNode {
           {tabs.includes('monitoring') && (
             <Tabs.Tab value="monitoring" leftSection={<IconChartLine size={16} aria-hidden />}>
               {t('settings.monitoring')}
+            </Tabs.Tab>
+          )}
+          {tabs.includes('authentication') && (
+            <Tabs.Tab value="authentication" leftSection={<IconKey size={16} aria-hidden />}>
+              {t('settings.authentication')}
             </Tabs.Tab>
           )}
           <Tabs.Tab value="appearance" leftSection={<IconPalette size={16} aria-hidden />}>
