@@ -74,7 +74,7 @@ export function touchesRegistryTopics(filter: string): boolean {
 }
 
 /**
- * The client registry on the embedded broker (docs/registry.md#mqtt). A device connects as `$registry` with its
+ * The client registry on the embedded broker (docs/registry.md#registering-over-mqtt). A device connects as `$registry` with its
  * own client id — without a password while the registry is unlocked, with an enrolment token as password while
  * it is locked, or with the poll secret of its request to come back for the answer — and may do exactly two
  * things: publish its request (the REST body as JSON, QoS 0 or 1, not retained) to
