@@ -33,6 +33,7 @@ import { mfaRoutes } from './modules/mfa/mfa.routes.js';
 import { mqttClientsRoutes } from './modules/mqtt/mqtt-clients.routes.js';
 import { mqttTokensRoutes } from './modules/mqtt-tokens/mqtt-tokens.routes.js';
 import type { Requirement } from './modules/permissions/permissions.policy.js';
+import { registryRoutes } from './modules/registry/registry.routes.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { settingsRoutes } from './modules/settings/settings.routes.js';
 import { ssoLoginRoutes } from './modules/sso/sso-login.routes.js';
@@ -71,6 +72,7 @@ const FEATURE_ROUTES: ReadonlyArray<(app: App) => Promise<void>> = [
   metricsRoutes,
   scrapeTokensRoutes,
   ssoProvidersRoutes,
+  registryRoutes,
   certificatesRoutes,
   ssoLoginRoutes,
 ];

@@ -10,6 +10,7 @@ import { metricsError } from './modules/metrics/metrics.errors.js';
 import { mfaError } from './modules/mfa/mfa.errors.js';
 import { mqttError } from './modules/mqtt/mqtt.errors.js';
 import { mqttTokenError } from './modules/mqtt-tokens/mqtt-tokens.errors.js';
+import { registryError } from './modules/registry/registry.errors.js';
 import { sessionError } from './modules/sessions/sessions.errors.js';
 import { settingsError } from './modules/settings/settings.errors.js';
 import { ssoError } from './modules/sso/sso.errors.js';
@@ -32,6 +33,7 @@ export const ERROR_CATALOG_SLICES: ReadonlyArray<{ feature: string; catalog: Err
   { feature: 'Forward-auth', catalog: forwardAuthError.catalog },
   { feature: 'Metrics and scrape tokens', catalog: metricsError.catalog },
   { feature: 'Single sign-on', catalog: ssoError.catalog },
+  { feature: 'Client registry', catalog: registryError.catalog },
   { feature: 'Certificates', catalog: certificateError.catalog },
   { feature: 'Single sign-on: signing in', catalog: ssoLoginError.catalog },
 ];

@@ -49,6 +49,11 @@ import {
 import { createPublishDenialsService, type PublishDenialsService } from './modules/mqtt/publish-denials.js';
 import type { MqttTokensService } from './modules/mqtt-tokens/mqtt-tokens.service.js';
 import { createMqttTokens, type ProviderKeysTuning } from './modules/mqtt-tokens/mqtt-tokens.wiring.js';
+import { createRegistryService, type RegistryService } from './modules/registry/registry.service.js';
+import {
+  createRegistryTokensService,
+  type RegistryTokensService,
+} from './modules/registry/registry-tokens.service.js';
 import { createSessionsService, type SessionsService } from './modules/sessions/sessions.service.js';
 import { createSettingsService, type SettingsService } from './modules/settings/settings.service.js';
 import { createSsoLoginService, type SsoLoginService } from './modules/sso/sso-login.service.js';
@@ -132,6 +137,10 @@ export interface Services {
   readonly metrics: MetricsService;
   /** Warden's CA: device certificates from CSRs, their list and revocation, and their trust for MQTT over TLS. */
   readonly certificates: CertificatesService;
+  /** The device client registry: unlocks, devices' requests and polls, approvals, one-time credential delivery. */
+  readonly registry: RegistryService;
+  /** Enrolment tokens that let a batch of devices register while the registry is locked. */
+  readonly registryTokens: RegistryTokensService;
 }
 
 /**
@@ -314,6 +323,19 @@ export function createServices(infra: Infrastructure): Services {
     countUsers: () => userReader.countByRoleAndStatus(),
     integrations: () => brokers.metricsSnapshot(),
   });
+  const registryTokens = createRegistryTokensService({ db, clock, audit, credentials: hasher });
+  const registry = createRegistryService({
+    db,
+    engine,
+    clock,
+    audit,
+    credentials: hasher,
+    changes,
+    users,
+    userReader,
+    tokens: registryTokens,
+    certificates,
+  });
   return {
     infra,
     credentials: hasher,
@@ -343,6 +365,8 @@ export function createServices(infra: Infrastructure): Services {
     scrapeTokens,
     metrics,
     certificates,
+    registry,
+    registryTokens,
   };
 }
 
@@ -375,12 +399,17 @@ export async function startServices(
   const stopLeading = await services.leadership.start(options);
   await services.brokers.start(options);
   const stopLastUsed = services.apiKeys.start(options);
+  const stopRegistryCleanup = services.registry.start({
+    ...options,
+    runs: () => services.leadership.isLeader(),
+  });
   const stopFollowing = await services.changes.follow({
     ...options,
     prunes: () => services.leadership.isLeader(),
   });
   return async () => {
     await stopFollowing();
+    stopRegistryCleanup();
     await stopLastUsed();
     await services.brokers.stop();
     await stopLeading();

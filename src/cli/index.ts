@@ -11,6 +11,7 @@ import { BROKERS, brokersCommand } from './commands/brokers.command.js';
 import { MOSQUITTO, mosquittoCommand } from './commands/mosquitto.command.js';
 import { MQTT_TOKEN, mqttTokenCommand } from './commands/mqtt-token.command.js';
 import { RECOVER_ADMIN, recoverAdminCommand } from './commands/recover-admin.command.js';
+import { REGISTRY, registryCommand } from './commands/registry.command.js';
 import { SCRAPE_TOKENS, scrapeTokensCommand } from './commands/scrape-tokens.command.js';
 import { SERVE, serveCommand } from './commands/serve.command.js';
 import { SESSIONS, sessionsCommand } from './commands/sessions.command.js';
@@ -42,6 +43,7 @@ const SERVICE_COMMANDS: Record<string, { usage: CommandSpec | CommandGroup; run:
   'scrape-tokens': { usage: SCRAPE_TOKENS, run: scrapeTokensCommand },
   'mqtt-token': { usage: MQTT_TOKEN, run: mqttTokenCommand },
   sso: { usage: SSO, run: ssoCommand },
+  registry: { usage: REGISTRY, run: registryCommand },
 };
 
 /** Every command in the order `warden --help` lists them. */
@@ -60,6 +62,7 @@ const USAGE = mainUsage([
   SCRAPE_TOKENS,
   MQTT_TOKEN,
   SSO,
+  REGISTRY,
 ]);
 
 /**

@@ -5,7 +5,8 @@ const JSON_LINE = { flag: '--json', description: 'print the result as JSON (erro
 
 /** `--role R`, `--all`. */
 function flagOf(name: string, option: OptionSpec): string {
-  return option.type === 'string' ? `--${name} ${option.value ?? 'VALUE'}` : `--${name}`;
+  if (option.type !== 'string') return `--${name}`;
+  return `--${name} ${option.value ?? 'VALUE'}${option.multiple ? '…' : ''}`;
 }
 
 /** Two columns, the left one padded to its widest entry; a long left entry puts its text on the next line. */

@@ -38,6 +38,11 @@ export interface DomainEvents {
   /** A certificate Warden's CA issued was revoked (`serial`: lower-case hex): connections made with it close. */
   'certificate.revoked': { serial: string; username: string };
   /**
+   * A device's registration request was approved or rejected (docs/registry.md): the embedded broker answers a
+   * device that waits for it over MQTT on whichever instance holds its connection.
+   */
+  'registry.decided': { requestId: string; username: string; decision: 'approved' | 'rejected' };
+  /**
    * This process may have missed changes (it fell further behind than the feed keeps): every cache must be
    * dropped and live state re-checked. Emitted by the follower, never written to the feed.
    */

@@ -12,6 +12,11 @@ import type {
 } from '../modules/certificates/certificates.table.js';
 import type { ScrapeTokensTable } from '../modules/metrics/scrape-tokens.table.js';
 import type { RecoveryCodesTable, UserMfaTable } from '../modules/mfa/mfa.table.js';
+import type {
+  RegistryRequestsTable,
+  RegistryStateTable,
+  RegistryTokensTable,
+} from '../modules/registry/registry.table.js';
 import type { SessionsTable } from '../modules/sessions/sessions.table.js';
 import type { SettingsTable } from '../modules/settings/settings.table.js';
 import type { SsoProvidersTable } from '../modules/sso/sso.table.js';
@@ -47,6 +52,9 @@ export interface Database {
   api_keys: ApiKeysTable;
   scrape_tokens: ScrapeTokensTable;
   sso_providers: SsoProvidersTable;
+  registry_state: RegistryStateTable;
+  registry_requests: RegistryRequestsTable;
+  registry_tokens: RegistryTokensTable;
   certificate_authorities: CertificateAuthoritiesTable;
   issued_certificates: IssuedCertificatesTable;
 }

@@ -12,6 +12,8 @@ import {
   type Requirement,
 } from '../modules/permissions/permissions.policy.js';
 import { refusal } from '../modules/permissions/refusal.js';
+import { registryThrottled } from '../modules/registry/registry.errors.js';
+import { isDeviceRegistration } from '../modules/registry/registry-admission.js';
 import { apiAllowList, isManagementApi } from './api-allow-list.js';
 import { SESSION_COOKIE } from './session-cookie.js';
 
@@ -118,10 +120,20 @@ export function installAccessGuard(app: FastifyInstance, options: AccessGuardOpt
 
   app.addHook('onRequest', async (request) => {
     // Unknown routes have no config; they fall through to the 404 handler.
-    const requirement = (request.routeOptions.config as { access?: Requirement } | undefined)?.access;
+    let requirement = (request.routeOptions.config as { access?: Requirement } | undefined)?.access;
     // Before anything else: an address outside `apiAllowFrom` learns nothing of the management API.
     if (isManagementApi(request, requirement) && !apiAllows(request.ip))
       throw coreError('request.ip_not_allowed', `The management API does not answer ${request.ip}`);
+    // A device registering itself or polling: admitted by the registry's per-address rate limit alone (its token or
+    // poll secret is the route's to check); an administrator's request to such a route meets its `staff` requirement.
+    if (requirement?.kind === 'registration') {
+      if (isDeviceRegistration(request, requirement)) {
+        const wait = app.services.registry.admit(request.ip, request.method === 'POST' ? 'request' : 'poll');
+        if (wait > 0) throw registryThrottled(wait);
+        return;
+      }
+      requirement = requirement.staff;
+    }
     const sessionToken = request.cookies[SESSION_COOKIE];
     // Only the management API takes API keys here (scrapes, broker hooks and forward-auth read their own
     // credentials, public routes none).

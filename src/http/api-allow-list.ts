@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { AddressList } from '../core/net/address-list.js';
 import type { Requirement } from '../modules/permissions/permissions.policy.js';
+import { isDeviceRegistration } from '../modules/registry/registry-admission.js';
 import type { SecuritySettings } from '../modules/settings/settings.schemas.js';
 
 /** Forward-auth answers the reverse proxy in front of other applications, not the management API. */
@@ -8,15 +9,18 @@ const FORWARD_AUTH = '/api/v1/forward-auth';
 
 /**
  * Whether the security setting `apiAllowFrom` governs this request: every `/api/v1/…` path (matched or not, so
- * a refused address cannot probe which routes exist) except the broker hooks and forward-auth, which machines
- * call and which have their own admission. Health, `/metrics`, the API docs and the console's files are
- * outside `/api/v1/`. The exemptions are read from the matched route, never from the raw path.
+ * a refused address cannot probe which routes exist) except the broker hooks, forward-auth and devices
+ * registering themselves (docs/registry.md), which machines call and which have their own admission. Health,
+ * `/metrics`, the API docs and the console's files are outside `/api/v1/`. The exemptions are read from the
+ * matched route, never from the raw path.
  */
 export function isManagementApi(request: FastifyRequest, requirement: Requirement | undefined): boolean {
   const route = request.routeOptions.url;
   const path = route ?? request.url.split('?')[0] ?? request.url;
   if (!path.startsWith('/api/v1/')) return false;
   if (requirement?.kind === 'hook') return false;
+  // Devices register from wherever they are; administrators reading a request stay inside the allow-list.
+  if (requirement?.kind === 'registration' && isDeviceRegistration(request, requirement)) return false;
   return !(route === FORWARD_AUTH || route?.startsWith(`${FORWARD_AUTH}/`));
 }
 

@@ -440,7 +440,8 @@ describe.skipIf(!chromiumAvailable())('admin console in Chromium', { timeout: 12
       await page.getByRole('button', { name: 'Verify and turn on' }).click();
       await page.getByTestId('recovery-codes').waitFor();
       await page.getByRole('button', { name: 'I have saved the codes' }).click();
-      await page.waitForURL(/\/audit$/);
+      // An operator's first administrative page: the client registry (asset_management), its queue of decisions.
+      await page.waitForURL(/\/registry$/);
       expect((await server.services.users.get('frank')).mfaEnabled).toBe(true);
     } finally {
       await server.services.settings.putSecurity(CLI_CONTEXT, before);

@@ -33,6 +33,10 @@ describe('HTTP conventions', () => {
     for (const r of api.filter((r) => r.access.kind === 'hook')) expect(r.url).toMatch(/^\/api\/v1\/hooks\//);
     const forwarded = api.filter((r) => r.access.kind === 'forwarded').map((r) => `${r.method} ${r.url}`);
     expect(forwarded).toEqual(['GET /api/v1/forward-auth', 'HEAD /api/v1/forward-auth']);
+    const registration = api
+      .filter((r) => r.access.kind === 'registration')
+      .map((r) => `${r.method} ${r.url}`);
+    expect(registration).toEqual(['POST /api/v1/registry/requests', 'GET /api/v1/registry/requests/:id']);
     const computingPosts = ['POST /api/v1/access/explain'];
     for (const r of api.filter((r) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method))) {
       if (computingPosts.includes(`${r.method} ${r.url}`)) continue;

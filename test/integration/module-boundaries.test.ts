@@ -35,6 +35,9 @@ const OWNERS: Record<string, string> = {
   sso_providers: 'sso',
   certificate_authorities: 'certificates',
   issued_certificates: 'certificates',
+  registry_state: 'registry',
+  registry_requests: 'registry',
+  registry_tokens: 'registry',
 };
 
 /** Source files outside src/modules/ that act for a module (its engine-specific SQL helpers). */

@@ -13,6 +13,7 @@ import { BrokersPage } from './pages/brokers/brokers-page';
 import { LoginPage } from './pages/login/login-page';
 import { MqttClientsPage } from './pages/mqtt-clients/mqtt-clients-page';
 import { ProfilePage } from './pages/profile/profile-page';
+import { RegistryPage } from './pages/registry/registry-page';
 import { SessionsPage } from './pages/sessions/sessions-page';
 import { AppearanceSettings } from './pages/settings/appearance-settings';
 import { AuthenticationSettings } from './pages/settings/authentication-settings';
@@ -67,6 +68,14 @@ export const router = createBrowserRouter([
           },
           { path: 'access-roles', element: <AccessRolesPage /> },
           { path: 'mqtt-clients', element: <MqttClientsPage /> },
+          {
+            path: 'registry',
+            element: (
+              <RequirePermission requirement={AREA_REQUIREMENTS.registry}>
+                <RegistryPage />
+              </RequirePermission>
+            ),
+          },
           {
             path: 'brokers',
             element: (

@@ -10,6 +10,7 @@ import * as m008 from './008-user-secrets.js';
 import * as m009 from './009-api-keys.js';
 import * as m010 from './010-scrape-tokens.js';
 import * as m011 from './011-sso.js';
+import * as m012 from './012-client-registry.js';
 import * as m013 from './013-certificate-authority.js';
 import * as m014 from './014-sso-sessions.js';
 
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '009-api-keys': m009,
   '010-scrape-tokens': m010,
   '011-sso': m011,
+  '012-client-registry': m012,
   '013-certificate-authority': m013,
   '014-sso-sessions': m014,
 };

@@ -5,6 +5,7 @@ import tls from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { ConfigError, DEFAULT_MQTT_MAX_PACKET_BYTES } from '../../config/config.js';
+import { withMqttRegistration } from '../../modules/registry/mqtt-registration.js';
 import type { Services } from '../../services.js';
 import { createAccessHooks, WillRefused } from './aedes-access-hooks.js';
 import {
@@ -158,7 +159,10 @@ function displayHost(host: string): string {
  */
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { logger } = options;
-  const hooks = createAccessHooks({ services: options.services, logger });
+  const hooks = withMqttRegistration(createAccessHooks({ services: options.services, logger }), {
+    services: options.services,
+    logger,
+  });
   const tlsOptions = options.tls
     ? {
         cert: readPem(options.tls.certPath, 'WARDEN_MQTT_TLS_CERT'),

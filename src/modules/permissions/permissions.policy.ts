@@ -170,7 +170,13 @@ export type Requirement =
    * API key), established by forward-auth's identity resolution (docs/forward-auth.md) instead of the
    * management policy; the route then decides with the user's HTTP rules.
    */
-  | { readonly kind: 'forwarded' };
+  | { readonly kind: 'forwarded' }
+  /**
+   * Device self-registration (docs/registry.md): no session. A device is admitted by the registry's per-address
+   * rate limit and the route checks its enrolment token or poll secret itself. With `staff`, a request that
+   * presents no poll secret (`Bearer wdp_…`) is an administrator's and must meet `staff` instead.
+   */
+  | { readonly kind: 'registration'; readonly staff?: { readonly kind: 'read'; readonly scope: Scope } };
 
 /** Where the requester stands in the login flow; `active` is a complete session. */
 export type SessionStage = 'active' | 'mfa' | 'mfa_enroll' | 'password_change';
@@ -267,7 +273,9 @@ export function authorize(
           'A valid hook credential is required (or a request from an allowed network)',
         );
   }
-  if (requirement.kind === 'public') return ALLOW;
+  // A device registering itself was admitted by the registry's rate limit; its token or poll secret is the
+  // route's to check (an administrator's request to such a route is decided as its `staff` requirement).
+  if (requirement.kind === 'public' || requirement.kind === 'registration') return ALLOW;
   if (actor === null) return deny('auth.required', { reason: 'no_session' }, 'Sign in first');
   if (!isPrincipal(actor)) return ALLOW;
   // Self-service is about the session and the person signed in with it: a key may read whom it acts for

@@ -40,6 +40,7 @@ import {
   countUserManagers,
   deleteUserRow,
   findRootUser,
+  findUserById,
   findUserByUsername,
   insertPasswordHistory,
   insertUser,
@@ -519,22 +520,33 @@ export function createUsersService(deps: UsersServiceDeps) {
     }
   }
 
+  /** The role and scopes of a new user, checked: compatible, and only what the actor holds itself. */
+  function newUserRights(ctx: OperationContext, input: NewUserInput): { role: Role; scopes: Scope[] } {
+    const role = roleOf(input.role);
+    const scopes = normalizeScopes(input.scopes ?? defaultScopes(role));
+    const bad = incompatibleScopes(role, scopes);
+    if (bad.length > 0) {
+      throw userError('user.scopes_incompatible', `Role ${role} cannot hold ${bad.join(', ')}`);
+    }
+    enforce(canGrant(ctx.actor, role, scopes));
+    return { role, scopes };
+  }
+
   /**
-   * Inserts a new user in the caller's transaction: its row (with `prepared`'s password, or none for an SSO
-   * user), first history entry, access roles, audit event and change record. Returns the row and public shape.
+   * Inserts a new user in `trx`, which holds the admin-set lock, with the `prepared` password or none (yet, or at
+   * all for an SSO user): its access roles, its audit event and its change-feed record, in that transaction.
    */
-  async function insertRow(
+  async function insertIn(
     trx: Kysely<Database>,
     ctx: OperationContext,
     input: NewUserInput & { ssoSubject?: string },
+    rights: { role: Role; scopes: Scope[] },
     prepared: PreparedPassword | null,
     options: { protected?: boolean; mustChangePassword?: boolean; auditDetails?: Record<string, unknown> },
   ): Promise<{ row: UserRow; user: PublicUser }> {
     if (await findUserByUsername(trx, input.username)) {
       throw userError('user.exists', `A user named "${input.username}" already exists`);
     }
-    const role = roleOf(input.role);
-    const scopes = normalizeScopes(input.scopes ?? defaultScopes(role));
     const now = clock.now();
     const id = randomUUID();
     const sso = input.authMethod === 'sso';
@@ -547,8 +559,8 @@ export function createUsersService(deps: UsersServiceDeps) {
       email_lower: input.email?.toLowerCase() ?? null,
       description: input.description ?? '',
       kind: input.kind ?? 'person',
-      role,
-      scopes: JSON.stringify(scopes),
+      role: rights.role,
+      scopes: JSON.stringify(rights.scopes),
       active: 1,
       protected: options.protected ? 1 : 0,
       auth_method: sso ? 'sso' : 'local',
@@ -602,20 +614,14 @@ export function createUsersService(deps: UsersServiceDeps) {
       ctx,
       { action: 'user.create', target: userTarget(input.username) },
       async () => {
-        const role = roleOf(input.role);
-        const scopes = normalizeScopes(input.scopes ?? defaultScopes(role));
-        const bad = incompatibleScopes(role, scopes);
-        if (bad.length > 0) {
-          throw userError('user.scopes_incompatible', `Role ${role} cannot hold ${bad.join(', ')}`);
-        }
-        enforce(canGrant(ctx.actor, role, scopes));
+        const rights = newUserRights(ctx, input);
         await checkNewMethod(input, options);
         if (await findUserByUsername(db, input.username)) {
           throw userError('user.exists', `A user named "${input.username}" already exists`);
         }
         const prepared = await prepare();
         return transaction(async (trx) => ({
-          ...(await insertRow(trx, ctx, input, prepared, options)),
+          ...(await insertIn(trx, ctx, input, rights, prepared, options)),
           prepared,
         }));
       },
@@ -666,22 +672,19 @@ export function createUsersService(deps: UsersServiceDeps) {
       ctx: OperationContext,
       input: ProvisionedSsoUser,
     ): Promise<UserRow> {
-      const { row } = await insertRow(
-        trx,
-        ctx,
-        {
-          username: input.username,
-          email: input.email,
-          role: input.role,
-          scopes: [...input.scopes],
-          kind: 'person',
-          authMethod: 'sso',
-          ssoProvider: input.provider,
-          ssoSubject: input.subject,
-        },
-        null,
-        { auditDetails: { via: `sso:${input.provider}` } },
-      );
+      const profile: NewUserInput & { ssoSubject: string } = {
+        username: input.username,
+        email: input.email,
+        role: input.role,
+        scopes: [...input.scopes],
+        kind: 'person',
+        authMethod: 'sso',
+        ssoProvider: input.provider,
+        ssoSubject: input.subject,
+      };
+      const { row } = await insertIn(trx, ctx, profile, newUserRights(ctx, profile), null, {
+        auditDetails: { via: `sso:${input.provider}` },
+      });
       return row;
     },
 
@@ -780,6 +783,65 @@ export function createUsersService(deps: UsersServiceDeps) {
         mustChangePassword: !isMachineKind(kind),
       });
       return { user, password: prepared.password };
+    },
+
+    /**
+     * Creates a device or service without a credential yet, inside the caller's transaction: the client registry
+     * creates the user of an approved request in the approval's own transaction (docs/registry.md). The same
+     * checks, `user.create` audit event and change-feed record as `create`; a refusal throws and rolls the
+     * caller's transaction back (the caller audits it). The caller settles the change feed after commit; the
+     * first secret comes from {@link issueGeneratedSecretWithin} (or the user signs in with a certificate).
+     */
+    async createMachineWithin(
+      trx: Kysely<Database>,
+      ctx: OperationContext,
+      input: NewUserInput,
+    ): Promise<{ userId: string; user: PublicUser }> {
+      if (!isMachineKind(input.kind ?? 'person')) {
+        throw new Error('createMachineWithin creates devices and services only');
+      }
+      const rights = newUserRights(ctx, input);
+      await lockFor(trx, deps.engine, 'admin-set');
+      const { row, user } = await insertIn(trx, ctx, input, rights, null, {});
+      return { userId: row.id, user };
+    },
+
+    /**
+     * Draws a device's or service's secret and stores it (keyed fast hash, origin `generated`) inside the
+     * caller's transaction, recorded as a password change; refused (409 `user.not_machine`) for a person. The
+     * caller audits why; `committed` settles the change feed and hands the secret to the password sink, and must
+     * be called only after the transaction committed.
+     */
+    async issueGeneratedSecretWithin(
+      trx: Kysely<Database>,
+      userId: string,
+    ): Promise<{ secret: string; committed: () => Promise<void> }> {
+      const target = await findUserById(trx, userId);
+      if (!target) throw userError('user.not_found', 'The user of this request no longer exists');
+      if (!isMachineKind(target.kind)) {
+        throw userError(
+          'user.not_machine',
+          `${target.username} is a person: only machines get a generated secret`,
+        );
+      }
+      const prepared = await prepareGenerated(target.kind);
+      const now = clock.now();
+      await updateUser(trx, target.id, {
+        ...storedPassword(prepared, null),
+        password_changed_at: now,
+        must_change_password: 0,
+        updated_at: now,
+      });
+      await recordPassword(trx, target.id, prepared.hash);
+      const updated = await mustFind(trx, target.username);
+      await recordChange(trx, updated, 'password');
+      return {
+        secret: prepared.password,
+        committed: async () => {
+          await deps.changes.settled();
+          await passwordCommitted(updated, prepared.password);
+        },
+      };
     },
 
     /**

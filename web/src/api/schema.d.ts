@@ -5630,6 +5630,917 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/registry': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Whether devices may register now, how many requests wait, and the limits */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              unlockedUntil: string | null;
+              unlocked: boolean;
+              pendingCount: number;
+              limits: {
+                /** @default 1000 */
+                maxPending: number;
+                /** @default 24 */
+                requestExpiryHours: number;
+                /** @default 365 */
+                certificateValidityDays: number;
+              };
+              /** Format: date-time */
+              now: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/registry/unlock': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Let devices register without an enrolment token for up to 60 minutes */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description How long devices may register without a token (at most 60) */
+            minutes: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              unlockedUntil: string | null;
+              unlocked: boolean;
+              pendingCount: number;
+              limits: {
+                /** @default 1000 */
+                maxPending: number;
+                /** @default 24 */
+                requestExpiryHours: number;
+                /** @default 365 */
+                certificateValidityDays: number;
+              };
+              /** Format: date-time */
+              now: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/registry/lock': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** End an unlock now (enrolment tokens keep working) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              unlockedUntil: string | null;
+              unlocked: boolean;
+              pendingCount: number;
+              limits: {
+                /** @default 1000 */
+                maxPending: number;
+                /** @default 24 */
+                requestExpiryHours: number;
+                /** @default 365 */
+                certificateValidityDays: number;
+              };
+              /** Format: date-time */
+              now: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/registry/limits': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Change the most pending requests, their expiry and the validity of issued certificates */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @default 1000 */
+            maxPending: number;
+            /** @default 24 */
+            requestExpiryHours: number;
+            /** @default 365 */
+            certificateValidityDays: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              unlockedUntil: string | null;
+              unlocked: boolean;
+              pendingCount: number;
+              limits: {
+                /** @default 1000 */
+                maxPending: number;
+                /** @default 24 */
+                requestExpiryHours: number;
+                /** @default 365 */
+                certificateValidityDays: number;
+              };
+              /** Format: date-time */
+              now: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/registry/requests': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Registration requests, newest first, optionally of one status */
+    get: {
+      parameters: {
+        query?: {
+          status?: 'pending' | 'approved' | 'rejected' | 'expired';
+          page?: number;
+          pageSize?: 25 | 50 | 100 | 250;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                username: string;
+                clientId: string | null;
+                /** @enum {string} */
+                source: 'rest' | 'mqtt';
+                ip: string;
+                metadata: {
+                  [key: string]: unknown;
+                };
+                hasCsr: boolean;
+                /** @description The id of the enrolment token it came with, or null */
+                viaToken: string | null;
+                /** @enum {string} */
+                status: 'pending' | 'approved' | 'rejected' | 'expired';
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                expiresAt: string;
+                decidedAt: string | null;
+                decidedBy: string | null;
+                reason: string | null;
+                accessRoles: string[];
+                certificateSerial: string | null;
+                credentialsDelivered: boolean;
+              }[];
+              total: number;
+              page: number;
+              pageSize: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** A device asks to be registered (no session; the registry must be unlocked, or send an enrolment token) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            username: string;
+            /** @description The MQTT client id the device will use (shown to administrators) */
+            clientId?: string;
+            /** @description A PEM certificate signing request (at most 8 KiB, else 400 certificate.csr_too_large) with CN = username: the device then receives a certificate instead of a password */
+            csr?: string;
+            /** @description An enrolment token (`wde_…`); needed while the registry is locked */
+            token?: string;
+            /** @description Free JSON object shown to administrators (at most 2048 bytes as JSON) */
+            metadata?: {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              requestId: string;
+              /** @description Poll with `Authorization: Bearer <pollSecret>`; shown only in this answer (docs/registry.md#polling) */
+              pollSecret: string;
+              /** @enum {string} */
+              status: 'pending';
+              /** Format: date-time */
+              expiresAt: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/registry/requests/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** With the poll secret (`Authorization: Bearer wdp_…`): the device learns its status and, once, its credentials; with a session or API key (asset_management): the request */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json':
+              | {
+                  requestId: string;
+                  /** @enum {string} */
+                  status: 'pending' | 'approved' | 'rejected' | 'expired';
+                  /** Format: date-time */
+                  expiresAt: string;
+                  reason?: string | null;
+                  /** @description With `approved`: true when the credentials were delivered before (they are never delivered twice) */
+                  credentialsDelivered?: boolean;
+                  credentials?: {
+                    username: string;
+                    /** @description The MQTT password (a generated secret), when the request had no CSR */
+                    password?: string;
+                    /** @description The device's certificate, when it sent a CSR */
+                    certificatePem?: string;
+                    /** @description The certificate followed by the CA certificate that signed it */
+                    chainPem?: string;
+                  };
+                }
+              | {
+                  id: string;
+                  username: string;
+                  clientId: string | null;
+                  /** @enum {string} */
+                  source: 'rest' | 'mqtt';
+                  ip: string;
+                  metadata: {
+                    [key: string]: unknown;
+                  };
+                  hasCsr: boolean;
+                  /** @description The id of the enrolment token it came with, or null */
+                  viaToken: string | null;
+                  /** @enum {string} */
+                  status: 'pending' | 'approved' | 'rejected' | 'expired';
+                  /** Format: date-time */
+                  createdAt: string;
+                  /** Format: date-time */
+                  expiresAt: string;
+                  decidedAt: string | null;
+                  decidedBy: string | null;
+                  reason: string | null;
+                  accessRoles: string[];
+                  certificateSerial: string | null;
+                  credentialsDelivered: boolean;
+                };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/registry/requests/{id}/approve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Approve: creates the device user (no permissions unless access roles are given) and, with a CSR, its certificate */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Access roles of the new device, in evaluation order (default: none, so no permissions) */
+            accessRoles?: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              username: string;
+              clientId: string | null;
+              /** @enum {string} */
+              source: 'rest' | 'mqtt';
+              ip: string;
+              metadata: {
+                [key: string]: unknown;
+              };
+              hasCsr: boolean;
+              /** @description The id of the enrolment token it came with, or null */
+              viaToken: string | null;
+              /** @enum {string} */
+              status: 'pending' | 'approved' | 'rejected' | 'expired';
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              expiresAt: string;
+              decidedAt: string | null;
+              decidedBy: string | null;
+              reason: string | null;
+              accessRoles: string[];
+              certificateSerial: string | null;
+              credentialsDelivered: boolean;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/registry/requests/{id}/reject': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Reject a request; the device is told, with the reason */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Told to the device */
+            reason?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              username: string;
+              clientId: string | null;
+              /** @enum {string} */
+              source: 'rest' | 'mqtt';
+              ip: string;
+              metadata: {
+                [key: string]: unknown;
+              };
+              hasCsr: boolean;
+              /** @description The id of the enrolment token it came with, or null */
+              viaToken: string | null;
+              /** @enum {string} */
+              status: 'pending' | 'approved' | 'rejected' | 'expired';
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              expiresAt: string;
+              decidedAt: string | null;
+              decidedBy: string | null;
+              reason: string | null;
+              accessRoles: string[];
+              certificateSerial: string | null;
+              credentialsDelivered: boolean;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/registry/tokens': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Enrolment tokens (never their secrets) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                name: string;
+                maxUses: number;
+                uses: number;
+                usesLeft: number;
+                /** Format: date-time */
+                expiresAt: string;
+                expired: boolean;
+                /** Format: date-time */
+                createdAt: string;
+                createdBy: string;
+              }[];
+              total: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Create an enrolment token for a batch of devices; the token is in this answer only */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description What the token is for (a batch, a site) */
+            name?: string;
+            /**
+             * @description How many requests it admits
+             * @default 1
+             */
+            uses?: number;
+            /**
+             * Format: date-time
+             * @description Default: in 7 days; at most a year
+             */
+            expiresAt?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              token: {
+                id: string;
+                name: string;
+                maxUses: number;
+                uses: number;
+                usesLeft: number;
+                /** Format: date-time */
+                expiresAt: string;
+                expired: boolean;
+                /** Format: date-time */
+                createdAt: string;
+                createdBy: string;
+              };
+              /** @description The token (`wde_…`) to give the devices; shown only now */
+              secret: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/registry/tokens/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Revoke an enrolment token: refused from the next request on */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description No content */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Default Response */
+        '5XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/registry/ca.pem': {
     parameters: {
       query?: never;

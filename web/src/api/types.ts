@@ -66,3 +66,11 @@ export type CreateSsoProviderBody = RequestOf<'/api/v1/sso/providers', 'post'>;
 export type UpdateSsoProviderBody = RequestOf<'/api/v1/sso/providers/{name}', 'put'>;
 export type TestSsoProviderBody = RequestOf<'/api/v1/sso/providers/test', 'post'>;
 export type SsoTestResult = ResponseOf<'/api/v1/sso/providers/test', 'post'>;
+export type RegistryState = ResponseOf<'/api/v1/registry', 'get'>;
+export type RegistryRequestList = ResponseOf<'/api/v1/registry/requests', 'get'>;
+export type RegistryRequest = RegistryRequestList['items'][number];
+export type EnrolmentTokenList = ResponseOf<'/api/v1/registry/tokens', 'get'>;
+export type EnrolmentToken = EnrolmentTokenList['items'][number];
+export type CreateEnrolmentTokenBody = RequestOf<'/api/v1/registry/tokens', 'post'>;
+/** A created enrolment token, with the token itself (shown once). */
+export type CreatedEnrolmentToken = JsonOf<paths['/api/v1/registry/tokens']['post']['responses'][201]>;

@@ -83,4 +83,5 @@ export const AREA_REQUIREMENTS = {
   brokers: { kind: 'read', scope: 'system_config' },
   apiKeys: { kind: 'read', scope: 'api_key_management' },
   sso: { kind: 'read', scope: 'sso_management' },
+  registry: { kind: 'read', scope: 'asset_management' },
 } as const satisfies Record<string, Requirement>;

@@ -55,6 +55,7 @@ export function ConsoleLayout(): ReactNode {
                   to={item.path}
                   label={t(item.label)}
                   leftSection={<item.icon size={18} stroke={1.6} aria-hidden />}
+                  rightSection={item.badge && <item.badge />}
                   active={location.pathname.startsWith(item.path)}
                   onClick={closeNav}
                 />

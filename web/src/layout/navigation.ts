@@ -2,6 +2,7 @@ import {
   type Icon,
   IconApi,
   IconDeviceDesktopAnalytics,
+  IconDevicesPlus,
   IconListSearch,
   IconPlugConnected,
   IconServer2,
@@ -9,9 +10,11 @@ import {
   IconShieldLock,
   IconUsers,
 } from '@tabler/icons-react';
+import type { ComponentType } from 'react';
 import type { User } from '../api/types';
 import { AREA_REQUIREMENTS, meets, type Requirement } from '../auth/permissions';
 import type { MessageKey } from '../i18n/messages.en';
+import { RegistryNavBadge } from '../pages/registry/registry-nav-badge';
 
 export interface NavItem {
   readonly path: string;
@@ -19,6 +22,8 @@ export interface NavItem {
   readonly icon: Icon;
   /** Omitted = every signed-in user (the page itself decides what each user sees). */
   readonly requires?: Requirement;
+  /** Shown at the item's end, e.g. how many things wait there; rendered only for users who see the item. */
+  readonly badge?: ComponentType;
 }
 
 export interface NavSection {
@@ -46,6 +51,13 @@ export const NAV_SECTIONS: readonly NavSection[] = [
     items: [
       { path: '/access-roles', label: 'nav.accessRoles', icon: IconShieldLock },
       { path: '/mqtt-clients', label: 'nav.mqttClients', icon: IconPlugConnected },
+      {
+        path: '/registry',
+        label: 'nav.registry',
+        icon: IconDevicesPlus,
+        requires: AREA_REQUIREMENTS.registry,
+        badge: RegistryNavBadge,
+      },
       { path: '/brokers', label: 'nav.brokers', icon: IconServer2, requires: AREA_REQUIREMENTS.brokers },
     ],
   },
