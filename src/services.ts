@@ -56,6 +56,7 @@ import {
 } from './modules/registry/registry-tokens.service.js';
 import { createSessionsService, type SessionsService } from './modules/sessions/sessions.service.js';
 import { createSettingsService, type SettingsService } from './modules/settings/settings.service.js';
+import { OidcDiscovery } from './modules/sso/oidc-discovery.js';
 import { createSsoLoginService, type SsoLoginService } from './modules/sso/sso-login.service.js';
 import {
   createSsoProviderDirectory,
@@ -215,6 +216,8 @@ export function createServices(infra: Infrastructure): Services {
     mfa,
     changes,
   });
+  // One cache of the providers' discovered metadata for sign-in and MQTT tokens.
+  const discovery = new OidcDiscovery(clock);
   const ssoLogin = createSsoLoginService({
     db,
     engine,
@@ -227,6 +230,7 @@ export function createServices(infra: Infrastructure): Services {
     userReader,
     ssoProviders,
     changes,
+    discovery,
   });
   const access = createAccessService({ users: userReader, accessRoles });
   const certificates = createCertificatesService({
@@ -245,6 +249,7 @@ export function createServices(infra: Infrastructure): Services {
     users: userReader,
     ssoProviders,
     secretKey: infra.secretKey,
+    discovery,
     ...(infra.providerKeys ? { providerKeys: infra.providerKeys } : {}),
   });
   const mqttAuth = createMqttAuthService({

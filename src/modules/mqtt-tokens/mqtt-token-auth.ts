@@ -9,8 +9,8 @@ import type {
   MqttRefusal,
   MqttTokenAuthenticator,
 } from '../mqtt/mqtt-auth.service.js';
+import { linkedSsoUser, unlinkedSsoUsersOf } from '../sso/sso-user-match.js';
 import { isThrottled, type ThrottleService } from '../throttle/throttle.service.js';
-import type { SsoUserLookup } from '../users/sso-user-lookup.js';
 import { userTarget } from '../users/users.mapper.js';
 import type { UserReader } from '../users/users.reader.js';
 import type { UserRow } from '../users/users.table.js';
@@ -43,8 +43,7 @@ export interface MqttTokenAuthDeps {
   readonly clock: Clock;
   readonly audit: AuditService;
   readonly throttle: Pick<ThrottleService, 'addressFailed'>;
-  readonly users: Pick<UserReader, 'findRowById'>;
-  readonly ssoUsers: SsoUserLookup;
+  readonly users: Pick<UserReader, 'findRowById' | 'findRowBySsoSubject' | 'findRowsByEmail'>;
   readonly verifier: TokenVerifier;
 }
 
@@ -156,10 +155,15 @@ export function createMqttTokenAuthenticator(deps: MqttTokenAuthDeps): MqttToken
       const row = await deps.users.findRowById(verified.userId);
       return row ? { row } : { refused: 'unknown_user' };
     }
-    const linked = await deps.ssoUsers.bySubject(verified.provider.name, verified.subject);
+    const linked = linkedSsoUser(
+      await deps.users.findRowBySsoSubject(verified.provider.name, verified.subject),
+    );
     if (linked) return { row: linked };
     if (verified.verifiedEmail === null) return { refused: 'no_linked_user' };
-    const candidates = await deps.ssoUsers.unlinkedByEmail(verified.provider.name, verified.verifiedEmail);
+    const candidates = unlinkedSsoUsersOf(
+      verified.provider.name,
+      await deps.users.findRowsByEmail(verified.verifiedEmail),
+    );
     const [only] = candidates;
     if (!only) return { refused: 'no_linked_user' };
     return candidates.length === 1 ? { row: only } : { refused: 'ambiguous_email' };

@@ -3,10 +3,9 @@ import type { Clock } from '../../core/clock.js';
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { MqttTokenAuthenticator } from '../mqtt/mqtt-auth.service.js';
-import { OidcDiscovery } from '../sso/oidc-discovery.js';
+import type { OidcDiscovery } from '../sso/oidc-discovery.js';
 import type { SsoProviderDirectory } from '../sso/sso-provider-directory.js';
 import type { ThrottleService } from '../throttle/throttle.service.js';
-import { createSsoUserLookup } from '../users/sso-user-lookup.js';
 import type { UserReader } from '../users/users.reader.js';
 import { createMqttTokenAuthenticator } from './mqtt-token-auth.js';
 import { createMqttTokensService, type MqttTokensService } from './mqtt-tokens.service.js';
@@ -27,9 +26,11 @@ export function createMqttTokens(deps: {
   clock: Clock;
   audit: AuditService;
   throttle: Pick<ThrottleService, 'addressFailed'>;
-  users: Pick<UserReader, 'findRowById' | 'mustFindRow'>;
+  users: Pick<UserReader, 'findRowById' | 'mustFindRow' | 'findRowBySsoSubject' | 'findRowsByEmail'>;
   ssoProviders: Pick<SsoProviderDirectory, 'listEnabled'>;
   secretKey: string;
+  /** The providers' discovered metadata, shared with the sign-in. */
+  discovery: OidcDiscovery;
   providerKeys?: ProviderKeysTuning;
 }): { authenticator: MqttTokenAuthenticator; service: MqttTokensService } {
   const { db, clock, audit } = deps;
@@ -38,7 +39,7 @@ export function createMqttTokens(deps: {
     clock,
     wardenKey: key,
     providers: deps.ssoProviders,
-    keys: new ProviderKeys({ clock, discovery: new OidcDiscovery(clock), ...deps.providerKeys }),
+    keys: new ProviderKeys({ clock, discovery: deps.discovery, ...deps.providerKeys }),
   });
   return {
     authenticator: createMqttTokenAuthenticator({
@@ -47,7 +48,6 @@ export function createMqttTokens(deps: {
       audit,
       throttle: deps.throttle,
       users: deps.users,
-      ssoUsers: createSsoUserLookup({ db }),
       verifier,
     }),
     service: createMqttTokensService({ db, clock, audit, users: deps.users, key }),

@@ -15,7 +15,7 @@ import type { SettingsService } from '../settings/settings.service.js';
 import { userTarget } from '../users/users.mapper.js';
 import type { UserReader } from '../users/users.reader.js';
 import type { UsersService } from '../users/users.service.js';
-import { OidcDiscovery } from './oidc-discovery.js';
+import type { OidcDiscovery } from './oidc-discovery.js';
 import { type SsoLoginErrorCode, ssoLoginError } from './sso-login.errors.js';
 import { safeReturnTo } from './sso-login.return-to.js';
 import {
@@ -88,8 +88,8 @@ export interface SsoLoginServiceDeps {
   readonly userReader: Pick<UserReader, 'findRow' | 'findRowsByEmail' | 'findRowBySsoSubject'>;
   readonly ssoProviders: SsoProviderDirectory;
   readonly changes: Pick<ChangeFeed, 'settled'>;
-  /** Providers' discovered metadata, cached; one is made when not given. */
-  readonly discovery?: OidcDiscovery;
+  /** Providers' discovered metadata, cached (shared with MQTT tokens). */
+  readonly discovery: OidcDiscovery;
 }
 
 export type SsoLoginService = ReturnType<typeof createSsoLoginService>;
@@ -148,7 +148,7 @@ function protocolReason(error: unknown): string {
  */
 export function createSsoLoginService(deps: SsoLoginServiceDeps) {
   const { db, clock, audit, secretBox } = deps;
-  const discovery = deps.discovery ?? new OidcDiscovery(clock);
+  const { discovery } = deps;
 
   async function enabledProvider(name: string): Promise<SsoProviderConfig> {
     const provider = await deps.ssoProviders.find(name);

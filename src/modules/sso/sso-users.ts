@@ -8,6 +8,7 @@ import type { SsoLoginErrorCode } from './sso-login.errors.js';
 import { usernameCandidates } from './sso-login.username.js';
 import type { SsoProviderConfig } from './sso-provider-config.js';
 import { mapRole } from './sso-role-mapping.js';
+import { unlinkedSsoUsersOf } from './sso-user-match.js';
 
 /** Who the provider says signed in: its subject, the email of the provider's email claim, groups. */
 export interface SsoIdentity {
@@ -86,10 +87,7 @@ export async function resolveSsoUser(
       throw new SignInRefused('sso.email_unverified', identity.email ? 'email_unverified' : 'no_email');
     }
     const sameEmail = await deps.userReader.findRowsByEmail(identity.email, trx);
-    const linkable = sameEmail.filter(
-      (user) =>
-        user.auth_method === 'sso' && user.sso_provider === provider.name && user.sso_subject === null,
-    );
+    const linkable = unlinkedSsoUsersOf(provider.name, sameEmail);
     const [only] = linkable;
     if (linkable.length > 1) throw new SignInRefused('sso.user_conflict', 'ambiguous_email');
     if (only) {
