@@ -41,6 +41,37 @@ export function makeCsr(keyFile: string, subject: string): string {
 }
 
 /**
+ * A new self-signed CA (`<name>-ca.pem`) and a certificate for `subject` with the given extensions signed by it,
+ * made with openssl as an operator would: `{ caFile, certFile, keyFile }`.
+ */
+function certificateFromNewCa(
+  dir: { file(name: string): string },
+  name: string,
+  caSubject: string,
+  subject: string,
+  extensions: string,
+): { caFile: string; certFile: string; keyFile: string } {
+  const caKey = makeKey(dir.file(`${name}-ca.key`));
+  const caFile = dir.file(`${name}-ca.pem`);
+  openssl(['req', '-x509', '-new', '-key', caKey, '-subj', caSubject, '-days', '2', '-out', caFile]);
+  const keyFile = makeKey(dir.file(`${name}.key`));
+  const csrFile = dir.file(`${name}.csr`);
+  fs.writeFileSync(csrFile, makeCsr(keyFile, subject));
+  const extFile = dir.file(`${name}.ext`);
+  fs.writeFileSync(extFile, extensions);
+  const certFile = dir.file(`${name}.pem`);
+  openssl(
+    ['x509', '-req', '-in', csrFile, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial', '-days', '2'].concat([
+      '-extfile',
+      extFile,
+      '-out',
+      certFile,
+    ]),
+  );
+  return { caFile, certFile, keyFile };
+}
+
+/**
  * A self-signed CA and a server certificate for `localhost`/127.0.0.1 signed by it, as an operator would make
  * them for the TLS listener: `{ caFile, certFile, keyFile }`.
  */
@@ -49,45 +80,13 @@ export function makeServerPki(dir: { file(name: string): string }): {
   certFile: string;
   keyFile: string;
 } {
-  const caKey = makeKey(dir.file('server-ca.key'));
-  const caFile = dir.file('server-ca.pem');
-  openssl([
-    'req',
-    '-x509',
-    '-new',
-    '-key',
-    caKey,
-    '-subj',
+  return certificateFromNewCa(
+    dir,
+    'server',
     '/CN=Test server CA',
-    '-days',
-    '2',
-    '-out',
-    caFile,
-  ]);
-  const keyFile = makeKey(dir.file('server.key'));
-  const csrFile = dir.file('server.csr');
-  fs.writeFileSync(csrFile, makeCsr(keyFile, '/CN=localhost'));
-  const extFile = dir.file('server.ext');
-  fs.writeFileSync(extFile, 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  const certFile = dir.file('server.pem');
-  openssl([
-    'x509',
-    '-req',
-    '-in',
-    csrFile,
-    '-CA',
-    caFile,
-    '-CAkey',
-    caKey,
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    extFile,
-    '-out',
-    certFile,
-  ]);
-  return { caFile, certFile, keyFile };
+    '/CN=localhost',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
+  );
 }
 
 /** A client certificate for `subject` signed by a CA that is not Warden's (made here). */
@@ -95,31 +94,12 @@ export function makeForeignClientCertificate(
   dir: { file(name: string): string },
   subject: string,
 ): { certFile: string; keyFile: string } {
-  const caKey = makeKey(dir.file('foreign-ca.key'));
-  const caFile = dir.file('foreign-ca.pem');
-  openssl(['req', '-x509', '-new', '-key', caKey, '-subj', '/CN=Foreign CA', '-days', '2', '-out', caFile]);
-  const keyFile = makeKey(dir.file('foreign.key'));
-  const csrFile = dir.file('foreign.csr');
-  fs.writeFileSync(csrFile, makeCsr(keyFile, subject));
-  const extFile = dir.file('foreign.ext');
-  fs.writeFileSync(extFile, 'extendedKeyUsage=clientAuth\n');
-  const certFile = dir.file('foreign.pem');
-  openssl([
-    'x509',
-    '-req',
-    '-in',
-    csrFile,
-    '-CA',
-    caFile,
-    '-CAkey',
-    caKey,
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    extFile,
-    '-out',
-    certFile,
-  ]);
+  const { certFile, keyFile } = certificateFromNewCa(
+    dir,
+    'foreign',
+    '/CN=Foreign CA',
+    subject,
+    'extendedKeyUsage=clientAuth\n',
+  );
   return { certFile, keyFile };
 }

@@ -1,6 +1,5 @@
 import { discover } from './oidc-discovery.js';
-import type { SsoProviderConfig } from './sso-provider-config.js';
-import type { ProviderSettings } from './sso-provider-settings.js';
+import type { ProviderSettings, SsoProviderConfig } from './sso-provider-config.js';
 import type { SsoTestResult } from './sso-providers.schemas.js';
 
 // "Test connection" (docs/sso.md#test-connection): discovery at the issuer, and what it found or the error.

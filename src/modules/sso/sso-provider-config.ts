@@ -11,17 +11,12 @@ export interface RoleMappingEntry {
 
 export type SsoPreset = 'google' | 'keycloak' | 'entra' | 'generic';
 
-/** A provider as the protocol code needs it: the client secret opened, JSON columns parsed. Never serialised. */
-export interface SsoProviderConfig {
-  readonly name: string;
+/** A provider's configuration as the service validates and stores it (the secret handled apart). */
+export interface ProviderSettings {
   readonly displayName: string;
   readonly preset: SsoPreset;
   readonly issuer: string;
   readonly clientId: string;
-  /** The opened client secret; null for a public client (or a secret that no longer opens: see `secretUnreadable`). */
-  readonly clientSecret: string | null;
-  /** True when a secret is stored but does not open with this instance's key (WARDEN_SECRET_KEY changed). */
-  readonly secretUnreadable: boolean;
   readonly scopes: readonly string[];
   readonly enabled: boolean;
   readonly autoProvision: boolean;
@@ -31,6 +26,15 @@ export interface SsoProviderConfig {
   readonly emailClaim: string;
   readonly groupsClaim: string;
   readonly roleMapping: readonly RoleMappingEntry[];
+}
+
+/** A provider as the protocol code needs it: the client secret opened, JSON columns parsed. Never serialised. */
+export interface SsoProviderConfig extends ProviderSettings {
+  readonly name: string;
+  /** The opened client secret; null for a public client (or a secret that no longer opens: see `secretUnreadable`). */
+  readonly clientSecret: string | null;
+  /** True when a secret is stored but does not open with this instance's key (WARDEN_SECRET_KEY changed). */
+  readonly secretUnreadable: boolean;
 }
 
 /** The secret box context a provider's client secret is sealed under: a sealed value copied to another row fails. */

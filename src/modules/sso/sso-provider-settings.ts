@@ -11,7 +11,7 @@ import { issuerProblem } from './oidc-discovery.js';
 import { ssoError } from './sso.errors.js';
 import type { NewSsoProviderRow } from './sso.table.js';
 import { presetDefinition } from './sso-presets.js';
-import type { RoleMappingEntry, SsoPreset } from './sso-provider-config.js';
+import type { ProviderSettings } from './sso-provider-config.js';
 import type { UpdateSsoProviderInput } from './sso-providers.schemas.js';
 
 // A provider's settings as management validates and stores them (docs/sso.md#providers): filled in from the
@@ -19,22 +19,6 @@ import type { UpdateSsoProviderInput } from './sso-providers.schemas.js';
 
 /** A provider name: a URL segment of its sign-in routes and of the redirect URI registered at the provider. */
 const NAME = /^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$/;
-
-/** A provider's configuration as the service validates and stores it (the secret handled apart). */
-export interface ProviderSettings {
-  readonly displayName: string;
-  readonly preset: SsoPreset;
-  readonly issuer: string;
-  readonly clientId: string;
-  readonly scopes: readonly string[];
-  readonly enabled: boolean;
-  readonly autoProvision: boolean;
-  readonly defaultRole: Role;
-  readonly defaultScopes: readonly Scope[] | null;
-  readonly emailClaim: string;
-  readonly groupsClaim: string;
-  readonly roleMapping: readonly RoleMappingEntry[];
-}
 
 export type SettingsInput = Omit<UpdateSsoProviderInput, 'name' | 'clientSecret'>;
 

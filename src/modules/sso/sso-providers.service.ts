@@ -16,15 +16,13 @@ import { ssoError } from './sso.errors.js';
 import type { SsoProviderRow } from './sso.table.js';
 import { probe } from './sso-discovery-probe.js';
 import { SSO_PRESETS } from './sso-presets.js';
-import { clientSecretContext, type SsoProviderConfig, toProviderConfig } from './sso-provider-config.js';
 import {
-  columnsOf,
-  grantsOf,
+  clientSecretContext,
   type ProviderSettings,
-  settingsFrom,
-  validate,
-  validateName,
-} from './sso-provider-settings.js';
+  type SsoProviderConfig,
+  toProviderConfig,
+} from './sso-provider-config.js';
+import { columnsOf, grantsOf, settingsFrom, validate, validateName } from './sso-provider-settings.js';
 import {
   deleteSsoProvider,
   findSsoProvider,
