@@ -1,5 +1,6 @@
-import { PostgresDialect } from 'kysely';
+import type { PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { SchemaScopedPostgresDialect } from './current-schema-introspector.js';
 
 const INT8_OID = 20;
 
@@ -22,7 +23,7 @@ export function createPostgresDialect(
           : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
-  return { dialect: new PostgresDialect({ pool }), pool };
+  return { dialect: new SchemaScopedPostgresDialect({ pool }), pool };
 }
 
 /**
