@@ -2,11 +2,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
+import { CredentialHasher } from '../../src/core/crypto/credential-hasher.js';
+import { generateOpaqueSecret } from '../../src/core/crypto/generated-secret.js';
 import { PasswordHasher } from '../../src/core/crypto/password-hasher.js';
 import { createSecretBox } from '../../src/core/crypto/secret-box.js';
 import { sha256Hex } from '../../src/core/crypto/tokens.js';
 import { DomainEventBus } from '../../src/core/events.js';
 import { migrateToLatest } from '../../src/db/database.js';
+import { API_KEY, API_KEY_SECRET_BYTES } from '../../src/modules/api-keys/api-key-token.js';
 import { hashRecoveryCode, newTotpKey, totpCodeAt, totpStep } from '../../src/modules/mfa/mfa.crypto.js';
 import { CLI_CONTEXT } from '../../src/modules/permissions/operation-context.js';
 import { createServices, type Services, startServices } from '../../src/services.js';
@@ -394,6 +397,97 @@ describe.each(ENGINES)('upgrade from the previous release (%s)', (engine) => {
     });
     await services.users.remove(CLI_CONTEXT, 'svc-etl');
     expect((await services.apiKeys.list({})).total).toBe(0);
+  });
+});
+
+describe.each(ENGINES)('upgrade from release 010 (%s)', (engine) => {
+  let database: TestDatabase | undefined;
+  afterEach(async () => {
+    await database?.destroy();
+  });
+
+  it('keeps its API keys and users; SSO providers, the registry and the CA work on the upgraded schema', async () => {
+    database = await createTestDatabase(engine, { upTo: '010-scrape-tokens' });
+    // biome-ignore lint/suspicious/noExplicitAny: the previous release's schema is not this release's types.
+    const db = database.db as unknown as Kysely<any>;
+    const key = randomBytes(32).toString('base64url');
+    const passwords = new PasswordHasher({ params: FAST_HASH });
+    const now = Date.now();
+    const ownerId = randomUUID();
+    await db
+      .insertInto('users')
+      .values({
+        id: ownerId,
+        username: 'svc-etl',
+        username_lower: 'svc-etl',
+        email: 'etl@example.com',
+        email_lower: 'etl@example.com',
+        kind: 'service',
+        role: 'operator',
+        scopes: '["asset_management"]',
+        active: 1,
+        password_hash: await passwords.hash(PASSWORD),
+        password_origin: 'chosen',
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    // An API key exactly as release 010 stored it: the keyed hash of its secret part.
+    const secret = generateOpaqueSecret(API_KEY_SECRET_BYTES);
+    const issued = API_KEY.issue(secret);
+    await db
+      .insertInto('api_keys')
+      .values({
+        id: issued.id,
+        name: 'etl',
+        owner_id: ownerId,
+        role: 'operator',
+        scopes: '["asset_management"]',
+        secret_hash: new CredentialHasher(passwords, key).hashGenerated(secret),
+        created_at: now,
+        created_by: 'cli',
+        updated_at: now,
+      })
+      .execute();
+    await migrateToLatest(database.db);
+
+    const services = createServices({
+      db: database.db,
+      engine: database.engine,
+      clock: new ManualClock(now),
+      hasher: passwords,
+      events: new DomainEventBus((error) => {
+        throw error;
+      }),
+      secretKey: key,
+    });
+    expect(await services.apiKeys.authenticate(issued.token, META.ip)).toMatchObject({
+      type: 'apikey',
+      username: 'svc-etl',
+    });
+    expect(await services.users.get('svc-etl')).toMatchObject({ authMethod: 'local', kind: 'service' });
+    expect(
+      (
+        await services.mqttAuth.authenticate({
+          username: 'svc-etl',
+          password: Buffer.from(PASSWORD),
+          clientId: 'etl',
+          ip: META.ip,
+        })
+      ).ok,
+    ).toBe(true);
+
+    // The new tables are there and work.
+    expect(await services.certificates.caCertificatePem()).toContain('BEGIN CERTIFICATE');
+    expect((await services.registry.unlock(CLI_CONTEXT, 5)).unlockedUntil).not.toBeNull();
+    await services.ssoProviderAdmin.create(CLI_CONTEXT, {
+      name: 'corp',
+      displayName: 'Corp',
+      issuer: 'https://login.example.com',
+      clientId: 'warden',
+      clientSecret: 'a-client-secret',
+    });
+    expect((await services.ssoProviderAdmin.list()).items.map((p) => p.name)).toEqual(['corp']);
   });
 });
 
