@@ -315,6 +315,7 @@ export function createServices(infra: Infrastructure): Services {
     changes,
     secretBox,
     users: userReader,
+    sessions,
   });
   const mqttDecisions = new DecisionCounts();
   const scrapeTokens = createScrapeTokensService({ db, clock, audit, credentials: hasher });

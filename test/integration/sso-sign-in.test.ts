@@ -330,6 +330,24 @@ describe.each(ENGINES)('signing in with SSO (%s)', (engine) => {
     const local = await t.login('admin', ROOT_PASSWORD);
     expect((await t.call('POST', '/api/v1/auth/logout', { cookie: local })).statusCode).toBe(204);
   });
+
+  it('disabling a provider ends the sessions it started, audited; other sessions stay', async () => {
+    await addTestProvider(t.services, op, { auto_provision: 1 });
+    const signIn = async () => {
+      const id = account();
+      op.setAccount(id, { email: `${id}@example.com`, email_verified: true });
+      return (await ssoSignIn(t, op, id)).session as string;
+    };
+    const [first, second] = [await signIn(), await signIn()];
+    const local = await t.login('admin', ROOT_PASSWORD);
+    const live = async (cookie: string) => (await t.call('GET', '/api/v1/me', { cookie })).statusCode === 200;
+    expect([await live(first), await live(second), await live(local)]).toEqual([true, true, true]);
+    const revokedBefore = (await auditOf(t, 'session.revoke')).length;
+
+    await t.services.ssoProviderAdmin.update(CLI_CONTEXT, 'test-op', { enabled: false });
+    expect([await live(first), await live(second), await live(local)]).toEqual([false, false, true]);
+    expect((await auditOf(t, 'session.revoke')).length - revokedBefore).toBe(2);
+  });
 });
 
 describe('the sign-in protocol’s defences (sqlite)', () => {

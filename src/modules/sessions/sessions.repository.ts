@@ -27,6 +27,18 @@ export async function deleteSessionsOfUser(
   return Number(result.numDeletedRows);
 }
 
+/** Ends every session started by signing in with the SSO provider `provider`; answers what ended, by user. */
+export async function deleteSessionsFromProvider(
+  db: Kysely<Database>,
+  provider: string,
+): Promise<Array<{ id: string; user_id: string }>> {
+  return db
+    .deleteFrom('sessions')
+    .where('sso_provider', '=', provider)
+    .returning(['id', 'user_id'])
+    .execute();
+}
+
 export async function touchSession(db: Kysely<Database>, id: string, at: number): Promise<void> {
   await db.updateTable('sessions').set({ last_seen_at: at }).where('id', '=', id).execute();
 }

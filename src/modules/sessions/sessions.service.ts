@@ -23,6 +23,7 @@ import {
   countLiveNonAdminSessions,
   countLiveSessions,
   deleteSession,
+  deleteSessionsFromProvider,
   deleteSessionsOfUser,
   findSession,
   insertSession,
@@ -320,6 +321,28 @@ export function createSessionsService(deps: {
       );
       await deps.changes.settled();
       return ended;
+    },
+
+    /**
+     * Ends, inside the caller's transaction, every session that signing in with the SSO provider `provider`
+     * started (the provider is being disabled or deleted: what it vouched for no longer counts), audited as one
+     * `session.revoke` per user. Returns how many ended.
+     */
+    async endSessionsFromProvider(
+      trx: Kysely<Database>,
+      ctx: OperationContext,
+      provider: string,
+    ): Promise<number> {
+      const ended = await deleteSessionsFromProvider(trx, provider);
+      const byUser = new Map<string, string[]>();
+      for (const session of ended)
+        byUser.set(session.user_id, [...(byUser.get(session.user_id) ?? []), session.id]);
+      for (const [userId, ids] of byUser) {
+        const owner = await deps.users.findRowById(userId, trx);
+        await auditRevoke(trx, ctx, owner?.username ?? userId, ids);
+        await recordEnded(trx, userId, ids);
+      }
+      return ended.length;
     },
 
     /**

@@ -10,6 +10,7 @@ import { type AuditService, changedFields } from '../audit/audit.service.js';
 import type { OperationContext } from '../permissions/operation-context.js';
 import { canGrant } from '../permissions/permissions.policy.js';
 import { enforce } from '../permissions/refusal.js';
+import type { SessionsService } from '../sessions/sessions.service.js';
 import { userError } from '../users/users.errors.js';
 import type { UserReader } from '../users/users.reader.js';
 import { ssoError } from './sso.errors.js';
@@ -119,6 +120,8 @@ export function createSsoProvidersService(deps: {
   changes: Pick<ChangeFeed, 'record' | 'settled'>;
   secretBox: SecretBox;
   users: Pick<UserReader, 'countSsoUsers' | 'countUserManagersSigningInWith'>;
+  /** Disabling a provider ends the sessions it started (deleting needs it unused: those ended with the switch). */
+  sessions: Pick<SessionsService, 'endSessionsFromProvider'>;
 }) {
   const { db, clock, audit, secretBox } = deps;
 
@@ -255,7 +258,8 @@ export function createSsoProvidersService(deps: {
             validate(settings);
             enforceMayConfigure(ctx, current);
             enforceMayConfigure(ctx, settings);
-            if (current.enabled && !settings.enabled) await assertUserManagerRemains(trx, name);
+            const disabling = current.enabled && !settings.enabled;
+            if (disabling) await assertUserManagerRemains(trx, name);
             const sealed =
               input.clientSecret === undefined
                 ? row.client_secret_sealed
@@ -289,6 +293,7 @@ export function createSsoProvidersService(deps: {
               });
               await recordChange(trx, name, 'updated');
             }
+            if (disabling) await deps.sessions.endSessionsFromProvider(trx, ctx, name);
             return provider;
           });
           await deps.changes.settled();
