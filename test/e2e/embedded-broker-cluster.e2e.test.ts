@@ -527,8 +527,9 @@ describe.skipIf(REDIS === null)('the Redis connections of a clustered broker', (
     const prefix = fresh();
     // aedes takes a broker for dead after three missed heartbeats and publishes its wills at once: short enough
     // to keep the test quick, long enough that a child busy starting up (tsx, a loaded CI machine) is not taken
-    // for dead before it is killed.
-    const heartbeatIntervalMs = 500;
+    // for dead before it is killed — 500 ms still was, once, under the full suite's load (one will published
+    // early, so the store never held both).
+    const heartbeatIntervalMs = 1500;
     const survivor = await startBroker(t.services, { redisUrl: redis, prefix }, { heartbeatIntervalMs });
     const crashing = await spawnInstance(t, { redisUrl: redis, prefix, heartbeatIntervalMs });
     try {
