@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { GeneratedSecret } from './generated-secret.js';
+import { type GeneratedSecret, generateOpaqueSecret } from './generated-secret.js';
 
 /** The longest secret part a presented token may carry; longer input is no token (never hashed). */
 const MAX_SECRET_LENGTH = 256;
 
 /**
- * Credentials Warden hands to programs (API keys `wdn_…`, scrape tokens `wdm_…`): `<prefix><id>_<secret>`. The
+ * Credentials Warden hands to programs (API keys `wdn_…`, scrape tokens `wdm_…`, the registry's `wde_…`/`wdp_…`): `<prefix><id>_<secret>`. The
  * prefix makes a leaked token recognisable to people and secret scanners; the id (random hex, not a secret) is
  * the record's primary key, so a presented token is found by one lookup, never a scan, and only its secret
  * part is verified against the stored keyed hash.
@@ -35,5 +35,38 @@ export function prefixedTokenFormat(prefix: string, idBytes: number): PrefixedTo
       return secret.length > 0 && secret.length <= MAX_SECRET_LENGTH ? { id, secret } : null;
     },
     isId: (id) => ID.test(id),
+  };
+}
+
+/** The two operations of the credential hasher a prefixed token's check needs. */
+interface KeyedVerifier {
+  hashGenerated(secret: GeneratedSecret): string;
+  verifyGenerated(record: string, candidate: string): boolean;
+}
+
+/**
+ * The check every prefixed token shares: find the record the token's id names, verify the secret part in constant
+ * time against the record's keyed hash. A malformed token or an unknown id is verified against a dummy record, so
+ * every outcome costs one verification and the timing tells nothing about which ids exist.
+ */
+export function prefixedTokenVerifier(
+  format: PrefixedTokenFormat,
+  hasher: KeyedVerifier,
+  secretBytes: number,
+) {
+  const dummy = hasher.hashGenerated(generateOpaqueSecret(secretBytes));
+  /** The record `presented` names when its secret matches `hashOf(record)`, else null. */
+  return async function findVerified<R>(
+    presented: string,
+    lookup: (id: string) => Promise<R | undefined>,
+    hashOf: (record: R) => string,
+  ): Promise<R | null> {
+    const parsed = format.parse(presented);
+    const record = parsed ? await lookup(parsed.id) : undefined;
+    const verified = hasher.verifyGenerated(
+      record === undefined ? dummy : hashOf(record),
+      parsed?.secret ?? '',
+    );
+    return record !== undefined && verified ? record : null;
   };
 }

@@ -4,6 +4,7 @@ import type { Clock } from '../../core/clock.js';
 import { toIso } from '../../core/clock.js';
 import type { CredentialHasher } from '../../core/crypto/credential-hasher.js';
 import { generateOpaqueSecret } from '../../core/crypto/generated-secret.js';
+import { prefixedTokenVerifier } from '../../core/crypto/prefixed-token.js';
 import { fallbackLogger } from '../../core/logging/logger.js';
 import type { Database } from '../../db/schema.js';
 import { type AuditService, changedFields } from '../audit/audit.service.js';
@@ -105,8 +106,7 @@ export function createApiKeysService(deps: {
 }) {
   const { db, clock, audit, credentials } = deps;
   const lastUsed = createLastUsedBatch((times) => writeLastUsed(db, times));
-  /** An unknown key id is verified against this, so it costs what a known one does. */
-  const dummyRecord = credentials.hashGenerated(generateOpaqueSecret(API_KEY_SECRET_BYTES));
+  const findVerified = prefixedTokenVerifier(API_KEY, credentials, API_KEY_SECRET_BYTES);
   /** Addresses whose budget of failed keys is spent, until when (this process's memo of the throttle). */
   const blockedAddresses = new Map<string, number>();
 
@@ -169,11 +169,12 @@ export function createApiKeysService(deps: {
 
   /** The actor of a presented key, or null for any kind of invalid key (the caller cannot tell which). */
   async function resolve(presented: string, now: number): Promise<ApiKeyActor | null> {
-    const parsed = API_KEY.parse(presented);
-    if (!parsed) return null;
-    const row = await findApiKey(db, parsed.id);
-    const verified = credentials.verifyGenerated(row?.secret_hash ?? dummyRecord, parsed.secret);
-    if (!row || !verified) return null;
+    const row = await findVerified(
+      presented,
+      (id) => findApiKey(db, id),
+      (key) => key.secret_hash,
+    );
+    if (!row) return null;
     const owner = await usableOwner(row, now);
     if (!owner) return null;
     const rights = reduceRights(rightsOf(row), rightsOf(owner));

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { type Clock, toIso } from '../../core/clock.js';
 import type { CredentialHasher } from '../../core/crypto/credential-hasher.js';
 import { generateOpaqueSecret } from '../../core/crypto/generated-secret.js';
+import { prefixedTokenVerifier } from '../../core/crypto/prefixed-token.js';
 import type { Database } from '../../db/schema.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { OperationContext } from '../permissions/operation-context.js';
@@ -59,8 +60,7 @@ export function createRegistryTokensService(deps: {
   credentials: CredentialHasher;
 }) {
   const { db, clock, audit, credentials } = deps;
-  /** An unknown token id is verified against this, so it costs what a known one does. */
-  const dummyRecord = credentials.hashGenerated(generateOpaqueSecret(TOKEN_SECRET_BYTES));
+  const findVerified = prefixedTokenVerifier(ENROLMENT_TOKEN, credentials, TOKEN_SECRET_BYTES);
 
   return {
     async list(): Promise<EnrolmentTokenList> {
@@ -122,10 +122,12 @@ export function createRegistryTokensService(deps: {
      * expired, not used up), else 403 `registry.token_invalid` — one answer for every kind of invalid token.
      */
     async verify(trx: Kysely<Database>, presented: string, now: number): Promise<string> {
-      const parsed = ENROLMENT_TOKEN.parse(presented);
-      const row = parsed ? await findToken(trx, parsed.id) : undefined;
-      const verified = credentials.verifyGenerated(row?.secret_hash ?? dummyRecord, parsed?.secret ?? '');
-      if (!row || !verified || row.expires_at <= now || row.uses >= row.max_uses) throw invalid();
+      const row = await findVerified(
+        presented,
+        (id) => findToken(trx, id),
+        (token) => token.secret_hash,
+      );
+      if (!row || row.expires_at <= now || row.uses >= row.max_uses) throw invalid();
       return row.id;
     },
 

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { type Clock, toIso } from '../../core/clock.js';
 import type { CredentialHasher } from '../../core/crypto/credential-hasher.js';
 import { generateOpaqueSecret } from '../../core/crypto/generated-secret.js';
+import { prefixedTokenVerifier } from '../../core/crypto/prefixed-token.js';
 import { fallbackLogger } from '../../core/logging/logger.js';
 import type { ChangeFeed } from '../../db/change-feed/change-feed.js';
 import type { Engine } from '../../db/database.js';
@@ -144,8 +145,7 @@ export function createRegistryService(deps: {
   certificates: Pick<CertificateAuthority, 'checkCsr' | 'issue'>;
 }) {
   const { db, engine, clock, audit, credentials } = deps;
-  /** An unknown request id is verified against this, so it costs what a known one does. */
-  const dummyRecord = credentials.hashGenerated(generateOpaqueSecret(POLL_SECRET_BYTES));
+  const findVerified = prefixedTokenVerifier(POLL_SECRET, credentials, POLL_SECRET_BYTES);
   const admission = createRegistryAdmission(() => clock.now());
 
   async function mustFind(trx: Kysely<Database>, id: string): Promise<RegistryRequestRow> {
@@ -156,10 +156,11 @@ export function createRegistryService(deps: {
 
   /** The request whose poll secret `presented` is, or null (an unknown id costs what a wrong secret does). */
   async function ownedBy(presented: string): Promise<RegistryRequestRow | null> {
-    const parsed = POLL_SECRET.parse(presented);
-    const row = parsed ? await findRequest(db, parsed.id) : undefined;
-    const verified = credentials.verifyGenerated(row?.poll_secret_hash ?? dummyRecord, parsed?.secret ?? '');
-    return row && verified ? row : null;
+    return findVerified(
+      presented,
+      (id) => findRequest(db, id),
+      (request) => request.poll_secret_hash,
+    );
   }
 
   /** Why a request that is not pending at `now` cannot be decided (409, with a stable code). */
