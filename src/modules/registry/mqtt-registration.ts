@@ -69,6 +69,8 @@ function remoteAddress(client: Client): string {
  * credentials, and belong to the registration connections alone, whatever anyone's access rules say.
  */
 export function touchesRegistryTopics(filter: string): boolean {
+  // Runs for every PUBLISH and every delivery: other topics are answered by a prefix check, without a split.
+  if (!filter.startsWith('$warden/')) return false;
   const [first, second] = filter.split('/');
   return first === '$warden' && (second === 'registry' || second === '+' || second === '#');
 }
